@@ -1,0 +1,105 @@
+/**
+ * Every config key, its type, default, allowed range and meaning. The YAML keys are these
+ * property names, so an error that names `train.batchSize` points at what the user typed.
+ * The defaults are the tutorial's recipe (configs/deep-lstm.yaml spells them out).
+ *
+ * @module
+ */
+
+/** One config key: its kind, default, limits and a line of documentation. */
+export type Field =
+  | { kind: "int"; default: number; min: number; max?: number; doc: string }
+  | { kind: "number"; default: number; min: number; max?: number; doc: string }
+  | { kind: "string"; default: string; doc: string }
+  | { kind: "bool"; default: boolean; doc: string }
+  | { kind: "enum"; default: string; values: readonly string[]; doc: string };
+
+const int = (d: number, min: number, doc: string, max?: number) =>
+  ({ kind: "int", default: d, min, max, doc }) as const;
+const num = (d: number, min: number, doc: string, max?: number) =>
+  ({ kind: "number", default: d, min, max, doc }) as const;
+const str = (d: string, doc: string) => ({ kind: "string", default: d, doc }) as const;
+const bool = (d: boolean, doc: string) => ({ kind: "bool", default: d, doc }) as const;
+const oneOf = <const V extends readonly string[]>(d: V[number], values: V, doc: string) =>
+  ({ kind: "enum", default: d, values, doc }) as const;
+
+/** The schema: section → key → field. Sections are the stages' config slices. */
+export const SCHEMA = {
+  dataset: {
+    dir: str(
+      "data/groove",
+      "folder scanned recursively for .mid/.midi files (relative to the config's project)",
+    ),
+  },
+  sample: {
+    count: int(200, 1, "how many files to draw from the dataset"),
+    seed: int(42, 0, "seed of the random sample"),
+  },
+  parse: {
+    onError: oneOf(
+      "skip",
+      ["skip", "fail"] as const,
+      "what to do with a file music21 could not read",
+    ),
+  },
+  window: {
+    length: int(100, 1, "tokens per input window; the next token is the target"),
+  },
+  train: {
+    backend: oneOf(
+      "auto",
+      ["auto", "tensorflow-gpu", "tensorflow", "wasm", "cpu"] as const,
+      "tfjs backend; auto takes the fastest that loads",
+    ),
+    lstm: oneOf(
+      "auto",
+      ["auto", "blas", "tfjs"] as const,
+      "LSTM kernels: blas (fused, native OpenBLAS), tfjs (tf.layers.lstm); auto = blas when it loads",
+    ),
+    lstmUnits: int(256, 1, "units in each LSTM layer"),
+    lstmLayers: int(2, 1, "stacked LSTM layers", 8),
+    recurrentDropout: num(0.3, 0, "recurrent dropout of the first LSTM layer", 0.95),
+    denseUnits: int(128, 1, "units of the hidden dense layer"),
+    dropout: num(0.3, 0, "dropout after each batch normalisation", 0.95),
+    learningRate: num(0.001, 0, "Adam learning rate"),
+    batchSize: int(32, 1, "windows per training step"),
+    epochs: int(30, 1, "passes over the windows"),
+    shuffle: bool(true, "shuffle the windows every epoch"),
+    seed: int(1, 0, "seed of weight initialisation, shuffling and dropout"),
+  },
+  generate: {
+    length: int(500, 1, "tokens to generate"),
+    seed: int(1, 0, "seed that picks the starting window"),
+  },
+  render: {
+    step: num(
+      0.5,
+      0.001,
+      "quarter notes between consecutive tokens (the tutorial's offset += 0.5)",
+    ),
+  },
+} as const satisfies Record<string, Record<string, Field>>;
+
+type FieldValue<F> = F extends { kind: "int" | "number" } ? number
+  : F extends { kind: "bool" } ? boolean
+  : F extends { kind: "enum"; values: readonly (infer V)[] } ? V
+  : string;
+
+/** The resolved config: every key present, typed from {@link SCHEMA}. */
+export type Config = {
+  -readonly [S in keyof typeof SCHEMA]: {
+    -readonly [K in keyof (typeof SCHEMA)[S]]: FieldValue<(typeof SCHEMA)[S][K]>;
+  };
+};
+
+/** The config with every key at its default: the tutorial's recipe. */
+export function defaultConfig(): Config {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [section, fields] of Object.entries(SCHEMA)) {
+    out[section] = {};
+    for (const [key, field] of Object.entries(fields as Record<string, Field>)) {
+      out[section]![key] = field.default;
+    }
+  }
+  return out as Config;
+}
