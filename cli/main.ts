@@ -1,0 +1,67 @@
+/**
+ * The CLI: parses argv, dispatches to a command, prints errors as one line and sets the exit
+ * status (2 for usage and config errors, 1 otherwise).
+ *
+ * @module
+ */
+import { type CliArgs, HELP, parseCli } from "./args.ts";
+import { PipelineError } from "../core/errors.ts";
+import type { Stage } from "../core/stage.ts";
+import { Store } from "../core/store.ts";
+import { runCommand } from "./run.ts";
+import { statusCommand } from "./status.ts";
+import { compareCommand, runsCommand, showCommand } from "./runs.ts";
+
+/** The DAG and what to export, as pipeline.ts declares them. */
+export interface Pipeline {
+  stages: readonly Stage[];
+  /** Final outputs, "stage/output", copied into `<store>/out/<config-hash>/`. */
+  exports: readonly string[];
+  /** Project root, for code digests. */
+  root: string;
+}
+
+/** Runs the CLI and returns the exit status. */
+export async function main(argv: string[], pipeline: Pipeline): Promise<number> {
+  let args: CliArgs | undefined;
+  try {
+    args = parseCli(argv);
+    if (args.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const store = new Store(args.store);
+    switch (args.command) {
+      case "run":
+        return await runCommand(args, pipeline, store);
+      case "status":
+        return await statusCommand(args, pipeline, store);
+      case "runs":
+        return await runsCommand(args, store);
+      case "show":
+        return await showCommand(args, store);
+      case "compare":
+        return await compareCommand(args, store);
+      case "verify": {
+        const { checked, corrupt } = await store.verify(true);
+        console.log(
+          `verified ${checked} objects; ${corrupt.length} corrupt${
+            corrupt.length ? " (removed: " + corrupt.join(", ") + ")" : ""
+          }`,
+        );
+        return corrupt.length > 0 ? 1 : 0;
+      }
+    }
+  } catch (e) {
+    const err = e as Error;
+    if (e instanceof PipelineError) {
+      console.error(`error: ${err.message}`);
+      if (args?.verbose && err.cause instanceof Error) console.error(err.cause.stack);
+      return e.exitCode;
+    }
+    console.error(`error: ${err.message}`);
+    if (args?.verbose) console.error(err.stack);
+    else console.error("(run again with --verbose for the stack trace)");
+    return 1;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `deno task pipeline [run] --config FILE`: runs the DAG, printing the config hash at the start
+ * and the end, and where the results are.
+ *
+ * @module
+ */
+import type { CliArgs } from "./args.ts";
+import type { Pipeline } from "./main.ts";
+import { loadConfig } from "../core/config.ts";
+import { UsageError } from "../core/errors.ts";
+import { formatDuration } from "../core/progress.ts";
+import { runPipeline } from "../core/runner.ts";
+import type { Store } from "../core/store.ts";
+import { consoleReporter } from "./console_reporter.ts";
+
+/** Runs the pipeline for `--config`. */
+export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
+  const loaded = await loadConfig(requireConfig(args), args.set);
+  const reporter = consoleReporter(args.quiet);
+  reporter.line(`config ${loaded.path} · hash ${loaded.hash} · store ${store.root}`);
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    const record = await runPipeline({
+      stages: pipeline.stages,
+      loaded,
+      store,
+      root: pipeline.root,
+      reporter,
+      until: args.until,
+      force: args.force,
+      exports: pipeline.exports,
+      outDir: args.out,
+      signal: abort.signal,
+    });
+    const ran = Object.values(record.stages).filter((s) => !s.cached).length;
+    const total = Object.keys(record.stages).length;
+    console.log(
+      `${ran === 0 ? "everything cached" : `${ran} of ${total} stages ran`} in ${
+        formatDuration(record.seconds)
+      } · config hash ${record.configHash}`,
+    );
+    for (const [name, path] of Object.entries(record.exported)) {
+      if (/\.(mid|svg)$/.test(name)) console.log(`  ${name.padEnd(16)} ${path}`);
+    }
+    console.log(`  ${"run record".padEnd(16)} ${store.root}/runs/${record.configHash}.json`);
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+/** The `--config` value, or a usage error saying how to give one. */
+export function requireConfig(args: CliArgs): string {
+  if (args.config === undefined) {
+    throw new UsageError("--config is required, e.g. deno task pipeline --config quick.yaml");
+  }
+  return args.config;
+}

@@ -1,0 +1,69 @@
+/**
+ * The digest of a stage's code: its module plus every project module it imports, followed
+ * transitively, and the versions of the npm packages those modules import (from deno.json's
+ * import map). Editing stages/train.ts or model/build_model.ts changes train's key; editing
+ * stages/parse.ts does not.
+ *
+ * @module
+ */
+import { sha256Hex } from "./hash.ts";
+
+const IMPORT_RE =
+  /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+
+/** Computes code digests; caches file reads for the life of one run. */
+export class CodeDigester {
+  #files = new Map<string, Promise<string>>();
+  #importMap: Promise<Record<string, string>>;
+
+  constructor(readonly root: string) {
+    this.#importMap = Deno.readTextFile(`${root}/deno.json`)
+      .then((t) => (JSON.parse(t).imports ?? {}) as Record<string, string>)
+      .catch(() => ({}));
+  }
+
+  /** The digest of `module` (a path relative to the project root) and everything it imports. */
+  async digest(module: string): Promise<string> {
+    const importMap = await this.#importMap;
+    const seen = new Map<string, string>(); // path -> file text hash
+    const packages = new Set<string>();
+    const queue = [normalize(module)];
+    while (queue.length > 0) {
+      const path = queue.pop()!;
+      if (seen.has(path)) continue;
+      const text = await this.#read(path);
+      seen.set(path, sha256Hex(text));
+      for (const m of text.matchAll(IMPORT_RE)) {
+        const spec = m[1] ?? m[2]!;
+        if (spec.startsWith(".")) {
+          queue.push(normalize(`${path.slice(0, path.lastIndexOf("/") + 1)}${spec}`));
+        } else {
+          const base = Object.keys(importMap).find((k) => spec === k || spec.startsWith(`${k}/`));
+          packages.add(base === undefined ? spec : `${base}=${importMap[base]}`);
+        }
+      }
+    }
+    const files = [...seen].sort(([a], [b]) => a.localeCompare(b)).map(([p, h]) => `${p}:${h}`);
+    return sha256Hex([...files, ...[...packages].sort()].join("\n"));
+  }
+
+  #read(path: string): Promise<string> {
+    let text = this.#files.get(path);
+    if (text === undefined) {
+      text = Deno.readTextFile(`${this.root}/${path}`);
+      this.#files.set(path, text);
+    }
+    return text;
+  }
+}
+
+/** Resolves `.` and `..` segments of a relative path. */
+function normalize(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "." || part === "") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return out.join("/");
+}

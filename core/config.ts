@@ -1,0 +1,201 @@
+/**
+ * Reads a YAML config, validates every key against {@link SCHEMA}, merges the defaults and
+ * applies `--set key=value` overrides. Nothing runs until the whole config is valid.
+ *
+ * @module
+ */
+import YAML from "yaml";
+import { type Config, defaultConfig, type Field, SCHEMA } from "./config_schema.ts";
+import { ConfigError } from "./errors.ts";
+import { type ConfigHash, hashJson } from "./hash.ts";
+
+/** A validated config and where it came from. */
+export interface LoadedConfig {
+  /** The resolved config: defaults merged, overrides applied. */
+  config: Config;
+  /** The file it was read from, as found. */
+  path: string;
+  /** Hash of the resolved config: the id of its runs. */
+  hash: ConfigHash;
+}
+
+/** Finds a config file: the path as given, else the same name under configs/. */
+export async function findConfigFile(name: string, root = "."): Promise<string> {
+  const candidates = [name, `${root}/configs/${name}`];
+  if (!/\.ya?ml$/.test(name)) candidates.push(`${root}/configs/${name}.yaml`);
+  for (const candidate of candidates) {
+    try {
+      if ((await Deno.stat(candidate)).isFile) return candidate;
+    } catch { /* try the next one */ }
+  }
+  throw new ConfigError(
+    `Cannot find config ${name}: no such file here or in configs/ (try --config quick.yaml)`,
+  );
+}
+
+/** Reads, validates and resolves a config file, then applies `key=value` overrides. */
+export async function loadConfig(name: string, overrides: string[] = []): Promise<LoadedConfig> {
+  const path = await findConfigFile(name);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new ConfigError(`Cannot read config ${path}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (e) {
+    const first = (e as Error).message.split("\n")[0];
+    throw new ConfigError(`Cannot parse config ${path}: ${first}`);
+  }
+  const config = resolveConfig(raw ?? {}, path);
+  for (const override of overrides) applyOverride(config, override, path);
+  return { config, path, hash: configHash(config) };
+}
+
+/** The hash of a resolved config (sorted-key JSON, so key order in the file does not matter). */
+export function configHash(config: Config): ConfigHash {
+  return hashJson(config).slice(0, 16) as ConfigHash;
+}
+
+/** Validates a parsed YAML value and merges it over the defaults. */
+export function resolveConfig(raw: unknown, source: string): Config {
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(
+      `${source}: the config must be a mapping of sections (dataset, sample, …)`,
+    );
+  }
+  const config = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
+  const sections = Object.keys(SCHEMA);
+  for (const [section, body] of Object.entries(raw)) {
+    const fields = (SCHEMA as Record<string, Record<string, Field>>)[section];
+    if (fields === undefined) {
+      throw new ConfigError(`${source}: unknown section ${section}${suggest(section, sections)}`);
+    }
+    if (body === null) continue;
+    if (!isPlainObject(body)) {
+      throw new ConfigError(
+        `${source}: ${section} must be a mapping of keys (found ${describe(body)})`,
+      );
+    }
+    for (const [key, value] of Object.entries(body)) {
+      const field = fields[key];
+      if (field === undefined) {
+        const valid = Object.keys(fields).map((k) => `${section}.${k}`);
+        const all = allKeys();
+        throw new ConfigError(
+          `${source}: unknown key ${section}.${key}${
+            suggest(`${section}.${key}`, [...valid, ...all])
+          }`,
+        );
+      }
+      config[section]![key] = checkValue(`${section}.${key}`, field, value, source);
+    }
+  }
+  return config as unknown as Config;
+}
+
+/** Applies one `section.key=value` override; the value is read as a YAML scalar. */
+export function applyOverride(config: Config, override: string, source = "--set"): void {
+  const eq = override.indexOf("=");
+  if (eq < 1) {
+    throw new ConfigError(`--set ${override}: write it as section.key=value (e.g. train.epochs=2)`);
+  }
+  const name = override.slice(0, eq).trim();
+  const [section, key, ...rest] = name.split(".");
+  const fields = (SCHEMA as Record<string, Record<string, Field>>)[section ?? ""];
+  const field = fields?.[key ?? ""];
+  if (field === undefined || rest.length > 0) {
+    throw new ConfigError(`--set: unknown key ${name}${suggest(name, allKeys())}`);
+  }
+  let value: unknown;
+  try {
+    value = YAML.parse(override.slice(eq + 1));
+  } catch {
+    value = override.slice(eq + 1);
+  }
+  (config as unknown as Record<string, Record<string, unknown>>)[section!]![key!] = checkValue(
+    name,
+    field,
+    value,
+    source === "--set" ? "--set" : `${source} (--set)`,
+  );
+}
+
+/** Every valid `section.key`. */
+export function allKeys(): string[] {
+  return Object.entries(SCHEMA).flatMap(([s, fields]) =>
+    Object.keys(fields).map((k) => `${s}.${k}`)
+  );
+}
+
+function checkValue(name: string, field: Field, value: unknown, source: string): unknown {
+  const fail = (what: string) =>
+    new ConfigError(`${source}: ${name} must be ${what} (found ${describe(value)})`);
+  switch (field.kind) {
+    case "int":
+    case "number": {
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw fail(field.kind === "int" ? "an integer" : "a number");
+      }
+      if (field.kind === "int" && !Number.isInteger(value)) throw fail("an integer");
+      const range = field.max === undefined
+        ? `at least ${field.min}`
+        : `between ${field.min} and ${field.max}`;
+      if (value < field.min || (field.max !== undefined && value > field.max)) {
+        throw fail(`${field.kind === "int" ? "an integer" : "a number"} ${range}`);
+      }
+      return value;
+    }
+    case "string":
+      if (typeof value !== "string" || value === "") throw fail("a non-empty string");
+      return value;
+    case "bool":
+      if (typeof value !== "boolean") throw fail("true or false");
+      return value;
+    case "enum":
+      if (typeof value !== "string" || !field.values.includes(value)) {
+        throw fail(`one of ${field.values.join(", ")}`);
+      }
+      return value;
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return "a list";
+  if (v !== null && typeof v === "object") return "a mapping";
+  return String(v);
+}
+
+/** ` (did you mean X?)` naming the closest candidate by edit distance. */
+export function suggest(name: string, candidates: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best === undefined ? "" : ` (did you mean ${best}?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,69 @@
+/**
+ * Checks the DAG the pipeline declares and orders it.
+ *
+ * @module
+ */
+import type { Stage } from "./stage.ts";
+
+/**
+ * Returns the stages in a topological order (declaration order where free), after checking that
+ * names are unique, every input names a declared stage and there is no cycle.
+ */
+export function topologicalOrder(stages: readonly Stage[]): Stage[] {
+  const byName = new Map<string, Stage>();
+  for (const s of stages) {
+    if (byName.has(s.name)) {
+      throw new Error(`Cannot build the DAG: stage ${s.name} is declared twice`);
+    }
+    byName.set(s.name, s);
+  }
+  for (const s of stages) {
+    for (const input of s.inputs) {
+      if (!byName.has(input)) {
+        throw new Error(
+          `Cannot build the DAG: stage ${s.name} reads ${input}, which is not declared`,
+        );
+      }
+    }
+  }
+  const order: Stage[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (s: Stage, path: string[]) => {
+    if (state.get(s.name) === "done") return;
+    if (state.get(s.name) === "visiting") {
+      throw new Error(`Cannot build the DAG: cycle ${[...path, s.name].join(" → ")}`);
+    }
+    state.set(s.name, "visiting");
+    for (const input of s.inputs) visit(byName.get(input)!, [...path, s.name]);
+    state.set(s.name, "done");
+    order.push(s);
+  };
+  for (const s of stages) visit(s, []);
+  return order;
+}
+
+/** The stage named `target` and everything upstream of it, in order. */
+export function upstreamOf(order: readonly Stage[], target: string): Stage[] {
+  const byName = new Map(order.map((s) => [s.name, s]));
+  const keep = new Set<string>();
+  const visit = (name: string) => {
+    if (keep.has(name)) return;
+    keep.add(name);
+    for (const input of byName.get(name)?.inputs ?? []) visit(input);
+  };
+  visit(target);
+  return order.filter((s) => keep.has(s.name));
+}
+
+/** Everything downstream of `name`, in order (not including it). */
+export function downstreamOf(order: readonly Stage[], name: string): Stage[] {
+  const hit = new Set([name]);
+  const out: Stage[] = [];
+  for (const s of order) {
+    if (s.inputs.some((i) => hit.has(i))) {
+      hit.add(s.name);
+      out.push(s);
+    }
+  }
+  return out;
+}

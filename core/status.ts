@@ -1,0 +1,151 @@
+/**
+ * Says, without running anything, whether each stage is cached or stale and why: which config
+ * key, input, code, environment fact or dataset file changed since the last run (DVC's
+ * "changed deps", by category). A stage downstream of a stale one may still turn out cached
+ * (early cutoff), so it is reported as waiting on it.
+ *
+ * @module
+ */
+import type { LoadedConfig } from "./config.ts";
+import { hashJson, type StageKey } from "./hash.ts";
+import { KeyPlanner, type RunRecord, selectStages } from "./runner.ts";
+import type { Stage } from "./stage.ts";
+import type { StatEntry } from "./dataset.ts";
+import type { KeyComponents, Store } from "./store.ts";
+import type { Digest } from "./hash.ts";
+
+/** One stage's state and the reasons for it. */
+export interface StageStatus {
+  stage: string;
+  state: "cached" | "stale" | "waiting";
+  key?: StageKey;
+  reasons: string[];
+}
+
+/** The status of every stage for a config. */
+export async function pipelineStatus(opts: {
+  stages: readonly Stage[];
+  loaded: LoadedConfig;
+  store: Store;
+  root: string;
+}): Promise<StageStatus[]> {
+  const { store, loaded } = opts;
+  const planner = new KeyPlanner(opts.root, loaded);
+  const previous = (await store.getRun<RunRecord>(loaded.hash)) ??
+    (await store.listRuns<RunRecord>())[0];
+  const outputs: Record<string, Record<string, Digest>> = {};
+  const result: StageStatus[] = [];
+  for (const stage of selectStages(opts.stages)) {
+    const blocked = stage.inputs.filter((i) => outputs[i] === undefined);
+    if (blocked.length > 0) {
+      result.push({
+        stage: stage.name,
+        state: "waiting",
+        reasons: [
+          `reruns only if ${blocked.join(", ")} ${
+            blocked.length > 1 ? "write" : "writes"
+          } new outputs`,
+        ],
+      });
+      continue;
+    }
+    const components = await planner.components(stage, outputs);
+    const key = hashJson(components) as StageKey;
+    const entry = await store.getKey(key);
+    if (entry !== undefined) {
+      outputs[stage.name] = entry.outputs;
+      result.push({ stage: stage.name, state: "cached", key, reasons: [] });
+      continue;
+    }
+    const prevKey = previous?.stages[stage.name]?.key;
+    const prev = prevKey === undefined ? undefined : await store.readKey(prevKey);
+    let reasons: string[];
+    if (prev === undefined) reasons = ["never run"];
+    else if (prevKey === key) reasons = ["outputs missing from the store"];
+    else reasons = await explain(prev.components, components, store);
+    result.push({ stage: stage.name, state: "stale", key, reasons });
+  }
+  return result;
+}
+
+/** Lists what differs between two sets of key components. */
+export async function explain(
+  before: KeyComponents,
+  now: KeyComponents,
+  store: Store,
+): Promise<string[]> {
+  const reasons: string[] = [];
+  if (before.code !== now.code) {
+    reasons.push(`code changed (stages/${now.stage}.ts or a module it imports)`);
+  }
+  for (const key of diffKeys(before.config, now.config)) {
+    reasons.push(`config ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
+  }
+  for (const [up, named] of Object.entries(now.inputs)) {
+    for (const [name, digest] of Object.entries(named)) {
+      if (before.inputs[up]?.[name] !== digest) reasons.push(`input ${up}/${name} changed`);
+    }
+  }
+  for (const key of diffKeys(before.environment, now.environment)) {
+    reasons.push(`environment ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
+  }
+  if (before.dataset !== now.dataset && now.dataset !== undefined) {
+    reasons.push(await datasetChange(before.dataset, now.dataset, store));
+  }
+  return reasons.length > 0 ? reasons : ["key changed"];
+}
+
+async function datasetChange(
+  before: Digest | undefined,
+  now: Digest,
+  store: Store,
+): Promise<string> {
+  const read = async (d: Digest | undefined) => {
+    if (d === undefined || !(await store.has(d))) return undefined;
+    return JSON.parse(new TextDecoder().decode(await store.get(d))) as StatEntry[];
+  };
+  const [a, b] = [await read(before), await read(now)];
+  if (a === undefined || b === undefined) {
+    return "dataset files changed (size or modification time)";
+  }
+  const old = new Map(a.map((e) => [e.path, e]));
+  const added: string[] = [];
+  const edited: string[] = [];
+  for (const e of b) {
+    const o = old.get(e.path);
+    if (o === undefined) added.push(e.path);
+    else if (o.size !== e.size || o.mtimeMs !== e.mtimeMs) edited.push(e.path);
+    old.delete(e.path);
+  }
+  const removed = [...old.keys()];
+  const part = (n: string[], what: string) =>
+    n.length > 0
+      ? [`${n.length} ${what} (${n.slice(0, 3).join(", ")}${n.length > 3 ? ", …" : ""})`]
+      : [];
+  const parts = [
+    ...part(edited, "touched or edited"),
+    ...part(added, "added"),
+    ...part(removed, "removed"),
+  ];
+  return `dataset files changed: ${parts.join("; ") || "listing differs"}`;
+}
+
+function diffKeys(
+  a: unknown,
+  b: unknown,
+  path = "",
+): { path: string; before: unknown; now: unknown }[] {
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => diffKeys(a[k], b[k], path === "" ? k : `${path}.${k}`));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ path, before: a, now: b }];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function fmt(v: unknown): string {
+  return v === undefined ? "(unset)" : JSON.stringify(v);
+}

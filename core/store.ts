@@ -1,0 +1,205 @@
+/**
+ * The content-addressed artifact store.
+ *
+ * ```
+ * <store>/objects/ab/cdef…   bytes named by their sha256, read-only once written
+ * <store>/keys/ab/cdef….json a stage key → its output digests, metrics and timings (the run cache)
+ * <store>/runs/<config-hash>.json          the latest run of a config
+ * <store>/runs/<config-hash>/<time>.json   every run of that config, kept as history
+ * <store>/out/<config-hash>/               the final outputs under their own names
+ * <store>/tmp/                             temp files, renamed into place when complete
+ * ```
+ *
+ * Every write goes to tmp/ first and is renamed into place, so a failed or interrupted run never
+ * leaves a half-written object, key or record behind.
+ *
+ * @module
+ */
+import { type Digest, digestOf, type StageKey } from "./hash.ts";
+import type { Metric } from "./stage.ts";
+
+/** What the run cache keeps for one stage key. */
+export interface KeyEntry {
+  stage: string;
+  /** What the key was computed from, kept so `status` can say what changed. */
+  components: KeyComponents;
+  outputs: Record<string, Digest>;
+  metrics: Record<string, Metric>;
+  warnings: string[];
+  /** Seconds the stage took when it executed. */
+  seconds: number;
+  finishedAt: string;
+}
+
+/** Everything a stage key is the hash of. */
+export interface KeyComponents {
+  stage: string;
+  /** Digest of the stage module and every project module it imports. */
+  code: string;
+  /** The config sections the stage reads. */
+  config: Record<string, unknown>;
+  /** Upstream stage → output name → digest. */
+  inputs: Record<string, Record<string, Digest>>;
+  /** Runtime facts that change bytes (tfjs version, backend). */
+  environment: Record<string, string>;
+  /** Digest of the dataset listing (path, size, mtime), for stages that read the dataset. */
+  dataset?: Digest;
+}
+
+/** A content-addressed store rooted at one folder. */
+export class Store {
+  constructor(readonly root: string) {}
+
+  /** Creates the store's folders if they are missing. */
+  async init(): Promise<void> {
+    for (const dir of ["objects", "keys", "runs", "tmp", "out"]) {
+      await Deno.mkdir(`${this.root}/${dir}`, { recursive: true });
+    }
+  }
+
+  /** Where the object with this digest lives. */
+  objectPath(digest: Digest): string {
+    return `${this.root}/objects/${digest.slice(0, 2)}/${digest.slice(2)}`;
+  }
+
+  /** Stores bytes under their digest (a no-op when already present) and returns the digest. */
+  async put(bytes: Uint8Array): Promise<Digest> {
+    const digest = digestOf(bytes);
+    const path = this.objectPath(digest);
+    if (await exists(path)) return digest;
+    await this.writeAtomic(path, bytes, 0o444);
+    return digest;
+  }
+
+  /** Reads an object, checking that its bytes still hash to its name. */
+  async get(digest: Digest): Promise<Uint8Array> {
+    const bytes = await Deno.readFile(this.objectPath(digest));
+    if (digestOf(bytes) !== digest) {
+      throw new Error(
+        `Cannot use object ${digest}: its bytes changed on disk (run \`deno task pipeline verify\`)`,
+      );
+    }
+    return bytes;
+  }
+
+  /** True when the object is present. */
+  has(digest: Digest): Promise<boolean> {
+    return exists(this.objectPath(digest));
+  }
+
+  /** The run-cache entry of a stage key, if its outputs are all still in the store. */
+  async getKey(key: StageKey): Promise<KeyEntry | undefined> {
+    const entry = await this.readKey(key);
+    if (entry === undefined) return undefined;
+    for (const digest of Object.values(entry.outputs)) {
+      if (!(await this.has(digest))) return undefined;
+    }
+    return entry;
+  }
+
+  /** The run-cache entry of a stage key as written, whether or not its outputs remain. */
+  readKey(key: StageKey): Promise<KeyEntry | undefined> {
+    return readJson<KeyEntry>(this.keyPath(key));
+  }
+
+  /** Records a stage key's outputs. */
+  async putKey(key: StageKey, entry: KeyEntry): Promise<void> {
+    await this.writeAtomic(this.keyPath(key), encodeJson(entry));
+  }
+
+  /** Writes a run record as the latest of its config and into the config's history. */
+  async putRun(configHash: string, record: { finishedAt: string }, latest: boolean): Promise<void> {
+    const bytes = encodeJson(record);
+    const stamp = record.finishedAt.replace(/[:.]/g, "-");
+    await this.writeAtomic(`${this.root}/runs/${configHash}/${stamp}.json`, bytes);
+    if (latest) await this.writeAtomic(`${this.root}/runs/${configHash}.json`, bytes);
+  }
+
+  /** The latest run record of a config, if any. */
+  getRun<T>(configHash: string): Promise<T | undefined> {
+    return readJson<T>(`${this.root}/runs/${configHash}.json`);
+  }
+
+  /** Every latest run record in the store, newest first. */
+  async listRuns<T extends { finishedAt: string }>(): Promise<T[]> {
+    const records: T[] = [];
+    try {
+      for await (const e of Deno.readDir(`${this.root}/runs`)) {
+        if (!e.isFile || !e.name.endsWith(".json")) continue;
+        const record = await readJson<T>(`${this.root}/runs/${e.name}`);
+        if (record !== undefined) records.push(record);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    return records.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
+  }
+
+  /** Writes bytes to `path` through a temp file and a rename. */
+  async writeAtomic(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const tmp = `${this.root}/tmp/${crypto.randomUUID()}`;
+    await Deno.mkdir(`${this.root}/tmp`, { recursive: true });
+    try {
+      await Deno.writeFile(tmp, bytes, mode === undefined ? undefined : { mode });
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Rehashes every object; returns the digests whose bytes no longer match, after removing them. */
+  async verify(remove: boolean): Promise<{ checked: number; corrupt: string[] }> {
+    let checked = 0;
+    const corrupt: string[] = [];
+    for await (const prefix of readDirSafe(`${this.root}/objects`)) {
+      for await (const rest of readDirSafe(`${this.root}/objects/${prefix.name}`)) {
+        const digest = `${prefix.name}${rest.name}` as Digest;
+        const path = this.objectPath(digest);
+        checked++;
+        if (digestOf(await Deno.readFile(path)) !== digest) {
+          corrupt.push(digest);
+          if (remove) await Deno.remove(path);
+        }
+      }
+    }
+    return { checked, corrupt };
+  }
+
+  private keyPath(key: StageKey): string {
+    return `${this.root}/keys/${key.slice(0, 2)}/${key.slice(2)}.json`;
+  }
+}
+
+async function* readDirSafe(path: string): AsyncIterable<Deno.DirEntry> {
+  try {
+    yield* Deno.readDir(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as T;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/** Pretty JSON bytes with a trailing newline, for records people open. */
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
+}

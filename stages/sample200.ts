@@ -1,0 +1,38 @@
+/**
+ * sample200: a seeded random sample of `sample.count` files (the tutorial's 200).
+ *
+ * Each file is ranked by sha256(seed:path) and the lowest `count` ranks are kept, in rank
+ * order. This is a uniform random sample fixed by the seed, and it is stable: adding, removing
+ * or editing a file outside the sample leaves the sample as it was, so nothing downstream reruns.
+ *
+ * @module
+ */
+import { sha256Hex } from "../core/hash.ts";
+import { defineStage, StageInputError } from "../core/stage.ts";
+import { decodeFiles, encodeFiles, type FileEntry } from "./scan.ts";
+
+/** Draws `count` of `files` as fixed by `seed`. */
+export function sampleFiles(files: readonly FileEntry[], count: number, seed: number): FileEntry[] {
+  return files
+    .map((f) => ({ f, rank: sha256Hex(`${seed}:${f.path}`) }))
+    .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+    .slice(0, count)
+    .map(({ f }) => f);
+}
+
+export const sample200 = defineStage({
+  name: "sample200",
+  description: "draws a seeded random sample of sample.count files",
+  inputs: ["scan"],
+  reads: ["sample"],
+  run(inputs, config) {
+    const files = decodeFiles(inputs.scan!["files.json"]!);
+    const { count, seed } = config.sample;
+    if (count > files.length) {
+      throw new StageInputError(
+        `sample.count is ${count} but the dataset has only ${files.length} MIDI files; lower sample.count to at most ${files.length}`,
+      );
+    }
+    return Promise.resolve({ "files.json": encodeFiles(sampleFiles(files, count, seed)) });
+  },
+});

@@ -1,0 +1,68 @@
+/**
+ * Shared test helpers: a fake stage context, a collecting reporter, temp folders.
+ *
+ * @module
+ */
+import type { Reporter } from "../core/runner.ts";
+import type { DatasetEntry, Metric, Progress, StageContext } from "../core/stage.ts";
+
+/** What a fake context or reporter collected. */
+export interface Collected {
+  lines: string[];
+  infos: string[];
+  warnings: string[];
+  metrics: Record<string, Metric>;
+}
+
+const noProgress: Progress = { tick() {}, done() {} };
+
+/** A stage context over an in-memory dataset; collects warnings and metrics. */
+export function fakeContext(
+  files: Record<string, Uint8Array> = {},
+): StageContext & { collected: Collected } {
+  const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
+  return {
+    collected,
+    listDataset: () =>
+      Promise.resolve(
+        Object.keys(files).sort().map((path): DatasetEntry => ({
+          path,
+          size: files[path]!.length,
+        })),
+      ),
+    readDataset: (path) => {
+      const bytes = files[path];
+      return bytes === undefined
+        ? Promise.reject(new Error(`no such file ${path}`))
+        : Promise.resolve(bytes);
+    },
+    info: (m) => collected.infos.push(m),
+    warn: (m) => collected.warnings.push(m),
+    metric: (k, v) => {
+      collected.metrics[k] = v;
+    },
+    progress: () => noProgress,
+    signal: new AbortController().signal,
+  };
+}
+
+/** A reporter that keeps every line instead of printing. */
+export function collectingReporter(): Reporter & { collected: Collected } {
+  const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
+  return {
+    collected,
+    line: (t) => collected.lines.push(t),
+    info: (s, t) => collected.infos.push(`${s}: ${t}`),
+    warn: (s, t) => collected.warnings.push(`${s}: ${t}`),
+    progress: () => noProgress,
+  };
+}
+
+/** UTF-8 bytes of a string. */
+export const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** The project root (the folder holding deno.json). */
+export const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** ../shared beside the project: the Groove dataset and music21 references. */
+export const SHARED = `${PROJECT_ROOT}/../shared`;

@@ -1,0 +1,172 @@
+/**
+ * The runner's caching rules on a small DAG of fake stages in a temp project: what reruns when
+ * config, code, inputs or data change, early cutoff, failures and --force.
+ */
+import assert from "node:assert/strict";
+import { configHash, resolveConfig } from "../core/config.ts";
+import { runPipeline, type RunRecord, type StageRecord } from "../core/runner.ts";
+import { defineStage, type Stage, StageInputError } from "../core/stage.ts";
+import { Store } from "../core/store.ts";
+import { collectingReporter, utf8 } from "./_helpers.ts";
+
+/** A temp project with stage files (for code digests) and a tiny dataset. */
+async function project() {
+  const root = await Deno.makeTempDir({ prefix: "runner-test-" });
+  await Deno.mkdir(`${root}/stages`);
+  await Deno.mkdir(`${root}/data`);
+  for (const name of ["a", "b", "c"]) {
+    await Deno.writeTextFile(`${root}/stages/${name}.ts`, `// ${name} v1\n`);
+  }
+  await Deno.writeTextFile(`${root}/data/one.txt`, "1");
+  await Deno.writeTextFile(`${root}/data/two.txt`, "2");
+  return root;
+}
+
+const calls: string[] = [];
+
+/** a: reads the dataset, outputs the sum of its numbers; depends on the dataset folder. */
+const a = defineStage({
+  name: "a",
+  description: "sums the dataset",
+  inputs: [],
+  reads: ["dataset"],
+  readsDataset: true,
+  async run(_i, _c, ctx) {
+    calls.push("a");
+    let sum = 0;
+    for (const f of await ctx.listDataset()) {
+      sum += Number(new TextDecoder().decode(await ctx.readDataset(f.path)));
+    }
+    ctx.metric("sum", sum);
+    // Only the parity of the sum goes downstream, to exercise early cutoff.
+    return { "parity.txt": utf8(String(sum % 2)) };
+  },
+});
+/** b: reads a and sample.count. */
+const b = defineStage({
+  name: "b",
+  description: "combines",
+  inputs: ["a"],
+  reads: ["sample"],
+  run(inputs, config) {
+    calls.push("b");
+    const parity = new TextDecoder().decode(inputs.a!["parity.txt"]!);
+    return Promise.resolve({ "out.txt": utf8(`${parity}-${config.sample.count}`) });
+  },
+});
+/** c: reads b and generate.length; fails when generate.length is 13. */
+const c = defineStage({
+  name: "c",
+  description: "finishes",
+  inputs: ["b"],
+  reads: ["generate"],
+  run(inputs, config) {
+    calls.push("c");
+    if (config.generate.length === 13) throw new StageInputError("generate.length 13 is unlucky");
+    return Promise.resolve({
+      "final.txt": utf8(new TextDecoder().decode(inputs.b!["out.txt"]!) + "!"),
+    });
+  },
+});
+const STAGES: Stage[] = [a, b, c] as Stage[];
+
+async function run(
+  root: string,
+  store: Store,
+  raw: Record<string, unknown> = {},
+  force?: string[],
+) {
+  const config = resolveConfig({ dataset: { dir: `${root}/data` }, ...raw }, "test.yaml");
+  calls.length = 0;
+  const record = await runPipeline({
+    stages: STAGES,
+    loaded: { config, path: "test.yaml", hash: configHash(config) },
+    store,
+    root,
+    reporter: collectingReporter(),
+    force,
+  });
+  return { record, ran: [...calls] };
+}
+
+Deno.test("runner: a second run executes no stage and records every stage as cached", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  assert.deepEqual((await run(root, store)).ran, ["a", "b", "c"]);
+  const { record, ran } = await run(root, store);
+  assert.deepEqual(ran, []);
+  assert.ok(Object.values(record.stages).every((s) => s.cached));
+  // The cached record keeps what the executing run measured.
+  assert.equal(record.metrics.a?.sum, 3);
+});
+
+Deno.test("runner: changing a config key reruns only the stages that read it and those after", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  await run(root, store);
+  assert.deepEqual((await run(root, store, { generate: { length: 7 } })).ran, ["c"]);
+  assert.deepEqual((await run(root, store, { sample: { count: 3 } })).ran, ["b", "c"]);
+});
+
+Deno.test("runner: a rerun stage whose outputs are byte-identical leaves later stages cached", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  await run(root, store);
+  // 1 + 2 = 3 → 3 + 2 = 5: the sum changes but its parity does not.
+  await Deno.writeTextFile(`${root}/data/one.txt`, "3");
+  assert.deepEqual((await run(root, store)).ran, ["a"]);
+  // 5 → 6: parity changes, so b and c rerun.
+  await Deno.writeTextFile(`${root}/data/one.txt`, "4");
+  assert.deepEqual((await run(root, store)).ran, ["a", "b", "c"]);
+});
+
+Deno.test("runner: editing a stage's code reruns that stage", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  await run(root, store);
+  await Deno.writeTextFile(`${root}/stages/b.ts`, "// b v2\n");
+  assert.deepEqual((await run(root, store)).ran, ["b"]);
+});
+
+Deno.test("runner: a failing stage leaves no output and the next run resumes after the last good stage", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  await assert.rejects(
+    run(root, store, { generate: { length: 13 } }),
+    /generate.length 13 is unlucky/,
+  );
+  const tmp = [...Deno.readDirSync(`${store.root}/tmp`)];
+  assert.equal(tmp.length, 0, "no temp files left behind");
+  assert.equal(
+    await store.getRun(
+      configHash(
+        resolveConfig({ dataset: { dir: `${root}/data` }, generate: { length: 13 } }, "t"),
+      ),
+    ),
+    undefined,
+  );
+  // The stages before the failure are cached; only c runs once the config is fixed.
+  assert.deepEqual((await run(root, store, { generate: { length: 14 } })).ran, ["c"]);
+});
+
+Deno.test("runner: --force reruns a cached stage", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  await run(root, store);
+  assert.deepEqual((await run(root, store, {}, ["b"])).ran, ["b"]);
+});
+
+Deno.test("runner: the run record lists key, cached, seconds and outputs per stage", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const { record } = await run(root, store);
+  const saved = await store.getRun<RunRecord>(record.configHash);
+  assert.ok(saved);
+  for (const name of ["a", "b", "c"]) {
+    const s: StageRecord = saved.stages[name]!;
+    assert.match(s.key, /^[0-9a-f]{64}$/);
+    assert.equal(typeof s.cached, "boolean");
+    assert.equal(typeof s.seconds, "number");
+    for (const digest of Object.values(s.outputs)) assert.ok(await store.has(digest));
+  }
+});
