@@ -109,12 +109,7 @@ export function applyOverride(config: Config, override: string, source = "--set"
   if (field === undefined || rest.length > 0) {
     throw new ConfigError(`--set: unknown key ${name}${suggest(name, allKeys())}`);
   }
-  let value: unknown;
-  try {
-    value = YAML.parse(override.slice(eq + 1));
-  } catch {
-    value = override.slice(eq + 1);
-  }
+  const value = parseScalar(override.slice(eq + 1).trim());
   (config as unknown as Record<string, Record<string, unknown>>)[section!]![key!] = checkValue(
     name,
     field,
@@ -160,6 +155,14 @@ function checkValue(name: string, field: Field, value: unknown, source: string):
       }
       return value;
   }
+}
+
+/** A command-line value as YAML would read a plain scalar: number, boolean, null or string. */
+function parseScalar(text: string): unknown {
+  if (/^(true|false)$/.test(text)) return text === "true";
+  if (/^(null|~)?$/.test(text)) return null;
+  if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text)) return Number(text);
+  return text.replace(/^(["'])(.*)\1$/, "$2");
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

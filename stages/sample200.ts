@@ -25,7 +25,7 @@ export const sample200 = defineStage({
   description: "draws a seeded random sample of sample.count files",
   inputs: ["scan"],
   reads: ["sample"],
-  run(inputs, config) {
+  async run(inputs, config) {
     const files = decodeFiles(inputs.scan!["files.json"]!);
     const { count, seed } = config.sample;
     if (count > files.length) {
@@ -33,6 +33,6 @@ export const sample200 = defineStage({
         `sample.count is ${count} but the dataset has only ${files.length} MIDI files; lower sample.count to at most ${files.length}`,
       );
     }
-    return Promise.resolve({ "files.json": encodeFiles(sampleFiles(files, count, seed)) });
+    return { "files.json": encodeFiles(sampleFiles(files, count, seed)) };
   },
 });

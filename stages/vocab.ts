@@ -36,9 +36,9 @@ export const vocab = defineStage({
   description: "maps tokens to integers (sorted unique tokens)",
   inputs: ["parse"],
   reads: [],
-  run(inputs, _config, ctx) {
+  async run(inputs, _config, ctx) {
     const built = buildVocab(decodeJson<string[]>(inputs.parse!["notes.json"]!));
     ctx.metric("vocabSize", built.tokens.length);
-    return Promise.resolve({ "vocab.json": encodeJson(built) });
+    return { "vocab.json": encodeJson(built) };
   },
 });

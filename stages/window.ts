@@ -28,7 +28,7 @@ export const window = defineStage({
   description: "cuts windows of window.length tokens with the next token as target (.npy)",
   inputs: ["parse", "vocab"],
   reads: ["window"],
-  run(inputs, config, ctx) {
+  async run(inputs, config, ctx) {
     const notes = decodeJson<string[]>(inputs.parse!["notes.json"]!);
     const vocab = decodeJson<Vocab>(inputs.vocab!["vocab.json"]!);
     const { length } = config.window;
@@ -43,9 +43,9 @@ export const window = defineStage({
     const ids = Int32Array.from(notes, (t) => index.get(t)!);
     const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
     ctx.metric("windows", count);
-    return Promise.resolve({
+    return {
       "x.npy": encodeNpy({ dtype: "float32", shape: [count, length, 1], data: x }),
       "y.npy": encodeNpy({ dtype: "int32", shape: [count], data: y }),
-    });
+    };
   },
 });

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { applyOverride, configHash, loadConfig, resolveConfig } from "./config.ts";
+import { defaultConfig } from "./config_schema.ts";
+import { ConfigError } from "./errors.ts";
+
+Deno.test("resolveConfig() fills every key the file leaves out with its default", () => {
+  const config = resolveConfig({ train: { epochs: 2 } }, "x.yaml");
+  assert.equal(config.train.epochs, 2);
+  assert.equal(config.train.lstmUnits, 256);
+  assert.equal(config.window.length, 100);
+});
+
+Deno.test("resolveConfig() names an unknown key and the closest valid one", () => {
+  assert.throws(
+    () => resolveConfig({ train: { epoch: 2 } }, "x.yaml"),
+    (e: Error) =>
+      e instanceof ConfigError &&
+      /x\.yaml: unknown key train\.epoch \(did you mean train\.epochs\?\)/.test(e.message),
+  );
+  assert.throws(
+    () => resolveConfig({ trian: {} }, "x.yaml"),
+    /unknown section trian \(did you mean train\?\)/,
+  );
+});
+
+Deno.test("resolveConfig() names the key of a wrong type or an out-of-range value", () => {
+  assert.throws(
+    () => resolveConfig({ train: { epochs: -3 } }, "x.yaml"),
+    /x\.yaml: train\.epochs must be an integer at least 1 \(found -3\)/,
+  );
+  assert.throws(
+    () => resolveConfig({ train: { epochs: "ten" } }, "x.yaml"),
+    /train\.epochs must be an integer \(found "ten"\)/,
+  );
+  assert.throws(
+    () => resolveConfig({ train: { dropout: 1.5 } }, "x.yaml"),
+    /train\.dropout must be a number between 0 and 0\.95/,
+  );
+  assert.throws(
+    () => resolveConfig({ train: { backend: "gpu" } }, "x.yaml"),
+    /train\.backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+  );
+  assert.throws(
+    () => resolveConfig({ parse: { onError: "ignore" } }, "x.yaml"),
+    /parse\.onError must be one of skip, fail/,
+  );
+  assert.throws(() => resolveConfig([1, 2], "x.yaml"), /must be a mapping of sections/);
+});
+
+Deno.test("applyOverride() sets a typed value and rejects an unknown key", () => {
+  const config = defaultConfig();
+  applyOverride(config, "generate.length=64");
+  assert.equal(config.generate.length, 64);
+  applyOverride(config, "train.shuffle=false");
+  assert.equal(config.train.shuffle, false);
+  assert.throws(
+    () => applyOverride(config, "generate.lenght=64"),
+    /unknown key generate\.lenght \(did you mean generate\.length\?\)/,
+  );
+  assert.throws(() => applyOverride(config, "generate.length"), /section\.key=value/);
+});
+
+Deno.test("configHash() ignores key order and changes with any value", () => {
+  const a = resolveConfig({ sample: { count: 5, seed: 1 } }, "a");
+  const b = resolveConfig({ sample: { seed: 1, count: 5 } }, "b");
+  assert.equal(configHash(a), configHash(b));
+  assert.notEqual(configHash(a), configHash(resolveConfig({ sample: { count: 6, seed: 1 } }, "c")));
+});
+
+Deno.test("loadConfig() finds a bare name in configs/ and says so clearly when it cannot", async () => {
+  const loaded = await loadConfig("deep-lstm.yaml");
+  assert.equal(loaded.path, "./configs/deep-lstm.yaml");
+  assert.deepEqual(
+    loaded.config,
+    defaultConfig(),
+    "deep-lstm.yaml spells out the tutorial's recipe",
+  );
+  await assert.rejects(loadConfig("nope.yaml"), /Cannot find config nope\.yaml/);
+});
+
+Deno.test("loadConfig() reports a YAML syntax error with the file name", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/bad.yaml`, "train:\n  epochs: [1,\n");
+  await assert.rejects(
+    loadConfig(`${dir}/bad.yaml`),
+    (e: Error) =>
+      e instanceof ConfigError && e.message.startsWith(`Cannot parse config ${dir}/bad.yaml`),
+  );
+});
