@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Metric, StageContext } from "../core/stage.ts";
+import type { Inputs, Metric, StageContext } from "../core/stage.ts";
 import { StageInputError } from "../core/stage.ts";
 import { renderMidi } from "../music/render_midi.ts";
 import { render } from "./render.ts";
@@ -77,7 +77,7 @@ Deno.test("render stage rejects a missing or malformed tokens.json with a StageI
       { generate: { "tokens.json": encode({ tokens: [] }) } },
       { generate: { "tokens.json": encode(["C4", 60]) } },
       { generate: { "tokens.json": new Uint8Array([0x5b, 0xff, 0x5d]) } },
-    ]
+    ] as Inputs[]
   ) {
     await assert.rejects(render.run(inputs, config(), ctx), StageInputError);
   }

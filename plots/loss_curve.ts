@@ -1,0 +1,200 @@
+/**
+ * The training loss per epoch as a self-contained SVG line chart: epochs (from 1) on x, loss on
+ * y, round-numbered ticks on both axes, and a marker on the best epoch.
+ *
+ * @module
+ */
+import { escapeXml, formatTick, niceTicks, px } from "./_svg.ts";
+
+/** Options of {@link lossCurveSvg}. */
+export interface LossCurveOptions {
+  /** Heading drawn above the chart; default "Training loss". */
+  title?: string;
+  /**
+   * 0-based index into `losses` of the epoch to mark (e.g. the checkpoint kept). Default: the
+   * epoch with the lowest finite loss. An index that is out of range or points at a non-finite
+   * loss falls back to the default.
+   */
+  best?: number;
+  /** Total width in pixels; default 640. */
+  width?: number;
+  /** Total height in pixels; default 360. */
+  height?: number;
+}
+
+/**
+ * Draws a loss curve. Non-finite losses (NaN, ±Infinity) are left out of the line.
+ *
+ * @param losses the loss after each epoch, epoch 1 first
+ * @param opts title, best epoch and size
+ * @returns an SVG document as a string (dependency-free; opens in any browser)
+ *
+ * @example
+ * ```ts
+ * import { lossCurveSvg } from "./loss_curve.ts";
+ * const svg = lossCurveSvg([4.1, 3.2, 2.9, 3.0], { title: "quick" });
+ * svg.includes("<polyline"); // true
+ * ```
+ */
+export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions = {}): string {
+  const title = opts.title ?? "Training loss";
+  const width = opts.width ?? 640;
+  const height = opts.height ?? 360;
+  const left = 64;
+  const right = 24;
+  const top = 48;
+  const bottom = 48;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+
+  const points = losses
+    .map((loss, i) => ({ epoch: i + 1, loss }))
+    .filter((p) => Number.isFinite(p.loss));
+  const skipped = losses.length - points.length;
+
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+      `viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
+  );
+  out.push(`<title>${escapeXml(title)}</title>`);
+  out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
+  out.push(
+    `<text x="${left}" y="26" font-size="16" font-weight="bold" fill="#222">${
+      escapeXml(title)
+    }</text>`,
+  );
+
+  // Pick the epoch to mark.
+  let best = opts.best;
+  if (best === undefined || !Number.isInteger(best) || !Number.isFinite(losses[best] ?? NaN)) {
+    best = undefined;
+    for (const p of points) {
+      if (best === undefined || p.loss < (losses[best] ?? Infinity)) best = p.epoch - 1;
+    }
+  }
+
+  const notes: string[] = [`${losses.length} epoch${losses.length === 1 ? "" : "s"}`];
+  if (skipped > 0) notes.push(`${skipped} non-finite skipped`);
+  out.push(
+    `<text x="${width - right}" y="26" font-size="12" fill="#666" text-anchor="end">${
+      escapeXml(notes.join(" · "))
+    }</text>`,
+  );
+
+  // Scales.
+  const epochs = Math.max(1, losses.length);
+  const xTicks = epochs === 1
+    ? [1]
+    : niceTicks(1, epochs, Math.min(10, epochs - 1), 1).filter((t) => t >= 1 && t <= epochs);
+  const xLo = epochs === 1 ? 0.5 : 1;
+  const xHi = epochs === 1 ? 1.5 : epochs;
+  const finite = points.map((p) => p.loss);
+  const yMin = finite.length > 0 ? Math.min(...finite) : 0;
+  const yMax = finite.length > 0 ? Math.max(...finite) : 1;
+  // A little room above and below, so no point sits on the frame.
+  const yPad = (yMax - yMin) * 0.04;
+  const yTicks = niceTicks(yMin >= 0 ? Math.max(0, yMin - yPad) : yMin - yPad, yMax + yPad, 5);
+  const yLo = yTicks[0] ?? 0;
+  const yHi = yTicks.at(-1) ?? 1;
+  const xOf = (epoch: number) => left + ((epoch - xLo) / (xHi - xLo)) * plotW;
+  const yOf = (loss: number) => top + plotH - ((loss - yLo) / (yHi - yLo)) * plotH;
+
+  // Grid and ticks.
+  out.push(`<g class="grid" stroke="#e4e7ec" stroke-width="1">`);
+  for (const t of yTicks) {
+    const y = px(yOf(t));
+    out.push(`<line x1="${left}" y1="${y}" x2="${px(left + plotW)}" y2="${y}"/>`);
+  }
+  for (const t of xTicks) {
+    const x = px(xOf(t));
+    out.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${px(top + plotH)}"/>`);
+  }
+  out.push(`</g>`);
+  out.push(`<g class="axes" stroke="#555" stroke-width="1">`);
+  out.push(
+    `<line x1="${left}" y1="${px(top + plotH)}" x2="${px(left + plotW)}" y2="${px(top + plotH)}"/>`,
+  );
+  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${px(top + plotH)}"/>`);
+  for (const t of yTicks) {
+    const y = px(yOf(t));
+    out.push(`<line x1="${left - 4}" y1="${y}" x2="${left}" y2="${y}"/>`);
+  }
+  for (const t of xTicks) {
+    const x = px(xOf(t));
+    out.push(`<line x1="${x}" y1="${px(top + plotH)}" x2="${x}" y2="${px(top + plotH + 4)}"/>`);
+  }
+  out.push(`</g>`);
+  out.push(`<g class="tick-labels" font-size="11" fill="#333">`);
+  for (const t of yTicks) {
+    out.push(
+      `<text x="${left - 7}" y="${px(yOf(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`,
+    );
+  }
+  for (const t of xTicks) {
+    out.push(
+      `<text x="${px(xOf(t))}" y="${px(top + plotH + 17)}" text-anchor="middle">${
+        formatTick(t)
+      }</text>`,
+    );
+  }
+  out.push(`</g>`);
+  out.push(
+    `<text x="${px(left + plotW / 2)}" y="${
+      height - 10
+    }" font-size="12" fill="#555" text-anchor="middle">epoch</text>`,
+  );
+  out.push(
+    `<text x="16" y="${px(top + plotH / 2)}" font-size="12" fill="#555" text-anchor="middle" ` +
+      `transform="rotate(-90 16 ${px(top + plotH / 2)})">loss</text>`,
+  );
+
+  // The curve.
+  if (points.length === 0) {
+    out.push(
+      `<text x="${px(left + plotW / 2)}" y="${
+        px(top + plotH / 2)
+      }" font-size="14" fill="#888" text-anchor="middle">no finite loss values</text>`,
+    );
+  } else {
+    const coords = points.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
+    out.push(
+      `<polyline class="loss" points="${coords}" fill="none" stroke="#2f6fd0" ` +
+        `stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>`,
+    );
+    if (points.length <= 60) {
+      out.push(`<g class="points" fill="#2f6fd0">`);
+      for (const p of points) {
+        out.push(`<circle cx="${px(xOf(p.epoch))}" cy="${px(yOf(p.loss))}" r="2.5"/>`);
+      }
+      out.push(`</g>`);
+    }
+  }
+
+  // The best epoch.
+  const bestLoss = best === undefined ? undefined : losses[best];
+  if (best !== undefined && bestLoss !== undefined) {
+    const cx = xOf(best + 1);
+    const cy = yOf(bestLoss);
+    const label = `best ${formatLoss(bestLoss)} @ epoch ${best + 1}`;
+    // The best loss is usually the lowest point, so the label goes below the marker, where the
+    // curve is not, unless that leaves the plot; it sits left of the marker near the right edge.
+    const anchorEnd = cx > left + plotW * 0.6;
+    const below = cy + 22 <= top + plotH - 4;
+    out.push(
+      `<g class="best"><circle cx="${px(cx)}" cy="${px(cy)}" r="6" fill="none" stroke="#d9480f" ` +
+        `stroke-width="2"/><text x="${px(anchorEnd ? cx - 9 : cx + 9)}" y="${
+          px(below ? cy + 22 : cy - 12)
+        }" font-size="12" fill="#d9480f" stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="${
+          anchorEnd ? "end" : "start"
+        }">${escapeXml(label)}</text></g>`,
+    );
+  }
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
+
+/** A loss for the best-epoch label: 4 significant digits. */
+function formatLoss(loss: number): string {
+  return loss.toPrecision(4);
+}
