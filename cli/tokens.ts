@@ -1,0 +1,69 @@
+/**
+ * `deno task tokens FILE.mid ...`: prints one JSON object that maps each path, exactly as
+ * given, to its token list as the tutorial's music21 6.7.1 code gives it, or to
+ * `{"error": "..."}` when the file cannot be read or music21 could not parse it. The whole
+ * object is always printed; the exit status is 1 if any file failed, 2 for no arguments.
+ *
+ * @module
+ */
+import { tokenizeMidi } from "../music/tokenize.ts";
+
+/** The usage line. */
+export const USAGE = "usage: deno task tokens FILE.mid [FILE.mid ...]";
+
+/** Token lists (or errors) by path, in argument order. */
+export type TokensReport = Record<string, string[] | { error: string }>;
+
+/** A short reason for a failed read: Deno's messages carry the syscall and path. */
+function describeReadError(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
+  return (e as Error).message;
+}
+
+/**
+ * Tokenizes each file.
+ *
+ * @param paths the files, as given on the command line
+ * @param readFile how to read a file (Deno.readFile in the CLI)
+ * @returns the report and whether any file failed
+ */
+export async function tokensReport(
+  paths: readonly string[],
+  readFile: (path: string) => Promise<Uint8Array>,
+): Promise<{ report: TokensReport; failed: boolean }> {
+  const report: TokensReport = {};
+  let failed = false;
+  for (const path of paths) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      report[path] = { error: `Cannot read ${path}: ${describeReadError(e)}` };
+      failed = true;
+      continue;
+    }
+    try {
+      report[path] = tokenizeMidi(bytes);
+    } catch (e) {
+      report[path] = { error: (e as Error).message };
+      failed = true;
+    }
+  }
+  return { report, failed };
+}
+
+if (import.meta.main) {
+  if (Deno.args.length === 0) {
+    console.error(USAGE);
+    Deno.exit(2);
+  }
+  if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h")) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const { report, failed } = await tokensReport(Deno.args, (p) => Deno.readFile(p));
+  console.log(JSON.stringify(report));
+  Deno.exit(failed ? 1 : 0);
+}

@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+const GOOD = "../shared/references/music21/synthetic/a1_vel0_is_off.mid";
+const BAD = "../shared/references/music21/synthetic/n3_truncated_track_raises.mid";
+
+async function tokensCli(...args: string[]) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "cli/tokens.ts", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
+}
+
+Deno.test("tokens prints one JSON object of every path, exiting 1 when a file fails", async () => {
+  const { code, stdout } = await tokensCli(GOOD, BAD, "no/such/file.mid");
+  assert.equal(code, 1);
+  const report = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(report), [GOOD, BAD, "no/such/file.mid"]);
+  assert.deepEqual(report[GOOD], ["C4", "D4"]);
+  assert.match(report[BAD].error, /^Cannot read MIDI: .*MTrk/);
+  assert.equal(report["no/such/file.mid"].error, "Cannot read no/such/file.mid: no such file");
+});
+
+Deno.test("tokens exits 0 when every file parses", async () => {
+  const { code, stdout } = await tokensCli(GOOD);
+  assert.equal(code, 0);
+  assert.deepEqual(JSON.parse(stdout), { [GOOD]: ["C4", "D4"] });
+});
+
+Deno.test("tokens prints a usage line and exits 2 without arguments", async () => {
+  const { code, stdout, stderr } = await tokensCli();
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^usage: deno task tokens FILE\.mid/);
+});

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { type ChannelEvent, MidiReadError, readSmf, type SmfEvent } from "./smf.ts";
+import { events, meta, smf, vlq } from "./_test_smf.ts";
+
+const channel = (evs: SmfEvent[]) =>
+  evs.filter((e): e is ChannelEvent => e.kind === "channel").map((e) => [
+    e.tick,
+    e.status,
+    e.data1,
+    e.data2,
+  ]);
+
+Deno.test("vlq() writes 7 bits per byte, high bit first", () => {
+  assert.deepEqual(vlq(0), [0]);
+  assert.deepEqual(vlq(480), [0x83, 0x60]);
+  assert.deepEqual(vlq(16352), [0xff, 0x60]);
+});
+
+Deno.test("readSmf() reads header fields and events with absolute ticks", () => {
+  const s = readSmf(
+    smf({ tracks: [events([0, 0x90, 60, 100], [480, 0x80, 60, 0], [0, ...meta(0x2f, [])])] }),
+  );
+  assert.equal(s.format, 0);
+  assert.equal(s.ticksPerQuarter, 480);
+  assert.deepEqual(channel(s.tracks[0]!.events), [[0, 0x90, 60, 100], [480, 0x80, 60, 0]]);
+  assert.equal(s.tracks[0]!.events[2]!.kind, "meta");
+});
+
+Deno.test("readSmf() rejects files music21 cannot read", async (t) => {
+  const cases: [string, Uint8Array][] = [
+    ["no MThd", new TextEncoder().encode("RIFF....")],
+    [
+      "header length 8",
+      (() => {
+        const b = smf({ tracks: [[]] });
+        b[7] = 8;
+        return b;
+      })(),
+    ],
+    ["format 2", smf({ format: 2, tracks: [[]] })],
+    ["SMPTE with low byte 40", smf({ division: 0xe728, tracks: [[]] })],
+    ["fewer chunks than declared", smf({ trackCount: 2, tracks: [[0, 0xff, 0x2f, 0]] })],
+    ["no tracks", smf({ tracks: [] })],
+    ["a delta running off the end", smf({ tracks: [[0x81]] })],
+    ["a meta length running off the end", smf({ tracks: [[0, 0xff, 0x2f]] })],
+    ["local control without its value", smf({ tracks: [[0, 0xb0, 0x7a]] })],
+  ];
+  for (const [name, bytes] of cases) {
+    await t.step(name, () => assert.throws(() => readSmf(bytes), MidiReadError));
+  }
+});
+
+Deno.test("readSmf() keeps tpq 1024 for an accepted SMPTE division", () => {
+  assert.equal(readSmf(smf({ division: 0xe719, tracks: [[]] })).ticksPerQuarter, 1024);
+});
+
+Deno.test("readSmf() applies running status, defaulting to note-on", () => {
+  const s = readSmf(smf({ tracks: [[0, 60, 100, 0x83, 0x60, 60, 0, 0, 0x80, 62, 0, 0, 64, 0]] }));
+  assert.deepEqual(channel(s.tracks[0]!.events), [
+    [0, 0x90, 60, 100],
+    [480, 0x90, 60, 0],
+    [480, 0x80, 62, 0],
+    [480, 0x80, 64, 0],
+  ]);
+});
+
+Deno.test("readSmf() drops an unknown meta event, loses its delta and rereads its bytes", () => {
+  // j6: at tick 480 `FF 60 01 00` is dropped; `FF 60` becomes a delta of 16352.
+  const s = readSmf(smf({
+    tracks: [events([0, 0x90, 60, 100], [480, 0xff, 0x60, 0x01, 0x00], [0, 0x80, 60, 0])],
+  }));
+  assert.deepEqual(channel(s.tracks[0]!.events), [
+    [0, 0x90, 60, 100],
+    [16352, 0x90, 1, 0],
+    [16352, 0x80, 60, 0],
+  ]);
+});
+
+Deno.test("readSmf() reads a data byte after a meta event as a meta type", () => {
+  // LS becomes FF, so `00 3C 40` is `FF 3C 40`: an unknown type, dropped with its delta. `3C`
+  // is then read as a delta, and the lone `40` is a short tail that ends the track.
+  const s = readSmf(smf({ tracks: [[0, ...meta(0x03, "x"), 0, 0x3c, 0x40]] }));
+  assert.deepEqual(s.tracks[0]!.events.map((e) => [e.kind, e.tick]), [["meta", 0], ["empty", 60]]);
+});
+
+Deno.test("readSmf() keeps reading after END_OF_TRACK", () => {
+  const s = readSmf(smf({ tracks: [events([0, ...meta(0x2f, [])], [0, 0x90, 60, 1])] }));
+  assert.equal(channel(s.tracks[0]!.events).length, 1);
+});
+
+Deno.test("readSmf() stops a track at a tail shorter than 2 bytes", () => {
+  const s = readSmf(smf({ tracks: [[0, 0x90, 60, 100, 0, 0x80]] }));
+  assert.deepEqual(s.tracks[0]!.events.map((e) => e.kind), ["channel", "empty"]);
+});
+
+Deno.test("readSmf() takes a missing velocity as 0 and drops a program above 127", () => {
+  // `C0 90` fails; `C0 90 00` is then read as a delta (1050624), and `90 3C` as a note-on
+  // with no velocity byte, which is velocity 0.
+  const s = readSmf(smf({ tracks: [[0, 0xc0, 0x90, 0, 0x90, 60]] }));
+  assert.deepEqual(channel(s.tracks[0]!.events), [[1050624, 0x90, 60, 0]]);
+});

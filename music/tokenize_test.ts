@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { MidiReadError, parseMidi, tokenizeMidi } from "./tokenize.ts";
+import { events, meta, smf } from "./_test_smf.ts";
+
+const on = (delta: number, pitch: number, ch = 0) => [delta, 0x90 | ch, pitch, 100];
+const off = (delta: number, pitch: number, ch = 0) => [delta, 0x80 | ch, pitch, 0];
+
+Deno.test("tokenizeMidi() joins simultaneous hits into one chord token", () => {
+  const bytes = smf({
+    tracks: [
+      events([0, 0xc0, 0], on(0, 60), on(0, 64), on(10, 67), off(470, 60), off(0, 64), off(0, 67)),
+    ],
+  });
+  assert.deepEqual(tokenizeMidi(bytes), ["0.4.7"]);
+});
+
+Deno.test("tokenizeMidi() spells single notes and orders them by quantized offset", () => {
+  const bytes = smf({
+    tracks: [events([0, 0xc0, 0], on(0, 63), off(240, 63), on(0, 42), off(240, 42))],
+  });
+  assert.deepEqual(tokenizeMidi(bytes), ["E-4", "F#2"]);
+});
+
+Deno.test("tokenizeMidi() merges onsets tpq/16 apart but not tpq/16 + 1", () => {
+  const chord = smf({ tracks: [events(on(0, 60), on(30, 64), off(450, 60), off(0, 64))] });
+  const split = smf({ tracks: [events(on(0, 60), on(31, 64), off(449, 60), off(0, 64))] });
+  assert.deepEqual(tokenizeMidi(chord), ["0.4"]);
+  assert.deepEqual(tokenizeMidi(split), ["C4", "E4"]);
+});
+
+Deno.test("tokenizeMidi() lets one note join two chords (6.7.1 duplicate membership)", () => {
+  const bytes = smf({
+    tracks: [events(on(0, 60), on(0, 64), on(0, 67), off(480, 60), off(20, 67), off(20, 64))],
+  });
+  assert.deepEqual(tokenizeMidi(bytes), ["7.0", "4.7"]);
+});
+
+Deno.test("tokenizeMidi() sorts a grace note before a normal note at the same offset", () => {
+  const bytes = smf({ tracks: [events(on(0, 62), on(0, 60), off(0, 60), off(480, 62))] });
+  const parsed = parseMidi(bytes);
+  assert.deepEqual(parsed.elements.map((e) => [e.token, e.grace]), [["C4", true], ["D4", false]]);
+});
+
+Deno.test("tokenizeMidi() falls back to all tracks' notes when no track has an Instrument", () => {
+  const bytes = smf({
+    format: 1,
+    tracks: [
+      events([0, ...meta(0x51, [0x07, 0xa1, 0x20])]),
+      events(on(0, 60), off(480, 60), on(0, 62), off(480, 62)),
+      events(on(0, 48), off(240, 48), on(0, 50), off(240, 50), on(0, 52), off(480, 52)),
+    ],
+  });
+  const parsed = parseMidi(bytes);
+  assert.equal(parsed.branch, "except");
+  assert.deepEqual(parsed.elements.map((e) => e.token), ["C4", "C3", "D3", "D4", "E3"]);
+});
+
+Deno.test("tokenizeMidi() keeps only the first instrument name's part", () => {
+  const bytes = smf({
+    format: 1,
+    tracks: [
+      events([0, 0xc0, 40], on(0, 76), off(480, 76)),
+      events([0, 0xc1, 0], on(0, 60, 1), off(480, 60, 1)),
+    ],
+  });
+  const parsed = parseMidi(bytes);
+  assert.equal(parsed.branch, "partition");
+  assert.deepEqual(parsed.elements.map((e) => e.token), ["E5"]);
+});
+
+Deno.test("tokenizeMidi() gives nothing for a zero-length first Instrument span", () => {
+  // "Piano RH" + program 0 at tick 0 keep two names, and parts[0] is "Piano RH".
+  const bytes = smf({
+    tracks: [events([0, ...meta(0x03, "Piano RH")], [0, 0xc0, 0], on(0, 60), off(480, 60))],
+  });
+  assert.deepEqual(tokenizeMidi(bytes), []);
+});
+
+Deno.test("tokenizeMidi() throws MidiReadError where music21 raises on meta data", async (t) => {
+  const cases: [string, number[]][] = [
+    ["time signature numerator 0", meta(0x58, [0, 2, 24, 8])],
+    ["time signature of 1 byte", meta(0x58, [4])],
+    ["time signature denominator 2^8", meta(0x58, [4, 8, 24, 8])],
+    ["key signature of 1 byte", meta(0x59, [0])],
+    ["tempo of 2 bytes", meta(0x51, [1, 2])],
+    ["tempo 0", meta(0x51, [0, 0, 0])],
+  ];
+  for (const [name, event] of cases) {
+    await t.step(name, () => {
+      const bytes = smf({ tracks: [events([0, ...event], on(0, 60), off(480, 60))] });
+      assert.throws(() => tokenizeMidi(bytes), MidiReadError);
+    });
+  }
+});
+
+Deno.test("tokenizeMidi() throws for tpq 0 only once there is something to time", () => {
+  const noTiming = smf({ division: 0, tracks: [events(on(0, 60))] });
+  assert.deepEqual(tokenizeMidi(noTiming), []);
+  const paired = smf({ division: 0, tracks: [events(on(0, 60), off(0, 60))] });
+  assert.throws(() => tokenizeMidi(paired), MidiReadError);
+});

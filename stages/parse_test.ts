@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { sha256Hex } from "../core/hash.ts";
+import { StageInputError } from "../core/stage.ts";
+import { events, meta, smf } from "../music/_test_smf.ts";
+import { fakeContext, utf8 } from "../tests/_helpers.ts";
+import { parse, type ParsedFile } from "./parse.ts";
+
+const on = (delta: number, pitch: number) => [delta, 0x90, pitch, 90];
+const off = (delta: number, pitch: number) => [delta, 0x80, pitch, 0];
+
+/** Program 0, then C4+E4 (a chord, `0.4`), then D4. */
+const chordFile = smf({
+  tracks: [
+    events([0, 0xc0, 0], on(0, 60), on(0, 64), off(480, 60), off(0, 64), on(0, 62), off(480, 62)),
+  ],
+});
+/** No Instrument at all (the except branch): F#2. */
+const noteFile = smf({ tracks: [events(on(0, 42), off(240, 42))] });
+/** "Piano RH" + program 0 at tick 0: parts[0] is a zero-length span, so no tokens. */
+const emptyFile = smf({
+  tracks: [events([0, ...meta(0x03, "Piano RH")], [0, 0xc0, 0], on(0, 60), off(480, 60))],
+});
+const notMidi = utf8("this is not a MIDI file\n");
+
+function sample(files: Record<string, Uint8Array>, order: string[]) {
+  const list = order.map((path) => ({
+    path,
+    size: files[path]!.length,
+    sha256: sha256Hex(files[path]!),
+  }));
+  return { sample200: { "files.json": utf8(JSON.stringify(list)) } };
+}
+
+const decode = <T>(bytes: Uint8Array | undefined): T =>
+  JSON.parse(new TextDecoder().decode(bytes)) as T;
+
+Deno.test("parse concatenates every file's tokens in sample order", async () => {
+  const files = { "b/chords.mid": chordFile, "a/note.mid": noteFile };
+  const ctx = fakeContext(files);
+  const out = await parse.run(sample(files, ["b/chords.mid", "a/note.mid"]), {
+    parse: { onError: "skip" },
+  }, ctx);
+  assert.deepEqual(decode(out["notes.json"]), ["0.4", "D4", "F#2"]);
+  assert.deepEqual(decode<ParsedFile[]>(out["files.json"]), [
+    { path: "b/chords.mid", sha256: sha256Hex(chordFile), tokens: 2 },
+    { path: "a/note.mid", sha256: sha256Hex(noteFile), tokens: 1 },
+  ]);
+  assert.deepEqual(ctx.collected.warnings, []);
+  assert.deepEqual(ctx.collected.metrics, {
+    filesParsed: 2,
+    filesSkipped: 0,
+    skippedFiles: [],
+    emptyFiles: [],
+    tokens: 3,
+  });
+});
+
+Deno.test("parse writes the same bytes for the same input", async () => {
+  const files = { "x.mid": chordFile, "y.mid": noteFile };
+  const input = sample(files, ["x.mid", "y.mid"]);
+  const a = await parse.run(input, { parse: { onError: "skip" } }, fakeContext(files));
+  const b = await parse.run(input, { parse: { onError: "skip" } }, fakeContext(files));
+  assert.deepEqual(a, b);
+  assert.equal(new TextDecoder().decode(a["notes.json"]), '["0.4","D4","F#2"]');
+});
+
+Deno.test("parse skips a file music21 cannot read when parse.onError is skip", async (t) => {
+  for (
+    const [name, bad] of [["not MIDI", notMidi], ["empty", new Uint8Array()], [
+      "truncated",
+      chordFile.slice(0, 20),
+    ]] as const
+  ) {
+    await t.step(name, async () => {
+      const files = { "good.mid": noteFile, "bad.mid": bad };
+      const ctx = fakeContext(files);
+      const out = await parse.run(sample(files, ["bad.mid", "good.mid"]), {
+        parse: { onError: "skip" },
+      }, ctx);
+      assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+      assert.equal(ctx.collected.warnings.length, 1);
+      assert.match(ctx.collected.warnings[0]!, /^skipped bad\.mid: music21 cannot read it \(.+\)$/);
+      const results = decode<ParsedFile[]>(out["files.json"]);
+      assert.ok("error" in results[0]! && results[0].error.startsWith("Cannot read MIDI: "));
+      assert.equal(ctx.collected.metrics.filesParsed, 1);
+      assert.equal(ctx.collected.metrics.filesSkipped, 1);
+      assert.deepEqual(ctx.collected.metrics.skippedFiles, ["bad.mid"]);
+    });
+  }
+});
+
+Deno.test("parse stops at a file music21 cannot read when parse.onError is fail", async () => {
+  const files = { "good.mid": noteFile, "dir/bad.mid": notMidi };
+  await assert.rejects(
+    () =>
+      parse.run(
+        sample(files, ["good.mid", "dir/bad.mid"]),
+        { parse: { onError: "fail" } },
+        fakeContext(files),
+      ),
+    (e: Error) => {
+      assert.ok(e instanceof StageInputError);
+      assert.match(e.message, /dir\/bad\.mid/);
+      assert.match(e.message, /parse\.onError: skip/);
+      assert.doesNotMatch(e.message, /\n/);
+      return true;
+    },
+  );
+});
+
+Deno.test("parse counts a file with no tokens as parsed and warns about it", async () => {
+  const files = { "empty.mid": emptyFile, "note.mid": noteFile };
+  const ctx = fakeContext(files);
+  const out = await parse.run(sample(files, ["empty.mid", "note.mid"]), {
+    parse: { onError: "fail" },
+  }, ctx);
+  assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+  assert.equal(ctx.collected.warnings.length, 1);
+  assert.match(ctx.collected.warnings[0]!, /^empty\.mid gave no tokens/);
+  assert.equal(ctx.collected.metrics.filesParsed, 2);
+  assert.deepEqual(ctx.collected.metrics.emptyFiles, ["empty.mid"]);
+  assert.deepEqual(decode<ParsedFile[]>(out["files.json"])[0], {
+    path: "empty.mid",
+    sha256: sha256Hex(emptyFile),
+    tokens: 0,
+  });
+});
+
+Deno.test("parse rejects a dataset file that changed since the scan", async () => {
+  const input = sample({ "a.mid": noteFile }, ["a.mid"]);
+  await assert.rejects(
+    () => parse.run(input, { parse: { onError: "skip" } }, fakeContext({ "a.mid": chordFile })),
+    (e: Error) =>
+      e instanceof StageInputError && /a\.mid changed since it was scanned/.test(e.message),
+  );
+});
+
+Deno.test("parse rejects a sample that is not a list of files", async () => {
+  await assert.rejects(
+    () =>
+      parse.run({ sample200: { "files.json": utf8('{"path": 1}') } }, {
+        parse: { onError: "skip" },
+      }, fakeContext()),
+    StageInputError,
+  );
+});
