@@ -256,7 +256,11 @@ async function execute(
     metric: (name, value) => {
       metrics[name] = value;
     },
-    progress: (label, total) => reporter.progress(`${stage.name} ${label}`.trim(), total),
+    progress: (label, total) =>
+      reporter.progress(
+        label.startsWith(stage.name) ? label : `${stage.name} ${label}`.trim(),
+        total,
+      ),
     signal,
   };
   if (stage.readsDataset) await store.put((await planner.dataset()).bytes);

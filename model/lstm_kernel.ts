@@ -1,10 +1,17 @@
 /**
- * Which implementation builds the model's LSTM layers. `tfjs` is tf.layers.lstm. The fused,
- * BLAS-backed layer (issue 4) plugs in here, so model building never needs to know which.
+ * Which implementation builds the model's LSTM layers. `tfjs` is tf.layers.lstm; `blas` is the
+ * fused layer of model/fused_lstm.ts on OpenBLAS (issue 4). Model building only ever calls
+ * {@link resolveLstmKernel} and {@link lstmLayer}, so it never needs to know which.
+ *
+ * Both build the same layer: Keras's gate order and weight layout, Keras's sigmoid gates and
+ * forget-gate bias of one (the tutorial's model; tfjs's own defaults are hardSigmoid and zero),
+ * glorot-uniform and orthogonal initialisers from the same seeds. Weights copy across.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { blasFailure, loadBlas } from "./blas.ts";
+import { FusedLstm } from "./fused_lstm.ts";
 
 /** The LSTM implementations a config can ask for (`train.lstm`). */
 export type LstmKernelChoice = "auto" | "blas" | "tfjs";
@@ -20,20 +27,54 @@ export interface LstmLayerArgs {
   name?: string;
 }
 
-/** Resolves `auto` to the implementation this machine will use. */
+/**
+ * Resolves `auto` to the implementation this machine will use: `blas` when OpenBLAS loads,
+ * else `tfjs`.
+ *
+ * @throws {Error} when `blas` is asked for and OpenBLAS cannot be loaded.
+ */
 export function resolveLstmKernel(choice: LstmKernelChoice): Promise<"blas" | "tfjs"> {
-  return Promise.resolve(choice === "blas" ? "blas" : "tfjs");
+  if (choice === "tfjs") return Promise.resolve("tfjs");
+  const blas = loadBlas();
+  if (blas) return Promise.resolve("blas");
+  if (choice === "auto") return Promise.resolve("tfjs");
+  return Promise.reject(
+    new Error(
+      `Cannot use train.lstm: blas because ${blasFailure() || "OpenBLAS did not load"}; ` +
+        "install libopenblas0-pthread (apt-get install libopenblas0-pthread) " +
+        "or set train.lstm: tfjs",
+    ),
+  );
+}
+
+/** The OpenBLAS library the `blas` kernel runs on (for the run record), or null if none. */
+export function blasLibraryPath(): string | null {
+  return loadBlas()?.path ?? null;
 }
 
 /** Builds one LSTM layer with the chosen implementation. */
 export function lstmLayer(kernel: "blas" | "tfjs", args: LstmLayerArgs): tf.layers.Layer {
-  if (kernel === "blas") throw new Error("The blas LSTM kernel is not built yet");
+  if (kernel === "blas") {
+    return new FusedLstm({
+      units: args.units,
+      returnSequences: args.returnSequences,
+      recurrentDropout: args.recurrentDropout,
+      inputShape: args.inputShape,
+      name: args.name,
+      seed: args.seed,
+      recurrentActivation: "sigmoid",
+      unitForgetBias: true,
+      gemm: "blas",
+    });
+  }
   return tf.layers.lstm({
     units: args.units,
     returnSequences: args.returnSequences,
     recurrentDropout: args.recurrentDropout,
     inputShape: args.inputShape,
     name: args.name,
+    recurrentActivation: "sigmoid",
+    unitForgetBias: true,
     kernelInitializer: tf.initializers.glorotUniform({ seed: args.seed }),
     recurrentInitializer: tf.initializers.orthogonal({ seed: args.seed + 1 }),
   });

@@ -1,0 +1,130 @@
+/**
+ * The tutorial's network, sized by the `train` config slice:
+ *
+ * LSTM(units, return_sequences, recurrent_dropout) → … → LSTM(units) → BatchNormalization →
+ * Dropout → Dense(denseUnits) → ReLU → BatchNormalization → Dropout → Dense(vocab) → softmax.
+ *
+ * Every layer gets an explicit name and every random choice a seed drawn from `train.seed`:
+ * tfjs's automatic names come from process-wide counters, and they become the weight names in
+ * model.json, so without them the checkpoint's bytes would depend on what else the process built.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Config } from "../core/config_schema.ts";
+import { lstmLayer } from "./lstm_kernel.ts";
+import { SeededDropout, seededDropoutFunc, seedStream } from "./seeded_dropout.ts";
+
+/** The `train` keys that shape the network. */
+export type ModelConfig = Pick<
+  Config["train"],
+  "lstmUnits" | "lstmLayers" | "recurrentDropout" | "denseUnits" | "dropout" | "seed"
+>;
+
+/** What {@link buildModel} needs besides the config. */
+export interface BuildModelOptions {
+  /** Distinct tokens: the size of the softmax. */
+  vocabSize: number;
+  /** Tokens per input window (`window.length`). */
+  windowLength: number;
+  /** The resolved LSTM implementation (see `resolveLstmKernel`). */
+  kernel: "blas" | "tfjs";
+}
+
+/**
+ * Builds the (uncompiled) model.
+ *
+ * Stacked LSTMs all return sequences except the last; `recurrentDropout` applies to the first
+ * LSTM only, as in the tutorial. Input shape is `[windowLength, 1]` (one normalised id per step).
+ */
+export function buildModel(train: ModelConfig, options: BuildModelOptions): tf.Sequential {
+  const { vocabSize } = options;
+  if (!Number.isInteger(vocabSize) || vocabSize < 1) {
+    throw new RangeError(
+      `Cannot build model: vocabulary size must be a positive integer (found ${vocabSize})`,
+    );
+  }
+  const nextSeed = seedStream(train.seed);
+  const model = tf.sequential({ name: "lstm_music" });
+  // Weights are variables and survive the tidy; what it frees are initialisers' intermediates,
+  // which tf.layers.lstm's unit-forget-bias initialiser otherwise leaks (4 tensors per layer).
+  tf.tidy(() => addLayers(model, train, options, nextSeed));
+  return model;
+}
+
+function addLayers(
+  model: tf.Sequential,
+  train: ModelConfig,
+  options: BuildModelOptions,
+  nextSeed: () => number,
+): void {
+  const { windowLength, kernel, vocabSize } = options;
+  for (let i = 0; i < train.lstmLayers; i++) {
+    const recurrentDropout = i === 0 ? train.recurrentDropout : 0;
+    const layer = lstmLayer(kernel, {
+      units: train.lstmUnits,
+      returnSequences: i < train.lstmLayers - 1,
+      recurrentDropout,
+      inputShape: i === 0 ? [windowLength, 1] : undefined,
+      seed: nextSeed(),
+      name: `lstm_${i + 1}`,
+    });
+    seedRecurrentDropout(layer, recurrentDropout, nextSeed());
+    model.add(layer);
+  }
+  model.add(tf.layers.batchNormalization({ name: "batch_normalization_1" }));
+  model.add(new SeededDropout({ rate: train.dropout, seed: nextSeed(), name: "dropout_1" }));
+  model.add(tf.layers.dense({
+    units: train.denseUnits,
+    name: "dense_1",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+  }));
+  model.add(tf.layers.activation({ activation: "relu", name: "relu" }));
+  model.add(tf.layers.batchNormalization({ name: "batch_normalization_2" }));
+  model.add(new SeededDropout({ rate: train.dropout, seed: nextSeed(), name: "dropout_2" }));
+  model.add(tf.layers.dense({
+    units: vocabSize,
+    name: "dense_2",
+    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+  }));
+  model.add(tf.layers.activation({ activation: "softmax", name: "softmax" }));
+}
+
+/**
+ * tf.layers.lstm draws its recurrent dropout masks from `Math.random` unless its cell has a
+ * `dropoutFunc`, which would make two runs of one config differ. When the layer is a tfjs LSTM
+ * whose cell has none, give it a seeded one. Other kernels (the fused BLAS layer) seed their
+ * own masks and are left alone.
+ */
+function seedRecurrentDropout(layer: tf.layers.Layer, rate: number, seed: number): void {
+  if (rate <= 0) return;
+  const cell = (layer as unknown as { cell?: { dropoutFunc?: unknown } }).cell;
+  if (cell !== undefined && cell.dropoutFunc == null) cell.dropoutFunc = seededDropoutFunc(seed);
+}
+
+/**
+ * Disposes a model (built here or loaded from a checkpoint) and its optimizer, including the
+ * dropout masks that tf.layers.lstm's cell keeps
+ * from its last training step (model.dispose() frees only weights, and tfjs frees the masks only
+ * at the layer's next call, so each trained model would otherwise leave four tensors behind).
+ */
+export function disposeModel(model: tf.LayersModel): void {
+  for (const layer of model.layers) {
+    const cell = (layer as unknown as { cell?: Partial<Record<MaskField, tf.Tensor[] | null>> })
+      .cell;
+    if (cell === undefined) continue;
+    for (const field of ["dropoutMask", "recurrentDropoutMask"] as const) {
+      const mask = cell[field];
+      if (mask != null) {
+        tf.dispose(mask);
+        cell[field] = null;
+      }
+    }
+  }
+  // A model compiled with an optimizer instance, as train and loadLayersModel do, does not own
+  // it, so model.dispose() leaves the optimizer's variables behind.
+  model.optimizer?.dispose();
+  model.dispose();
+}
+
+type MaskField = "dropoutMask" | "recurrentDropoutMask";

@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { loadBlas } from "./blas.ts";
+import {
+  expFast,
+  FusedLstm,
+  fusedLstm,
+  type GateActivation,
+  recurrentMask,
+  tanhFast,
+  tfjsGemm,
+} from "./fused_lstm.ts";
+
+const HAS_BLAS = loadBlas() !== null;
+const B = 3, T = 6, D = 4, U = 5;
+
+/** ‖a − b‖ / ‖b‖: the relative error the equivalence tests bound by 1e-4. */
+function relErr(a: tf.Tensor, b: tf.Tensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  const x = a.dataSync(), y = b.dataSync();
+  let num = 0, den = 0;
+  for (let i = 0; i < x.length; i++) {
+    num += (x[i]! - y[i]!) ** 2;
+    den += y[i]! ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+function assertClose(a: tf.Tensor, b: tf.Tensor, what: string): void {
+  const e = relErr(a, b);
+  assert.ok(e < 1e-4, `${what}: relative error ${e.toExponential(2)} ≥ 1e-4`);
+}
+
+/** The LSTM written with plain tf ops, step by step: the reference tf.grads differentiates. */
+function referenceLstm(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  r: tf.Tensor,
+  b: tf.Tensor,
+  returnSequences: boolean,
+  act: GateActivation,
+  mask: Float32Array | null,
+): tf.Tensor {
+  const [bs, ts, ds] = x.shape as number[];
+  const u = r.shape[0]!;
+  const gate = (v: tf.Tensor) =>
+    act === "sigmoid" ? tf.sigmoid(v) : tf.clipByValue(tf.add(tf.mul(v, 0.2), 0.5), 0, 1);
+  const m = mask ? tf.tensor2d(mask, [bs!, u]) : null;
+  let h: tf.Tensor = tf.zeros([bs!, u]);
+  let c: tf.Tensor = tf.zeros([bs!, u]);
+  const outs: tf.Tensor[] = [];
+  for (let t = 0; t < ts!; t++) {
+    const xt = tf.reshape(tf.slice(x, [0, t, 0], [bs!, 1, ds!]), [bs!, ds!]);
+    const hm = m ? tf.mul(h, m) : h;
+    const z = tf.add(tf.add(tf.matMul(xt, w), tf.matMul(hm, r)), b);
+    const [zi, zf, zc, zo] = tf.split(z, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+    c = tf.add(tf.mul(gate(zf), c), tf.mul(gate(zi), tf.tanh(zc)));
+    h = tf.mul(gate(zo), tf.tanh(c));
+    outs.push(h);
+  }
+  return returnSequences ? tf.stack(outs, 1) : h;
+}
+
+/** Random inputs, weights and a fixed output weighting (so dy is not all ones). */
+function problem(seed: number, returnSequences: boolean) {
+  const x = tf.randomNormal([B, T, D], 0, 1, "float32", seed);
+  const w = tf.randomNormal([D, 4 * U], 0, 0.5, "float32", seed + 1);
+  const r = tf.randomNormal([U, 4 * U], 0, 0.5, "float32", seed + 2);
+  const b = tf.randomNormal([4 * U], 0, 0.5, "float32", seed + 3);
+  const dy = tf.randomNormal(returnSequences ? [B, T, U] : [B, U], 0, 1, "float32", seed + 4);
+  return { x, w, r, b, dy };
+}
+
+const gemms = [
+  { name: "BLAS", gemm: HAS_BLAS ? loadBlas()!.sgemm : tfjsGemm, ignore: !HAS_BLAS },
+  { name: "tfjs fallback", gemm: tfjsGemm, ignore: false },
+];
+
+for (const { name, gemm, ignore } of gemms) {
+  for (const returnSequences of [true, false]) {
+    for (const act of ["sigmoid", "hardSigmoid"] as const) {
+      for (const withMask of [false, true]) {
+        Deno.test({
+          name: `fusedLstm() on ${name} matches the tf-ops LSTM in outputs and all gradients ` +
+            `(returnSequences ${returnSequences}, ${act}, ${withMask ? "fixed mask" : "no mask"})`,
+          ignore,
+          fn: () => {
+            tf.tidy(() => {
+              const { x, w, r, b, dy } = problem(7 + (returnSequences ? 10 : 0), returnSequences);
+              const mask = withMask ? recurrentMask(B, U, 0.3, 5, 0) : null;
+              const loss = (f: typeof referenceLstm) => (...a: tf.Tensor[]) =>
+                tf.sum(tf.mul(f(a[0]!, a[1]!, a[2]!, a[3]!, returnSequences, act, mask), dy));
+              const fused: typeof referenceLstm = (x, w, r, b) =>
+                fusedLstm(x, w, r, b, { returnSequences, gateActivation: act, mask, gemm });
+              assertClose(
+                fused(x, w, r, b, returnSequences, act, mask),
+                referenceLstm(x, w, r, b, returnSequences, act, mask),
+                "output",
+              );
+              const got = tf.grads(loss(fused))([x, w, r, b]);
+              const want = tf.grads(loss(referenceLstm))([x, w, r, b]);
+              ["dx", "dkernel", "drecurrent", "dbias"].forEach((n, i) =>
+                assertClose(got[i]!, want[i]!, n)
+              );
+            });
+          },
+        });
+      }
+    }
+  }
+}
+
+/** Gradients of sum(layer(x) · dy) w.r.t. x and the layer's trainable weights. */
+function layerGrads(layer: tf.layers.Layer, x: tf.Tensor, dy: tf.Tensor) {
+  const xv = tf.variable(x);
+  const vars = [xv, ...layer.trainableWeights.map((v) => v.read() as tf.Variable)];
+  const { value, grads } = tf.variableGrads(
+    () => tf.sum(tf.mul(layer.apply(xv) as tf.Tensor, dy)) as tf.Scalar,
+    vars,
+  );
+  const out = [value, ...vars.map((v) => grads[v.name]!)];
+  xv.dispose();
+  return out;
+}
+
+for (const { name, ignore } of gemms) {
+  for (const returnSequences of [true, false]) {
+    Deno.test({
+      name: `FusedLstm on ${name} agrees with tf.layers.lstm given the same weights ` +
+        `(returnSequences ${returnSequences})`,
+      ignore,
+      fn: () => {
+        const { x, w, r, b, dy } = problem(31, returnSequences);
+        const ref = tf.layers.lstm({ units: U, returnSequences, recurrentActivation: "sigmoid" });
+        const fused = new FusedLstm({
+          units: U,
+          returnSequences,
+          recurrentActivation: "sigmoid",
+          gemm: name === "BLAS" ? "blas" : "tfjs",
+        });
+        tf.dispose([ref.apply(x) as tf.Tensor, fused.apply(x) as tf.Tensor]); // builds them
+        ref.setWeights([w, r, b]);
+        fused.setWeights([w, r, b]);
+        assert.deepEqual(
+          fused.weights.map((v) => [v.name.split("/").pop()!.replace(/_\d+$/, ""), v.shape]),
+          ref.weights.map((v) => [v.name.split("/").pop()!.replace(/_\d+$/, ""), v.shape]),
+        );
+        const want = layerGrads(ref, x, dy);
+        const got = layerGrads(fused, x, dy);
+        ["loss", "dx", "dkernel", "drecurrent", "dbias"].forEach((n, i) =>
+          assertClose(got[i]!, want[i]!, n)
+        );
+        assertClose(
+          fused.apply(x) as tf.Tensor,
+          ref.apply(x) as tf.Tensor,
+          "output",
+        );
+        tf.dispose([x, w, r, b, dy, ...want, ...got]);
+      },
+    });
+  }
+}
+
+Deno.test("FusedLstm applies recurrent dropout only in training, repeatably per seed", () => {
+  const x = tf.randomNormal([B, T, D], 0, 1, "float32", 3);
+  const make = () => {
+    const l = new FusedLstm({ units: U, returnSequences: true, recurrentDropout: 0.5, seed: 9 });
+    l.build([B, T, D]);
+    return l;
+  };
+  const a = make(), b = make();
+  const inferA = a.apply(x) as tf.Tensor;
+  const inferA2 = a.apply(x) as tf.Tensor;
+  assert.deepEqual(inferA.dataSync(), inferA2.dataSync());
+  const trainA = a.apply(x, { training: true }) as tf.Tensor;
+  const trainB = b.apply(x, { training: true }) as tf.Tensor;
+  assert.notDeepEqual(trainA.dataSync(), inferA.dataSync());
+  assert.deepEqual(trainA.dataSync(), trainB.dataSync());
+  const trainA2 = a.apply(x, { training: true }) as tf.Tensor;
+  assert.notDeepEqual(trainA2.dataSync(), trainA.dataSync());
+});
+
+Deno.test("recurrentMask() zeroes about `rate` of the entries and scales the rest", () => {
+  const m = recurrentMask(64, 256, 0.3, 1, 0);
+  const zeros = m.filter((v) => v === 0).length / m.length;
+  assert.ok(Math.abs(zeros - 0.3) < 0.02, `dropped ${zeros}`);
+  assert.ok(m.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6));
+  assert.deepEqual(m, recurrentMask(64, 256, 0.3, 1, 0));
+  assert.notDeepEqual(m, recurrentMask(64, 256, 0.3, 1, 1));
+});
+
+Deno.test("expFast() and tanhFast() are accurate to float32 precision", () => {
+  for (let x = -30; x <= 30; x += 0.0137) {
+    const e = Math.exp(x);
+    assert.ok(Math.abs(expFast(x) - e) <= 1e-7 * e, `exp(${x})`);
+    assert.ok(Math.abs(tanhFast(x) - Math.tanh(x)) <= 1e-7, `tanh(${x})`);
+  }
+});
+
+Deno.test("a model with FusedLstm saves and loads with identical predictions", async () => {
+  const build = () => {
+    const m = tf.sequential();
+    m.add(
+      new FusedLstm({
+        units: 8,
+        returnSequences: true,
+        recurrentDropout: 0.3,
+        recurrentActivation: "sigmoid",
+        unitForgetBias: true,
+        seed: 4,
+        inputShape: [T, 1],
+        name: "lstm_1",
+      }),
+    );
+    m.add(new FusedLstm({ units: 8, seed: 6, name: "lstm_2" }));
+    m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "dense" }));
+    return m;
+  };
+  const model = build();
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler((artifacts) => {
+    saved = artifacts;
+    return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } });
+  }));
+  assert.ok(saved?.weightSpecs && saved.weightData);
+  assert.deepEqual(saved.weightSpecs.slice(0, 3).map((s) => s.name), [
+    "lstm_1/kernel",
+    "lstm_1/recurrent_kernel",
+    "lstm_1/bias",
+  ]);
+  const loaded = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: saved.modelTopology,
+      weightSpecs: saved.weightSpecs,
+      weightData: saved.weightData,
+    }),
+  );
+  const layer = loaded.layers[0] as FusedLstm;
+  assert.ok(layer instanceof FusedLstm);
+  assert.equal(layer.recurrentDropout, 0.3);
+  assert.equal(layer.recurrentActivation, "sigmoid");
+  const x = tf.randomNormal([2, T, 1], 0, 1, "float32", 11);
+  const a = model.predict(x) as tf.Tensor, b = loaded.predict(x) as tf.Tensor;
+  assert.deepEqual(a.dataSync(), b.dataSync());
+  // The forget-gate quarter of the first bias starts at one (unitForgetBias).
+  const bias = model.layers[0]!.getWeights()[2]!.dataSync();
+  assert.deepEqual(Array.from(bias.slice(8, 16)), new Array(8).fill(1));
+  assert.deepEqual(Array.from(bias.slice(0, 8)), new Array(8).fill(0));
+});

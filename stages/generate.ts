@@ -1,0 +1,116 @@
+/**
+ * generate: turns a seed window into `generate.length` new tokens, as the tutorial's
+ * generate_notes does: start from a window of the training tokens, predict the next token
+ * greedily (argmax of the softmax), append it, drop the window's first token, repeat.
+ *
+ * The tutorial picks the start with `numpy.random.randint`; here it comes from
+ * `generate.seed`, so one config always generates the same tokens from one checkpoint.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { defineStage, StageInputError } from "../core/stage.ts";
+import { randomInt, seededRandom } from "../core/random.ts";
+import { disposeModel } from "../model/build_model.ts";
+import { loadCheckpoint } from "../model/checkpoint.ts";
+import { selectBackend } from "../model/backend.ts";
+import { resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { trainEnvironment } from "./train.ts";
+import { decodeJson, encodeJson, tokenIds, type Vocab } from "./vocab.ts";
+
+export const generate = defineStage({
+  name: "generate",
+  description:
+    "predicts generate.length tokens greedily from a seeded window of the training tokens",
+  inputs: ["parse", "vocab", "train"],
+  reads: ["generate", "window", "train"],
+  async environment(config) {
+    return await trainEnvironment(config.train);
+  },
+  async run(inputs, config, ctx) {
+    const notesBytes = inputs.parse?.["notes.json"];
+    const vocabBytes = inputs.vocab?.["vocab.json"];
+    const modelJson = inputs.train?.["model.json"];
+    const weights = inputs.train?.["weights.bin"];
+    if (
+      notesBytes === undefined || vocabBytes === undefined || modelJson === undefined ||
+      weights === undefined
+    ) {
+      throw new StageInputError(
+        "generate: needs parse's notes.json, vocab's vocab.json and train's model.json and weights.bin",
+      );
+    }
+    const tokens = decodeJson<string[]>(notesBytes);
+    const { tokens: vocabulary } = decodeJson<Vocab>(vocabBytes);
+    const length = config.window.length;
+    const windows = tokens.length - length;
+    if (windows < 1) {
+      throw new StageInputError(
+        `generate: ${tokens.length} tokens give no window of window.length ${length}`,
+      );
+    }
+    const index = tokenIds({ tokens: vocabulary });
+    const ids = tokens.map((token) => {
+      const id = index.get(token);
+      if (id === undefined) {
+        throw new StageInputError(`generate: token ${JSON.stringify(token)} is not in vocab.json`);
+      }
+      return id;
+    });
+
+    const { backend, reason } = await selectBackend(config.train.backend);
+    ctx.info(`backend ${backend} (${reason})`);
+    ctx.metric("backend", backend);
+    ctx.metric("lstmKernel", await resolveLstmKernel(config.train.lstm));
+    const model = await loadCheckpoint({ "model.json": modelJson, "weights.bin": weights });
+    try {
+      const inputShape = model.inputs[0]?.shape;
+      const outputUnits = model.outputs[0]?.shape.at(-1);
+      if (inputShape?.[1] !== length || outputUnits !== vocabulary.length) {
+        throw new StageInputError(
+          `generate: the checkpoint takes windows of ${inputShape?.[1]} and predicts ` +
+            `${outputUnits} tokens, but window.length is ${length} and vocab.json has ` +
+            `${vocabulary.length}`,
+        );
+      }
+      // Every window 0 … tokens.length − length − 1 can start (the window stage made as many).
+      const start = randomInt(seededRandom(config.generate.seed), windows);
+      ctx.metric("startIndex", start);
+      const pattern = ids.slice(start, start + length);
+      const generated: string[] = [];
+      const bar = ctx.progress("generate", config.generate.length);
+      try {
+        for (let i = 0; i < config.generate.length; i++) {
+          ctx.signal.throwIfAborted();
+          const next = predictNext(model, pattern, vocabulary.length);
+          generated.push(vocabulary[next]!);
+          pattern.push(next);
+          pattern.shift();
+          bar.tick(1);
+          // predict resolves without a macrotask turn; yield so interrupts and redraws run.
+          if (i % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      } finally {
+        bar.done();
+      }
+      ctx.metric("distinctTokens", new Set(generated).size);
+      return { "tokens.json": encodeJson(generated) };
+    } finally {
+      disposeModel(model);
+    }
+  },
+});
+
+/** The most likely next class id after `pattern` (ids, normalised by the vocabulary size). */
+function predictNext(model: tf.LayersModel, pattern: number[], vocabSize: number): number {
+  const input = Float32Array.from(pattern, (id) => id / vocabSize);
+  const best = tf.tidy(() => {
+    const probabilities = model.predict(tf.tensor3d(input, [1, pattern.length, 1])) as tf.Tensor;
+    return tf.argMax(probabilities, -1);
+  });
+  try {
+    return best.dataSync()[0]!;
+  } finally {
+    best.dispose();
+  }
+}

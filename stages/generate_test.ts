@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { type Config, defaultConfig } from "../core/config_schema.ts";
+import { randomInt, seededRandom } from "../core/random.ts";
+import { StageInputError } from "../core/stage.ts";
+import { encodeNpy } from "../formats/npy.ts";
+import { loadCheckpoint } from "../model/checkpoint.ts";
+import { fakeContext, utf8 } from "../tests/_helpers.ts";
+import { generate } from "./generate.ts";
+import { train } from "./train.ts";
+import { buildVocab, decodeJson, tokenIds } from "./vocab.ts";
+import { makeWindows } from "./window.ts";
+
+/** About 50 tokens of a little tune: 7 distinct tokens. */
+const NOTES = Array.from(
+  { length: 50 },
+  (_, i) => ["C4", "E4", "G4", "C5", "4.7", "B3", "D4"][(i * 3 + (i >> 2)) % 7]!,
+);
+const VOCAB = buildVocab(NOTES);
+
+function tinyConfig(): Config {
+  const config = defaultConfig();
+  config.window.length = 8;
+  Object.assign(config.train, {
+    backend: "cpu",
+    lstm: "tfjs",
+    lstmUnits: 8,
+    denseUnits: 4,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 0.01,
+  });
+  config.generate.length = 20;
+  return config;
+}
+
+/** One tiny checkpoint, trained once for every test here. */
+const checkpoint = await (async () => {
+  const index = tokenIds(VOCAB);
+  const ids = Int32Array.from(NOTES, (t) => index.get(t)!);
+  const { x, y, count } = makeWindows(ids, 8, VOCAB.tokens.length);
+  const out = await train.run(
+    {
+      window: {
+        "x.npy": encodeNpy({ dtype: "float32", shape: [count, 8, 1], data: x }),
+        "y.npy": encodeNpy({ dtype: "int32", shape: [count], data: y }),
+      },
+      vocab: { "vocab.json": utf8(JSON.stringify(VOCAB)) },
+    },
+    tinyConfig(),
+    fakeContext(),
+  );
+  return { "model.json": out["model.json"]!, "weights.bin": out["weights.bin"]! };
+})();
+
+function inputs(notes: string[] = NOTES) {
+  return {
+    parse: { "notes.json": utf8(JSON.stringify(notes)) },
+    vocab: { "vocab.json": utf8(JSON.stringify(VOCAB)) },
+    train: checkpoint,
+  };
+}
+
+Deno.test("generate writes generate.length tokens, every one from the vocabulary", async () => {
+  const ctx = fakeContext();
+  const out = await generate.run(inputs(), tinyConfig(), ctx);
+  const tokens = decodeJson<string[]>(out["tokens.json"]!);
+  assert.equal(tokens.length, 20);
+  for (const token of tokens) assert.ok(VOCAB.tokens.includes(token), token);
+  assert.equal(ctx.collected.metrics.distinctTokens, new Set(tokens).size);
+  assert.equal(ctx.collected.metrics.backend, "cpu");
+});
+
+Deno.test("generate gives identical tokens for the same seed", async () => {
+  const a = await generate.run(inputs(), tinyConfig(), fakeContext());
+  const b = await generate.run(inputs(), tinyConfig(), fakeContext());
+  assert.deepEqual(a["tokens.json"], b["tokens.json"]);
+});
+
+Deno.test("generate starts from the window generate.seed picks among all windows", async () => {
+  for (const seed of [1, 2, 3]) {
+    const config = tinyConfig();
+    config.generate.seed = seed;
+    const ctx = fakeContext();
+    await generate.run(inputs(), config, ctx);
+    assert.equal(ctx.collected.metrics.startIndex, randomInt(seededRandom(seed), NOTES.length - 8));
+  }
+});
+
+Deno.test("generate predicts greedily: each token is the argmax after the sliding window", async () => {
+  const config = tinyConfig();
+  config.generate.length = 3;
+  const ctx = fakeContext();
+  const out = await generate.run(inputs(), config, ctx);
+  const tokens = decodeJson<string[]>(out["tokens.json"]!);
+  const index = tokenIds(VOCAB);
+  const start = ctx.collected.metrics.startIndex as number;
+  const pattern = NOTES.slice(start, start + 8).map((t) => index.get(t)!);
+  const model = await loadCheckpoint(checkpoint);
+  const expected: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);
+    const probabilities = (model.predict(x) as tf.Tensor).dataSync();
+    const next = probabilities.indexOf(Math.max(...probabilities));
+    expected.push(VOCAB.tokens[next]!);
+    pattern.push(next);
+    pattern.shift();
+    x.dispose();
+  }
+  model.dispose();
+  assert.deepEqual(tokens, expected);
+});
+
+Deno.test("generate rejects a window.length the checkpoint was not trained on", async () => {
+  const config = tinyConfig();
+  config.window.length = 5;
+  await assert.rejects(
+    () => generate.run(inputs(), config, fakeContext()),
+    (error: unknown) =>
+      error instanceof StageInputError && /takes windows of 8/.test(error.message),
+  );
+});
+
+Deno.test("generate rejects a token missing from the vocabulary", async () => {
+  await assert.rejects(
+    () => generate.run(inputs([...NOTES, "X9"]), tinyConfig(), fakeContext()),
+    /"X9" is not in vocab\.json/,
+  );
+});
+
+Deno.test("generate frees every tensor it makes", async () => {
+  await generate.run(inputs(), tinyConfig(), fakeContext());
+  const before = tf.memory().numTensors;
+  await generate.run(inputs(), tinyConfig(), fakeContext());
+  assert.equal(tf.memory().numTensors, before);
+});

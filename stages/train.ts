@@ -1,0 +1,243 @@
+/**
+ * train: fits the tutorial's network to the windows and keeps the best checkpoint.
+ *
+ * As the tutorial's `model.fit(..., epochs, batch_size)` with `ModelCheckpoint(monitor="loss",
+ * save_best_only=True)`: categorical cross-entropy, Adam, shuffled batches, and after each epoch
+ * the weights are kept if the epoch's mean loss is the lowest so far. The loop is written out
+ * (one `trainOnBatch` per batch) so that shuffling comes from `train.seed`, one-hot targets are
+ * made one batch at a time (a [windows, vocab] matrix of the whole set would take gigabytes),
+ * progress and interrupts are seen between batches, and the checkpoint is bytes, not files.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { defineStage, type StageContext, StageInputError } from "../core/stage.ts";
+import type { Config } from "../core/config_schema.ts";
+import { seededRandom, shuffleInPlace } from "../core/random.ts";
+import { decodeNpy } from "../formats/npy.ts";
+import { selectBackend } from "../model/backend.ts";
+import { buildModel, disposeModel } from "../model/build_model.ts";
+import { saveCheckpoint } from "../model/checkpoint.ts";
+import { resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { lossCurveSvg } from "../plots/loss_curve.ts";
+import { decodeJson, encodeJson, type Vocab } from "./vocab.ts";
+
+/** `history.json`: what training did, epoch by epoch (epochs count from 1). */
+export interface TrainHistory {
+  /** Mean loss of each epoch, weighted by batch size (as Keras reports it). */
+  loss: number[];
+  /** The epoch (from 1) whose weights are in the checkpoint: the lowest loss. */
+  bestEpoch: number;
+  bestLoss: number;
+  backend: string;
+  lstmKernel: string;
+}
+
+/** The windows the window stage made. */
+interface TrainingData {
+  /** [count × length] normalised ids, window after window. */
+  x: Float32Array;
+  /** [count] target class ids. */
+  y: Int32Array;
+  count: number;
+  length: number;
+  vocabSize: number;
+}
+
+export const train = defineStage({
+  name: "train",
+  description: "fits the LSTM network to the windows; keeps the lowest-loss checkpoint",
+  inputs: ["window", "vocab"],
+  reads: ["train"],
+  async environment(config) {
+    return await trainEnvironment(config.train);
+  },
+  async run(inputs, config, ctx) {
+    const settings = config.train;
+    const data = readTrainingData(inputs.window, inputs.vocab);
+    const { backend, reason } = await selectBackend(settings.backend);
+    const kernel = await resolveLstmKernel(settings.lstm);
+    ctx.info(`backend ${backend} (${reason}); LSTM kernel ${kernel}`);
+    ctx.metric("backend", backend);
+    ctx.metric("lstmKernel", kernel);
+
+    const model = buildModel(settings, {
+      vocabSize: data.vocabSize,
+      windowLength: data.length,
+      kernel,
+    });
+    const optimizer = tf.train.adam(settings.learningRate);
+    model.compile({ optimizer, loss: "categoricalCrossentropy" });
+    const batchSize = Math.min(settings.batchSize, data.count);
+    const steps = Math.ceil(data.count / batchSize);
+    ctx.info(
+      `${data.count} windows of ${data.length}, vocabulary ${data.vocabSize}, ` +
+        `${model.countParams()} parameters, ${steps} steps per epoch`,
+    );
+
+    const losses: number[] = [];
+    const secondsPerEpoch: number[] = [];
+    let best: { epoch: number; loss: number; files: Record<string, Uint8Array> } | undefined;
+    try {
+      for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+        const started = performance.now();
+        const order = epochOrder(data.count, settings.shuffle, settings.seed, epoch);
+        const loss = await trainEpoch(model, data, order, batchSize, {
+          ctx,
+          label: `epoch ${epoch}/${settings.epochs}`,
+        });
+        losses.push(loss);
+        secondsPerEpoch.push(round((performance.now() - started) / 1000, 3));
+        const improved = Number.isFinite(loss) && (best === undefined || loss < best.loss);
+        if (improved) best = { epoch, loss, files: { ...(await saveCheckpoint(model)) } };
+        ctx.info(
+          `epoch ${epoch}/${settings.epochs}: loss ${loss.toFixed(4)}` +
+            (improved ? " (best so far, checkpoint kept)" : ""),
+        );
+      }
+    } finally {
+      disposeModel(model); // and its optimizer
+    }
+    if (best === undefined) {
+      throw new StageInputError(
+        `train: the loss was not a finite number in any of ${settings.epochs} epochs ` +
+          `(found ${losses.join(", ")}); lower train.learningRate`,
+      );
+    }
+
+    const history: TrainHistory = {
+      loss: losses,
+      bestEpoch: best.epoch,
+      bestLoss: best.loss,
+      backend,
+      lstmKernel: kernel,
+    };
+    // Timings go to the run record, not into history.json: outputs must be the same bytes on
+    // every run of the same key, or downstream keys (and reproduce checks) would change.
+    ctx.metric("loss", losses);
+    ctx.metric("bestLoss", best.loss);
+    ctx.metric("bestEpoch", best.epoch);
+    ctx.metric("secondsPerEpoch", secondsPerEpoch);
+    return {
+      ...best.files,
+      "history.json": encodeJson(history),
+      "loss.svg": new TextEncoder().encode(
+        lossCurveSvg(losses, {
+          title: `Training loss (${backend}, ${kernel})`,
+          best: best.epoch - 1,
+        }),
+      ),
+    };
+  },
+});
+
+/**
+ * The facts beyond code, config and inputs that change train's (and generate's) bytes: the tfjs
+ * version, the backend that will actually run and the LSTM implementation. Resolving `auto` here
+ * means a machine where auto lands on wasm never reuses a checkpoint made on tfjs-node.
+ */
+export async function trainEnvironment(
+  settings: Pick<Config["train"], "backend" | "lstm">,
+): Promise<Record<string, string>> {
+  const { backend } = await selectBackend(settings.backend);
+  return { tfjs: tf.version.tfjs, backend, lstm: await resolveLstmKernel(settings.lstm) };
+}
+
+/** Checks and decodes the window and vocab outputs. */
+function readTrainingData(
+  window: Record<string, Uint8Array> | undefined,
+  vocab: Record<string, Uint8Array> | undefined,
+): TrainingData {
+  const xBytes = window?.["x.npy"];
+  const yBytes = window?.["y.npy"];
+  const vocabBytes = vocab?.["vocab.json"];
+  if (xBytes === undefined || yBytes === undefined || vocabBytes === undefined) {
+    throw new StageInputError("train: needs window's x.npy and y.npy and vocab's vocab.json");
+  }
+  const x = decodeNpy(xBytes);
+  const y = decodeNpy(yBytes);
+  const { tokens } = decodeJson<Vocab>(vocabBytes);
+  const vocabSize = tokens.length;
+  const [count, length, features] = x.shape;
+  if (
+    x.dtype !== "float32" || x.shape.length !== 3 || features !== 1 || count === undefined ||
+    length === undefined
+  ) {
+    throw new StageInputError(
+      `train: x.npy must be float32 [windows, length, 1] (found ${x.dtype} [${x.shape}])`,
+    );
+  }
+  if (y.dtype !== "int32" || y.shape.length !== 1 || y.shape[0] !== count) {
+    throw new StageInputError(
+      `train: y.npy must be int32 [${count}] to match x.npy (found ${y.dtype} [${y.shape}])`,
+    );
+  }
+  if (count === 0) throw new StageInputError("train: window gave no windows to train on");
+  const outside = y.data.find((id) => id < 0 || id >= vocabSize);
+  if (outside !== undefined) {
+    throw new StageInputError(
+      `train: y.npy holds class id ${outside}, outside the vocabulary of ${vocabSize} tokens`,
+    );
+  }
+  return { x: x.data, y: y.data, count, length, vocabSize };
+}
+
+/** Window indices in the order one epoch visits them: shuffled from (seed, epoch) if asked. */
+export function epochOrder(count: number, shuffle: boolean, seed: number, epoch: number): number[] {
+  const order = Array.from({ length: count }, (_, i) => i);
+  if (!shuffle) return order;
+  // Mixes the epoch into the seed so each epoch has its own order, repeatable from train.seed.
+  const epochSeed = (seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0;
+  return shuffleInPlace(order, seededRandom(epochSeed));
+}
+
+/** One pass over the windows in `order`; returns the mean loss weighted by batch size. */
+async function trainEpoch(
+  model: tf.LayersModel,
+  data: TrainingData,
+  order: number[],
+  batchSize: number,
+  progress: { ctx: StageContext; label: string },
+): Promise<number> {
+  const { ctx, label } = progress;
+  const steps = Math.ceil(order.length / batchSize);
+  const bar = ctx.progress(label, steps);
+  let weightedSum = 0;
+  let seen = 0;
+  try {
+    for (let step = 0; step < steps; step++) {
+      ctx.signal.throwIfAborted();
+      const batch = order.slice(step * batchSize, (step + 1) * batchSize);
+      const xs = new Float32Array(batch.length * data.length);
+      const ys = new Int32Array(batch.length);
+      batch.forEach((w, row) => {
+        xs.set(data.x.subarray(w * data.length, (w + 1) * data.length), row * data.length);
+        ys[row] = data.y[w]!;
+      });
+      const [x, y] = tf.tidy(() => [
+        tf.tensor3d(xs, [batch.length, data.length, 1]),
+        tf.oneHot(tf.tensor1d(ys, "int32"), data.vocabSize),
+      ]);
+      let loss: number;
+      try {
+        loss = await model.trainOnBatch(x!, y!) as number;
+      } finally {
+        tf.dispose([x!, y!]);
+      }
+      weightedSum += loss * batch.length;
+      seen += batch.length;
+      bar.tick(1, `loss ${(weightedSum / seen).toFixed(4)}`);
+      // On the cpu and wasm backends trainOnBatch resolves without a macrotask turn; yield one so
+      // an interrupt (ctx.signal) and the progress redraw get a chance to run.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  } finally {
+    bar.done();
+  }
+  return weightedSum / seen;
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { type Config, defaultConfig } from "../core/config_schema.ts";
+import { StageInputError } from "../core/stage.ts";
+import { encodeNpy } from "../formats/npy.ts";
+import { loadCheckpoint } from "../model/checkpoint.ts";
+import { fakeContext, utf8 } from "../tests/_helpers.ts";
+import { epochOrder, train, type TrainHistory } from "./train.ts";
+import { buildVocab, decodeJson, tokenIds } from "./vocab.ts";
+import { makeWindows } from "./window.ts";
+
+/** About 50 tokens of a little tune: 7 distinct tokens. */
+const NOTES = Array.from(
+  { length: 50 },
+  (_, i) => ["C4", "E4", "G4", "C5", "4.7", "B3", "D4"][(i * 3 + (i >> 2)) % 7]!,
+);
+
+function tinyConfig(): Config {
+  const config = defaultConfig();
+  config.window.length = 8;
+  Object.assign(config.train, {
+    backend: "cpu",
+    lstm: "tfjs",
+    lstmUnits: 8,
+    denseUnits: 4,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 0.01,
+  });
+  return config;
+}
+
+/** What the window and vocab stages would give for `notes`. */
+function trainInputs(notes: string[], length: number) {
+  const vocab = buildVocab(notes);
+  const index = tokenIds(vocab);
+  const ids = Int32Array.from(notes, (t) => index.get(t)!);
+  const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
+  return {
+    window: {
+      "x.npy": encodeNpy({ dtype: "float32", shape: [count, length, 1], data: x }),
+      "y.npy": encodeNpy({ dtype: "int32", shape: [count], data: y }),
+    },
+    vocab: { "vocab.json": utf8(JSON.stringify(vocab)) },
+  };
+}
+
+Deno.test("train records one loss per epoch and keeps the checkpoint of the lowest", async () => {
+  const config = tinyConfig();
+  config.train.epochs = 3;
+  const ctx = fakeContext();
+  const out = await train.run(trainInputs(NOTES, 8), config, ctx);
+  assert.deepEqual(Object.keys(out).sort(), [
+    "history.json",
+    "loss.svg",
+    "model.json",
+    "weights.bin",
+  ]);
+  const history = decodeJson<TrainHistory>(out["history.json"]!);
+  assert.equal(history.loss.length, 3);
+  assert.equal((ctx.collected.metrics.secondsPerEpoch as number[]).length, 3);
+  assert.equal(history.bestLoss, Math.min(...history.loss));
+  assert.equal(history.loss[history.bestEpoch - 1], history.bestLoss);
+  assert.equal(history.backend, "cpu");
+  assert.equal(history.lstmKernel, "tfjs");
+  assert.deepEqual(ctx.collected.metrics.loss, history.loss);
+  assert.equal(ctx.collected.metrics.bestLoss, history.bestLoss);
+  assert.equal(ctx.collected.metrics.backend, "cpu");
+  assert.match(new TextDecoder().decode(out["loss.svg"]), /<svg/);
+  const model = await loadCheckpoint({
+    "model.json": out["model.json"]!,
+    "weights.bin": out["weights.bin"]!,
+  });
+  assert.deepEqual(model.outputs[0]!.shape, [null, 7]);
+  model.dispose();
+});
+
+Deno.test("train gives identical checkpoint bytes and losses for the same seed", async () => {
+  const run = () => train.run(trainInputs(NOTES, 8), tinyConfig(), fakeContext());
+  const [a, b] = [await run(), await run()];
+  assert.deepEqual(a["weights.bin"], b["weights.bin"]);
+  assert.deepEqual(a["model.json"], b["model.json"]);
+  assert.deepEqual(
+    decodeJson<TrainHistory>(a["history.json"]!).loss,
+    decodeJson<TrainHistory>(b["history.json"]!).loss,
+  );
+});
+
+Deno.test("train frees every tensor it makes", async () => {
+  const leftAfter = async (epochs: number) => {
+    const config = tinyConfig();
+    config.train.epochs = epochs;
+    const before = tf.memory().numTensors;
+    await train.run(trainInputs(NOTES, 8), config, fakeContext());
+    return tf.memory().numTensors - before;
+  };
+  await leftAfter(1); // the first run also makes tfjs's lasting tensors (kernel caches and the like)
+  assert.equal(await leftAfter(1), 0);
+  assert.equal(await leftAfter(3), 0);
+});
+
+Deno.test("train trains on what there is when there are fewer windows than one batch", async () => {
+  const config = tinyConfig();
+  config.train.batchSize = 32;
+  const steps: number[] = [];
+  const ctx = {
+    ...fakeContext(),
+    progress: (_: string, total: number) => (steps.push(total), { tick() {}, done() {} }),
+  };
+  const out = await train.run(trainInputs(NOTES.slice(0, 20), 8), config, ctx);
+  assert.deepEqual(steps, [1, 1]);
+  assert.equal(decodeJson<TrainHistory>(out["history.json"]!).loss.length, 2);
+});
+
+Deno.test("train ticks one progress step per batch with the running loss", async () => {
+  const bars: { label: string; total: number; ticks: string[] }[] = [];
+  const ctx = {
+    ...fakeContext(),
+    progress: (label: string, total: number) => {
+      const bar = { label, total, ticks: [] as string[] };
+      bars.push(bar);
+      return { tick: (_n?: number, note?: string) => void bar.ticks.push(note ?? ""), done() {} };
+    },
+  };
+  await train.run(trainInputs(NOTES, 8), tinyConfig(), ctx);
+  // 42 windows in batches of 16: 3 steps per epoch.
+  assert.deepEqual(bars.map((b) => [b.label, b.total, b.ticks.length]), [["epoch 1/2", 3, 3], [
+    "epoch 2/2",
+    3,
+    3,
+  ]]);
+  assert.match(bars[0]!.ticks[0]!, /^loss \d+\.\d{4}$/);
+});
+
+Deno.test("train stops between batches once the run is interrupted", async () => {
+  const controller = new AbortController();
+  controller.abort(new Error("interrupted"));
+  const ctx = { ...fakeContext(), signal: controller.signal };
+  await assert.rejects(() => train.run(trainInputs(NOTES, 8), tinyConfig(), ctx), /interrupted/);
+});
+
+Deno.test("train rejects a target outside the vocabulary with one sentence", async () => {
+  const inputs = trainInputs(NOTES, 8);
+  inputs.vocab["vocab.json"] = utf8(JSON.stringify({ tokens: ["C4", "E4"] }));
+  await assert.rejects(
+    () => train.run(inputs, tinyConfig(), fakeContext()),
+    (error: unknown) =>
+      error instanceof StageInputError && /outside the vocabulary of 2 tokens/.test(error.message),
+  );
+});
+
+Deno.test("train's environment names the tfjs version, the backend and the LSTM kernel", async () => {
+  assert.deepEqual(await train.environment!(tinyConfig()), {
+    tfjs: tf.version.tfjs,
+    backend: "cpu",
+    lstm: "tfjs",
+  });
+});
+
+Deno.test("epochOrder() shuffles each epoch differently, repeatably from the seed", () => {
+  assert.deepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 1, 1));
+  assert.notDeepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 1, 2));
+  assert.notDeepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 2, 1));
+  assert.deepEqual(
+    [...epochOrder(10, true, 1, 1)].sort((a, b) => a - b),
+    epochOrder(10, false, 1, 1),
+  );
+  assert.deepEqual(epochOrder(4, false, 1, 1), [0, 1, 2, 3]);
+});

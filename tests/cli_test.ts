@@ -1,0 +1,118 @@
+/**
+ * The CLI as a user meets it: bad input gets one line naming the file or key, exit status 2 for
+ * usage and config errors, and no stack trace.
+ */
+import assert from "node:assert/strict";
+import { PROJECT_ROOT } from "./_helpers.ts";
+
+async function pipeline(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      "--allow-run",
+      "pipeline.ts",
+      ...args,
+    ],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+async function tempConfig(text: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+function assertOneLine(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+}
+
+Deno.test("cli: an unknown config key gets one line naming it and the closest key, exit 2", async () => {
+  const path = await tempConfig("train:\n  epoch: 3\n");
+  const r = await pipeline("--config", path);
+  assert.equal(r.code, 2);
+  assertOneLine(
+    r.stderr,
+    new RegExp(`^error: ${path}: unknown key train\\.epoch \\(did you mean train\\.epochs\\?\\)$`),
+  );
+});
+
+Deno.test("cli: a value out of range gets one line naming the key, exit 2", async () => {
+  const path = await tempConfig("train:\n  epochs: -3\n");
+  const r = await pipeline("--config", path);
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /train\.epochs must be an integer at least 1 \(found -3\)/);
+});
+
+Deno.test("cli: a missing config file and an unreadable one each get one line, exit 2", async () => {
+  const missing = await pipeline("--config", "no-such-config.yaml");
+  assert.equal(missing.code, 2);
+  assertOneLine(missing.stderr, /Cannot find config no-such-config\.yaml/);
+  const garbled = await pipeline("--config", await tempConfig("train: [unclosed\n"));
+  assert.equal(garbled.code, 2);
+  assertOneLine(garbled.stderr, /^error: Cannot parse config /);
+});
+
+Deno.test("cli: a missing dataset folder stops the run with one line naming dataset.dir", async () => {
+  const store = await Deno.makeTempDir();
+  const r = await pipeline(
+    "--config",
+    "quick.yaml",
+    "--set",
+    "dataset.dir=/no/such/dir",
+    "--store",
+    store,
+  );
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /dataset\.dir \/no\/such\/dir does not exist/);
+});
+
+Deno.test("cli: a sample larger than the dataset stops the run and keeps the scan in the store", async () => {
+  const store = await Deno.makeTempDir();
+  const r = await pipeline(
+    "--config",
+    "quick.yaml",
+    "--set",
+    "sample.count=5000",
+    "--store",
+    store,
+    "--quiet",
+  );
+  assert.equal(r.code, 1);
+  assertOneLine(r.stderr, /sample\.count is 5000 but the dataset has only 1150 MIDI files/);
+  const status = await pipeline(
+    "status",
+    "--config",
+    "quick.yaml",
+    "--set",
+    "sample.count=5000",
+    "--store",
+    store,
+    "--json",
+  );
+  const stages = JSON.parse(status.stdout).stages as { stage: string; state: string }[];
+  assert.equal(stages.find((s) => s.stage === "scan")?.state, "cached");
+});
+
+Deno.test("cli: unknown flags, commands and stages are usage errors, exit 2", async () => {
+  assertOneLine((await pipeline("--confg", "quick.yaml")).stderr, /Unknown option '--confg'/);
+  const r = await pipeline("--config", "quick.yaml", "--until", "trian");
+  assert.equal(r.code, 2);
+  assertOneLine(r.stderr, /--until trian: no such stage/);
+  assert.equal((await pipeline("frobnicate")).code, 2);
+});

@@ -1,0 +1,128 @@
+/**
+ * The whole DAG on real Groove files with configs/quick.yaml, in a temp store: first run
+ * executes all eight stages and writes a MIDI file that @tonejs/midi reads back; a second run
+ * executes nothing; changing generate.length reruns only generate and render; editing a file
+ * outside the sample reruns only scan.
+ */
+import assert from "node:assert/strict";
+import tonejs from "@tonejs/midi";
+import { applyOverride, configHash, loadConfig } from "../core/config.ts";
+import { runPipeline, type RunRecord } from "../core/runner.ts";
+import { pipelineStatus } from "../core/status.ts";
+import { Store } from "../core/store.ts";
+import { decodeFiles } from "../stages/scan.ts";
+import { PIPELINE } from "../pipeline.ts";
+import { collectingReporter, SHARED } from "./_helpers.ts";
+
+const { Midi } = tonejs;
+
+/** A temp dataset of 30 Groove files (a copy, so the test may edit it). */
+async function smallDataset(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "groove-" });
+  const src = `${SHARED}/datasets/groove/drummer1/session1`;
+  let n = 0;
+  for await (const e of Deno.readDir(src)) {
+    if (!e.name.endsWith(".mid") || n >= 30) continue;
+    await Deno.copyFile(`${src}/${e.name}`, `${dir}/${e.name}`);
+    n++;
+  }
+  return dir;
+}
+
+async function quick(dataset: string, overrides: string[] = []) {
+  const loaded = await loadConfig("quick.yaml");
+  applyOverride(loaded.config, `dataset.dir=${dataset}`);
+  for (const o of overrides) applyOverride(loaded.config, o);
+  loaded.hash = configHash(loaded.config);
+  return loaded;
+}
+
+const ran = (r: RunRecord) => Object.entries(r.stages).filter(([, s]) => !s.cached).map(([n]) => n);
+
+Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns only what changed", async (t) => {
+  const dataset = await smallDataset();
+  const store = new Store(await Deno.makeTempDir({ prefix: "store-" }));
+  const run = async (overrides: string[] = []) =>
+    await runPipeline({
+      ...PIPELINE,
+      loaded: await quick(dataset, overrides),
+      store,
+      reporter: collectingReporter(),
+    });
+
+  const first = await run();
+  await t.step(
+    "the first run executes every stage and writes a MIDI file of the generated notes",
+    async () => {
+      assert.deepEqual(ran(first), [
+        "scan",
+        "sample200",
+        "parse",
+        "vocab",
+        "window",
+        "train",
+        "generate",
+        "render",
+      ]);
+      const midi = new Midi(await Deno.readFile(first.exported["generated.mid"]!));
+      const notes = midi.tracks.flatMap((tr) => tr.notes);
+      const tokens = JSON.parse(
+        await Deno.readTextFile(first.exported["tokens.json"]!),
+      ) as string[];
+      assert.equal(tokens.length, 64);
+      // A chord token writes one note per pitch class, so there are at least as many notes as tokens.
+      assert.ok(notes.length >= tokens.length, `${notes.length} notes for ${tokens.length} tokens`);
+      assert.equal(notes[0]!.ticks, 0);
+      assert.equal(midi.header.ppq, 1024);
+      const loss = first.metrics.train?.loss as number[];
+      assert.equal(loss.length, 2);
+      assert.ok(loss.every(Number.isFinite));
+    },
+  );
+
+  await t.step("a second run of the same config executes no stage", async () => {
+    const second = await run();
+    assert.deepEqual(ran(second), []);
+    assert.equal(second.configHash, first.configHash);
+    // The record of the cached run still carries the executed run's loss history.
+    assert.deepEqual(second.metrics.train?.loss, first.metrics.train?.loss);
+  });
+
+  await t.step(
+    "status explains that generate.length changed and render waits on generate",
+    async () => {
+      const status = await pipelineStatus({
+        ...PIPELINE,
+        loaded: await quick(dataset, ["generate.length=32"]),
+        store,
+      });
+      const byName = Object.fromEntries(status.map((s) => [s.stage, s]));
+      assert.equal(byName.train!.state, "cached");
+      assert.equal(byName.generate!.state, "stale");
+      assert.ok(
+        byName.generate!.reasons.includes("config generate.length: 64 → 32"),
+        byName.generate!.reasons.join("; "),
+      );
+      assert.equal(byName.render!.state, "waiting");
+    },
+  );
+
+  await t.step("--set generate.length=32 reruns only generate and render", async () => {
+    const third = await run(["generate.length=32"]);
+    assert.deepEqual(ran(third), ["generate", "render"]);
+  });
+
+  await t.step("editing a file outside the sample reruns scan and sample200 only", async () => {
+    const sampled = new Set(
+      decodeFiles(await store.get(first.stages.sample200!.outputs["files.json"]!)).map((f) =>
+        f.path
+      ),
+    );
+    const outside = [...Deno.readDirSync(dataset)].map((e) => e.name).find((n) => !sampled.has(n))!;
+    const bytes = await Deno.readFile(`${dataset}/${outside}`);
+    await Deno.writeFile(`${dataset}/${outside}`, bytes.slice(0, bytes.length - 4));
+    const fourth = await run();
+    // scan lists a new digest, sample200 reruns and draws the same files: nothing after it runs.
+    assert.deepEqual(ran(fourth), ["scan", "sample200"]);
+  });
+});
