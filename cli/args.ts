@@ -7,7 +7,15 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../core/errors.ts";
 
 /** The commands of `deno task pipeline`. */
-export const COMMANDS = ["run", "status", "runs", "show", "compare", "verify"] as const;
+export const COMMANDS = [
+  "run",
+  "status",
+  "runs",
+  "show",
+  "compare",
+  "reproduce",
+  "verify",
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Parsed command line. */
@@ -81,6 +89,7 @@ Commands:
   runs                   list recorded runs: config hash, date, status, final loss
   show HASH              show one run: config, stage keys, outputs, timings, metrics
   compare HASH HASH      put two runs side by side: config differences, metrics, loss
+  reproduce HASH         rerun a recorded config in a fresh store; check every digest matches
   verify                 rehash every stored object; remove corrupt ones
 
 Options:

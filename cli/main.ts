@@ -11,6 +11,7 @@ import { Store } from "../core/store.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { compareCommand, runsCommand, showCommand } from "./runs.ts";
+import { reproduceCommand } from "./reproduce.ts";
 
 /** The DAG and what to export, as pipeline.ts declares them. */
 export interface Pipeline {
@@ -42,6 +43,8 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
         return await showCommand(args, store);
       case "compare":
         return await compareCommand(args, store);
+      case "reproduce":
+        return await reproduceCommand(args, pipeline, store);
       case "verify": {
         const { checked, corrupt } = await store.verify(true);
         console.log(

@@ -113,7 +113,12 @@ export async function compareCommand(args: CliArgs, store: Store): Promise<numbe
   return 0;
 }
 
-async function findRun(store: Store, id: string | undefined, command: string): Promise<RunRecord> {
+/** The recorded run whose config hash starts with `id`. */
+export async function findRun(
+  store: Store,
+  id: string | undefined,
+  command: string,
+): Promise<RunRecord> {
   if (id === undefined) {
     throw new UsageError(`${command} needs a config hash (see \`deno task pipeline runs\`)`);
   }

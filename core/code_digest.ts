@@ -8,8 +8,11 @@
  */
 import { sha256Hex } from "./hash.ts";
 
+// Static imports and re-exports, and dynamic import() calls. `import type` lines are left
+// out: types are erased, so they cannot change what a stage writes (editing the config schema
+// must not rerun every stage).
 const IMPORT_RE =
-  /(?:^|\n)\s*(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  /(?:^|\n)\s*(?:import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Computes code digests; caches file reads for the life of one run. */
 export class CodeDigester {
@@ -34,7 +37,8 @@ export class CodeDigester {
       const text = await this.#read(path);
       seen.set(path, sha256Hex(text));
       for (const m of text.matchAll(IMPORT_RE)) {
-        const spec = m[1] ?? m[2]!;
+        if (m[1] !== undefined) continue; // type-only
+        const spec = m[2] ?? m[3]!;
         if (spec.startsWith(".")) {
           queue.push(normalize(`${path.slice(0, path.lastIndexOf("/") + 1)}${spec}`));
         } else {

@@ -28,7 +28,7 @@ export const SCHEMA = {
   dataset: {
     dir: str(
       "data/groove",
-      "folder scanned recursively for .mid/.midi files (relative to the config's project)",
+      "folder scanned recursively for .mid/.midi files (relative to the folder you run from: the project root under deno task)",
     ),
   },
   sample: {
@@ -69,7 +69,13 @@ export const SCHEMA = {
   },
   generate: {
     length: int(500, 1, "tokens to generate"),
-    seed: int(1, 0, "seed that picks the starting window"),
+    seed: int(1, 0, "seed that picks the starting window (and the draws when temperature > 0)"),
+    temperature: num(
+      0,
+      0,
+      "0 = argmax, as the tutorial; above 0 samples from the softmax at that temperature",
+      10,
+    ),
   },
   render: {
     step: num(

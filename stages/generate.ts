@@ -5,6 +5,9 @@
  *
  * The tutorial picks the start with `numpy.random.randint`; here it comes from
  * `generate.seed`, so one config always generates the same tokens from one checkpoint.
+ * `generate.temperature` above 0 goes beyond the tutorial: it samples each token from the
+ * softmax sharpened or flattened by the temperature (seeded too), because a greedy decoder on
+ * a briefly trained model tends to repeat one token.
  *
  * @module
  */
@@ -74,7 +77,8 @@ export const generate = defineStage({
         );
       }
       // Every window 0 … tokens.length − length − 1 can start (the window stage made as many).
-      const start = randomInt(seededRandom(config.generate.seed), windows);
+      const rng = seededRandom(config.generate.seed);
+      const start = randomInt(rng, windows);
       ctx.metric("startIndex", start);
       const pattern = ids.slice(start, start + length);
       const generated: string[] = [];
@@ -82,7 +86,13 @@ export const generate = defineStage({
       try {
         for (let i = 0; i < config.generate.length; i++) {
           ctx.signal.throwIfAborted();
-          const next = predictNext(model, pattern, vocabulary.length);
+          const next = predictNext(
+            model,
+            pattern,
+            vocabulary.length,
+            config.generate.temperature,
+            rng,
+          );
           generated.push(vocabulary[next]!);
           pattern.push(next);
           pattern.shift();
@@ -101,16 +111,46 @@ export const generate = defineStage({
   },
 });
 
-/** The most likely next class id after `pattern` (ids, normalised by the vocabulary size). */
-function predictNext(model: tf.LayersModel, pattern: number[], vocabSize: number): number {
+/**
+ * The next class id after `pattern` (ids, normalised by the vocabulary size): the most likely
+ * one at temperature 0 (the tutorial's argmax), else a draw from p^(1/T), renormalised.
+ */
+function predictNext(
+  model: tf.LayersModel,
+  pattern: number[],
+  vocabSize: number,
+  temperature: number,
+  rng: () => number,
+): number {
   const input = Float32Array.from(pattern, (id) => id / vocabSize);
-  const best = tf.tidy(() => {
-    const probabilities = model.predict(tf.tensor3d(input, [1, pattern.length, 1])) as tf.Tensor;
-    return tf.argMax(probabilities, -1);
-  });
+  const probabilities = tf.tidy(() =>
+    model.predict(tf.tensor3d(input, [1, pattern.length, 1])) as tf.Tensor
+  );
+  let p: Float32Array;
   try {
-    return best.dataSync()[0]!;
+    p = probabilities.dataSync() as Float32Array;
   } finally {
-    best.dispose();
+    probabilities.dispose();
   }
+  return temperature === 0 ? argMax(p) : sample(p, temperature, rng);
+}
+
+/** Index of the largest value (the first on ties, as numpy.argmax). */
+export function argMax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
+  return best;
+}
+
+/** Draws an index from probabilities `p` reshaped by `temperature`. */
+export function sample(p: ArrayLike<number>, temperature: number, rng: () => number): number {
+  const weights = Array.from(p, (v) => Math.pow(Math.max(v, 0), 1 / temperature));
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (!(total > 0) || !Number.isFinite(total)) return argMax(p);
+  let r = rng() * total;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i]!;
+    if (r < 0) return i;
+  }
+  return weights.length - 1;
 }

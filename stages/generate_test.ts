@@ -6,7 +6,7 @@ import { StageInputError } from "../core/stage.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
-import { generate } from "./generate.ts";
+import { argMax, generate, sample } from "./generate.ts";
 import { train } from "./train.ts";
 import { buildVocab, decodeJson, tokenIds } from "./vocab.ts";
 import { makeWindows } from "./window.ts";
@@ -133,4 +133,18 @@ Deno.test("generate frees every tensor it makes", async () => {
   const before = tf.memory().numTensors;
   await generate.run(inputs(), tinyConfig(), fakeContext());
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("argMax() takes the first of equal maxima, as numpy.argmax", () => {
+  assert.equal(argMax([0.1, 0.4, 0.4, 0.1]), 1);
+});
+
+Deno.test("sample() draws in proportion to p^(1/T) and concentrates on the maximum as T falls", () => {
+  const rng = seededRandom(7);
+  const counts = [0, 0, 0];
+  for (let i = 0; i < 3000; i++) counts[sample([0.2, 0.3, 0.5], 1, rng)]!++;
+  assert.ok(Math.abs(counts[2]! / 3000 - 0.5) < 0.05, `counts ${counts}`);
+  const cold = [0, 0, 0];
+  for (let i = 0; i < 1000; i++) cold[sample([0.2, 0.3, 0.5], 0.05, rng)]!++;
+  assert.ok(cold[2]! > 990, `counts ${cold}`);
 });

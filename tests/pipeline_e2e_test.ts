@@ -69,7 +69,7 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
       const tokens = JSON.parse(
         await Deno.readTextFile(first.exported["tokens.json"]!),
       ) as string[];
-      assert.equal(tokens.length, 64);
+      assert.equal(tokens.length, 128);
       // A chord token writes one note per pitch class, so there are at least as many notes as tokens.
       assert.ok(notes.length >= tokens.length, `${notes.length} notes for ${tokens.length} tokens`);
       assert.equal(notes[0]!.ticks, 0);
@@ -100,7 +100,7 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
       assert.equal(byName.train!.state, "cached");
       assert.equal(byName.generate!.state, "stale");
       assert.ok(
-        byName.generate!.reasons.includes("config generate.length: 64 → 32"),
+        byName.generate!.reasons.includes("config generate.length: 128 → 32"),
         byName.generate!.reasons.join("; "),
       );
       assert.equal(byName.render!.state, "waiting");
