@@ -13,7 +13,7 @@ const MUSIC21_MS_PER_FILE = 150;
 const args = [...Deno.args];
 const roundsAt = args.indexOf("--rounds");
 const rounds = roundsAt >= 0 ? Number(args.splice(roundsAt, 2)[1]) : 5;
-const dir = args[0] ?? new URL("../../shared/datasets/groove", import.meta.url).pathname;
+const dir = args[0] ?? new URL("../data/groove", import.meta.url).pathname;
 
 const paths: string[] = [];
 async function walk(d: string) {
