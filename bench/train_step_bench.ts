@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { buildModel } from "../model/build_model.ts";
-import { loadBlas } from "../model/blas.ts";
+import { loadBlas, setBigGemmThreads } from "../model/blas.ts";
 import {
   FusedLstm,
   type FusedLstmProfile,
@@ -36,16 +36,22 @@ interface Row {
   profile?: FusedLstmProfile & { rest: number };
 }
 
-function makeModel(kernel: "blas" | "tfjs", recurrentDropout: number, fallback = false) {
+/**
+ * Builds and compiles the recipe's model. Building is slow (tfjs's orthogonal initialiser runs
+ * a QR in JS on each 256×1024 recurrent kernel), so each model is built once and reused across
+ * backends (tfjs moves its variables on first use) and across the fused layer's two products.
+ */
+function makeModel(kernel: "blas" | "tfjs", recurrentDropout: number): tf.LayersModel {
   const model = buildModel(
     { lstmUnits: 256, lstmLayers: 2, recurrentDropout, denseUnits: 128, dropout: 0.3, seed: 1 },
     { vocabSize: VOCAB, windowLength: WINDOW, kernel },
   );
-  if (fallback) {
-    for (const l of model.layers) if (l instanceof FusedLstm) l.setGemm("tfjs");
-  }
   model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
   return model;
+}
+
+function setGemm(model: tf.LayersModel, choice: "blas" | "tfjs"): void {
+  for (const l of model.layers) if (l instanceof FusedLstm) l.setGemm(choice);
 }
 
 function batch() {
@@ -59,18 +65,16 @@ function batch() {
 async function timeSteps(
   path: string,
   backend: string,
-  kernel: "blas" | "tfjs",
+  model: tf.LayersModel,
   recurrentDropout: number,
   warmup: number,
   steps: number,
-  fallback = false,
+  profiled: boolean,
 ): Promise<Row> {
   await tf.setBackend(backend);
   await tf.ready();
-  const model = makeModel(kernel, recurrentDropout, fallback);
   const { x, y } = batch();
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
-  const profiled = kernel === "blas" && !fallback;
   profileFusedLstm(profiled);
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
@@ -89,15 +93,20 @@ async function timeSteps(
   }
   profileFusedLstm(false);
   tf.dispose([x, y]);
-  model.dispose();
   console.error(`  ${path} on ${backend}, rd ${recurrentDropout}: ${msPerStep.toFixed(1)} ms/step`);
   return row;
 }
 
-async function torchReference(): Promise<Record<string, number> | string> {
+async function torchReference(threads: number): Promise<Record<string, number> | string> {
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
-      args: [new URL("./torch_step.py", import.meta.url).pathname, "--steps", "10"],
+      args: [
+        new URL("./torch_step.py", import.meta.url).pathname,
+        "--steps",
+        "10",
+        "--threads",
+        String(threads),
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -113,9 +122,8 @@ async function torchReference(): Promise<Record<string, number> | string> {
   }
 }
 
-async function timeGeneration(backend: string, kernel: "blas" | "tfjs", tokens: number) {
-  await tf.setBackend(backend);
-  const model = makeModel(kernel, 0.3);
+async function timeGeneration(model: tf.LayersModel, tokens: number): Promise<number> {
+  await tf.setBackend("wasm");
   const window = Array.from({ length: WINDOW }, (_, i) => (i % VOCAB) / VOCAB);
   const t0 = performance.now();
   for (let i = 0; i < tokens; i++) {
@@ -126,18 +134,22 @@ async function timeGeneration(backend: string, kernel: "blas" | "tfjs", tokens: 
     window.shift();
     window.push(next / VOCAB);
   }
-  const ms = performance.now() - t0;
-  model.dispose();
-  return ms;
+  return performance.now() - t0;
 }
 
-function cpuModel(): string {
-  try {
-    const info = Deno.readTextFileSync("/proc/cpuinfo");
-    return info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "unknown";
-  } catch {
-    return "unknown";
-  }
+/** `nproc` and the CPU model; Deno reads /proc/cpuinfo only under --allow-all, so ask grep. */
+async function machine(): Promise<string> {
+  const run = async (cmd: string, args: string[]) => {
+    try {
+      const out = await new Deno.Command(cmd, { args, stdout: "piped" }).output();
+      return new TextDecoder().decode(out.stdout).trim();
+    } catch {
+      return "";
+    }
+  };
+  const nproc = await run("nproc", []);
+  const cpu = (await run("grep", ["-m1", "model name", "/proc/cpuinfo"])).replace(/^.*:\s*/, "");
+  return `${nproc || "?"} CPUs (nproc), ${cpu || "unknown CPU"}`;
 }
 
 const fmt = (n: number) => n.toFixed(1);
@@ -147,25 +159,48 @@ const blas = loadBlas();
 const rows: Row[] = [];
 const rates = [0.3, 0];
 const fast = blas ? "fused + OpenBLAS" : "fused, tfjs matMul (no BLAS)";
-for (const rd of rates) rows.push(await timeSteps(fast, "wasm", "blas", rd, 2, 10, !blas));
-const torch = await torchReference();
+await tf.setBackend("wasm");
+const fused = rates.map((rd) => makeModel("blas", rd));
+if (!blas) fused.forEach((m) => setGemm(m, "tfjs"));
+for (const [i, rd] of rates.entries()) {
+  rows.push(await timeSteps(fast, "wasm", fused[i]!, rd, 2, 10, true));
+}
+const torch = await torchReference(1);
+const torch2 = quick ? "skipped" : await torchReference(2);
 if (!quick) {
-  for (const rd of rates) rows.push(await timeSteps(fast, "cpu", "blas", rd, 1, 3, !blas));
+  // Like for like with the one-thread PyTorch: every product on one thread.
+  setBigGemmThreads(1);
+  for (const [i, rd] of rates.entries()) {
+    rows.push(await timeSteps(`${fast}, 1 thread`, "wasm", fused[i]!, rd, 1, 10, true));
+  }
+  setBigGemmThreads(2);
+  for (const [i, rd] of rates.entries()) {
+    rows.push(await timeSteps(fast, "cpu", fused[i]!, rd, 1, 3, true));
+  }
   if (blas) {
-    for (const rd of rates) {
-      rows.push(await timeSteps("fused, tfjs matMul fallback", "wasm", "blas", rd, 0, 1, true));
+    for (const [i, rd] of rates.entries()) {
+      setGemm(fused[i]!, "tfjs");
+      const path = "fused, tfjs matMul fallback";
+      rows.push(await timeSteps(path, "wasm", fused[i]!, rd, 0, 1, false));
+      setGemm(fused[i]!, "blas");
     }
   }
-  for (const rd of rates) rows.push(await timeSteps("tf.layers.lstm", "wasm", "tfjs", rd, 0, 1));
+  await tf.setBackend("wasm");
+  for (const rd of rates) {
+    const model = makeModel("tfjs", rd);
+    rows.push(await timeSteps("tf.layers.lstm", "wasm", model, rd, 0, 1, false));
+    model.dispose();
+  }
 }
-const genMs = await timeGeneration("wasm", "blas", 500);
+const genMs = await timeGeneration(fused[0]!, 500);
+fused.forEach((m) => m.dispose());
 
-const torchMs = (rd: number) =>
-  typeof torch === "string" ? undefined : torch[`recurrentDropout${rd}`];
+const torchMs = (rd: number, t: Record<string, number> | string = torch) =>
+  typeof t === "string" ? undefined : t[`recurrentDropout${rd}`];
 const lines: string[] = [];
 lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
 lines.push(
-  `Machine: ${navigator.hardwareConcurrency} CPUs (nproc), ${cpuModel()}; Deno ${Deno.version.deno}, ` +
+  `Machine: ${await machine()}; Deno ${Deno.version.deno}, ` +
     `tfjs ${tf.version.tfjs}; BLAS: ${blasLibraryPath() ?? "none"} (${
       blas?.threads() ?? "-"
     } thread)`,
@@ -173,15 +208,18 @@ lines.push(
 lines.push("Command: `deno task bench`");
 lines.push("");
 lines.push(
-  "| LSTM path | tfjs backend | recurrent dropout | steps timed | ms/step | PyTorch ms/step | ratio |",
+  "| LSTM path | tfjs backend | recurrent dropout | steps timed | ms/step | " +
+    "PyTorch ms/step (1 thread) | ratio | PyTorch ms/step (2 threads) |",
 );
-lines.push("|---|---|---|---|---|---|---|");
+lines.push("|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const t = torchMs(r.recurrentDropout);
   lines.push(
     `| ${r.path} | ${r.backend} | ${r.recurrentDropout} | ${r.steps} | ${fmt(r.msPerStep)} | ${
       t === undefined ? "n/a" : fmt(t)
-    } | ${t === undefined ? "n/a" : (r.msPerStep / t).toFixed(2)} |`,
+    } | ${t === undefined ? "n/a" : (r.msPerStep / t).toFixed(2)} | ${
+      fmt(torchMs(r.recurrentDropout, torch2) ?? NaN)
+    } |`,
   );
 }
 if (typeof torch === "string") lines.push(`\nPyTorch reference unavailable: ${torch}`);
@@ -202,9 +240,13 @@ for (const r of rows) {
     } | ${fmt(p.transfer)} | ${fmt(p.rest)} |`,
   );
 }
-const best = rows.find((r) => r.path === fast && r.backend === "wasm" && r.recurrentDropout === 0.3);
+const best = rows.find((r) =>
+  r.path === fast && r.backend === "wasm" && r.recurrentDropout === 0.3
+);
 lines.push("");
-lines.push(`Generation: 500 tokens, greedy, window 100, fast path on wasm: ${fmt(genMs / 1000)} s.`);
+lines.push(
+  `Generation: 500 tokens, greedy, window 100, fast path on wasm: ${fmt(genMs / 1000)} s.`,
+);
 if (best) {
   const epoch = (steps: number) => (best.msPerStep * steps) / 60000;
   lines.push(

@@ -78,6 +78,16 @@ const SYMBOLS = {
   openblas_get_num_threads: { parameters: [], result: "i32", optional: true },
 } as const;
 
+/** Flops (m·n·k) above which a product is big enough to share between threads. */
+const BIG_GEMM = 5e7;
+/** Threads for big products: two measured ~15% faster per training step (BENCHMARKS.md). */
+let bigThreads = Math.min(2, navigator.hardwareConcurrency || 1);
+
+/** Lets products above ~10^8 flops use `n` threads (the per-step ones always use one). */
+export function setBigGemmThreads(n: number): void {
+  bigThreads = Math.max(1, Math.floor(n));
+}
+
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
@@ -118,6 +128,7 @@ export function loadBlas(): Blas | null {
   const override = envOverride();
   const paths = override ? [override] : BLAS_PATHS;
   const reasons: string[] = [];
+  const userThreads = envThreads() !== undefined;
   for (const path of paths) {
     let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
     try {
@@ -134,7 +145,17 @@ export function loadBlas(): Blas | null {
     }
     const s = lib.symbols;
     const raw = s.cblas_sgemm;
-    const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+    const setN = s.openblas_set_num_threads;
+    const getN = s.openblas_get_num_threads;
+    // Products above BIG_GEMM flops may use `bigThreads`, the small per-step ones use one:
+    // splitting a 32-row product costs more than it gains, a 3200-row one gains.
+    let current = getN ? getN() : 1;
+    const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      const want = m * n * k > BIG_GEMM ? bigThreads : 1;
+      if (want !== current && setN && !userThreads) {
+        setN(want);
+        current = want;
+      }
       raw(
         ROW_MAJOR,
         ta ? TRANS : NO_TRANS,
@@ -151,19 +172,18 @@ export function loadBlas(): Blas | null {
         c,
         ldc,
       );
-    const setN = s.openblas_set_num_threads;
-    const getN = s.openblas_get_num_threads;
+    };
     cached = {
       path,
       sgemm,
       threads: () => (getN ? getN() : null),
       setThreads: (n) => {
-        if (setN) setN(Math.max(1, Math.floor(n)));
+        if (setN) setN(current = Math.max(1, Math.floor(n)));
       },
     };
     // One thread unless the user chose: the per-time-step products (32×256×1024) run slower on
     // two threads than on one here, and the big ones gain under 15% (BENCHMARKS.md).
-    if (!envThreads()) cached.setThreads(1);
+    if (!userThreads) cached.setThreads(1);
     lastFailure = "";
     return cached;
   }

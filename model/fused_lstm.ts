@@ -375,7 +375,7 @@ function fusedForward(
       if (t > 0) {
         // dh_{t-1} = mask ⊙ (dZ_t · Rᵀ)
         gemm(false, false, B, U, G4, 1, gAt[t]!, T * G4, rT, U, 0, dh, U);
-        if (mask) for (let k = 0; k < B * U; k++) dh[k]! *= mask[k]!;
+        if (mask) { for (let k = 0; k < B * U; k++) dh[k]! *= mask[k]!; }
       }
     }
     if (profile) profile.gatesBackward += performance.now() - t1 - (profile.gemm - gemmBefore);
@@ -430,7 +430,7 @@ export const tfjsGemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, 
   );
   for (let i = 0; i < m; i++) {
     const ro = i * ldc, rr = i * n;
-    if (beta === 0) for (let j = 0; j < n; j++) c[ro + j] = alpha * res[rr + j]!;
+    if (beta === 0) { for (let j = 0; j < n; j++) c[ro + j] = alpha * res[rr + j]!; }
     else for (let j = 0; j < n; j++) c[ro + j] = alpha * res[rr + j]! + beta * c[ro + j]!;
   }
 };

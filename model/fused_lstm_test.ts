@@ -220,7 +220,9 @@ Deno.test("a model with FusedLstm saves and loads with identical predictions", a
   let saved: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler((artifacts) => {
     saved = artifacts;
-    return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } });
+    return Promise.resolve({
+      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
+    });
   }));
   assert.ok(saved?.weightSpecs && saved.weightData);
   assert.deepEqual(saved.weightSpecs.slice(0, 3).map((s) => s.name), [
