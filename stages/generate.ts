@@ -19,7 +19,8 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { trainEnvironment } from "./train.ts";
-import { decodeJson, encodeJson, tokenIds, type Vocab } from "./vocab.ts";
+import { decodeJson, encodeJson } from "../formats/json.ts";
+import { tokenIds, type Vocab } from "./vocab.ts";
 
 export const generate = defineStage({
   name: "generate",

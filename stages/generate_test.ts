@@ -1,35 +1,22 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { type Config, defaultConfig } from "../core/config_schema.ts";
+import type { Config } from "../core/config_schema.ts";
 import { randomInt, seededRandom } from "../core/random.ts";
 import { StageInputError } from "../core/stage.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
-import { fakeContext, utf8 } from "../tests/_helpers.ts";
+import { fakeContext, tinyTrainConfig, TUNE, utf8 } from "../tests/_helpers.ts";
 import { argMax, generate, sample } from "./generate.ts";
 import { train } from "./train.ts";
-import { buildVocab, decodeJson, tokenIds } from "./vocab.ts";
+import { decodeJson } from "../formats/json.ts";
+import { buildVocab, tokenIds } from "./vocab.ts";
 import { makeWindows } from "./window.ts";
 
 /** About 50 tokens of a little tune: 7 distinct tokens. */
-const NOTES = Array.from(
-  { length: 50 },
-  (_, i) => ["C4", "E4", "G4", "C5", "4.7", "B3", "D4"][(i * 3 + (i >> 2)) % 7]!,
-);
-const VOCAB = buildVocab(NOTES);
+const VOCAB = buildVocab(TUNE);
 
 function tinyConfig(): Config {
-  const config = defaultConfig();
-  config.window.length = 8;
-  Object.assign(config.train, {
-    backend: "cpu",
-    lstm: "tfjs",
-    lstmUnits: 8,
-    denseUnits: 4,
-    epochs: 2,
-    batchSize: 16,
-    learningRate: 0.01,
-  });
+  const config = tinyTrainConfig();
   config.generate.length = 20;
   return config;
 }
@@ -37,7 +24,7 @@ function tinyConfig(): Config {
 /** One tiny checkpoint, trained once for every test here. */
 const checkpoint = await (async () => {
   const index = tokenIds(VOCAB);
-  const ids = Int32Array.from(NOTES, (t) => index.get(t)!);
+  const ids = Int32Array.from(TUNE, (t) => index.get(t)!);
   const { x, y, count } = makeWindows(ids, 8, VOCAB.tokens.length);
   const out = await train.run(
     {
@@ -53,7 +40,7 @@ const checkpoint = await (async () => {
   return { "model.json": out["model.json"]!, "weights.bin": out["weights.bin"]! };
 })();
 
-function inputs(notes: string[] = NOTES) {
+function inputs(notes: string[] = TUNE) {
   return {
     parse: { "notes.json": utf8(JSON.stringify(notes)) },
     vocab: { "vocab.json": utf8(JSON.stringify(VOCAB)) },
@@ -83,7 +70,7 @@ Deno.test("generate starts from the window generate.seed picks among all windows
     config.generate.seed = seed;
     const ctx = fakeContext();
     await generate.run(inputs(), config, ctx);
-    assert.equal(ctx.collected.metrics.startIndex, randomInt(seededRandom(seed), NOTES.length - 8));
+    assert.equal(ctx.collected.metrics.startIndex, randomInt(seededRandom(seed), TUNE.length - 8));
   }
 });
 
@@ -95,7 +82,7 @@ Deno.test("generate predicts greedily: each token is the argmax after the slidin
   const tokens = decodeJson<string[]>(out["tokens.json"]!);
   const index = tokenIds(VOCAB);
   const start = ctx.collected.metrics.startIndex as number;
-  const pattern = NOTES.slice(start, start + 8).map((t) => index.get(t)!);
+  const pattern = TUNE.slice(start, start + 8).map((t) => index.get(t)!);
   const model = await loadCheckpoint(checkpoint);
   const expected: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -123,7 +110,7 @@ Deno.test("generate rejects a window.length the checkpoint was not trained on", 
 
 Deno.test("generate rejects a token missing from the vocabulary", async () => {
   await assert.rejects(
-    () => generate.run(inputs([...NOTES, "X9"]), tinyConfig(), fakeContext()),
+    () => generate.run(inputs([...TUNE, "X9"]), tinyConfig(), fakeContext()),
     /"X9" is not in vocab\.json/,
   );
 });

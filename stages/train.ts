@@ -20,7 +20,8 @@ import { buildModel, disposeModel } from "../model/build_model.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
-import { decodeJson, encodeJson, type Vocab } from "./vocab.ts";
+import { decodeJson, encodeJson } from "../formats/json.ts";
+import type { Vocab } from "./vocab.ts";
 
 /** `history.json`: what training did, epoch by epoch (epochs count from 1). */
 export interface TrainHistory {

@@ -1,34 +1,13 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { type Config, defaultConfig } from "../core/config_schema.ts";
 import { StageInputError } from "../core/stage.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
-import { fakeContext, utf8 } from "../tests/_helpers.ts";
+import { fakeContext, tinyTrainConfig, TUNE, utf8 } from "../tests/_helpers.ts";
 import { epochOrder, train, type TrainHistory } from "./train.ts";
-import { buildVocab, decodeJson, tokenIds } from "./vocab.ts";
+import { decodeJson } from "../formats/json.ts";
+import { buildVocab, tokenIds } from "./vocab.ts";
 import { makeWindows } from "./window.ts";
-
-/** About 50 tokens of a little tune: 7 distinct tokens. */
-const NOTES = Array.from(
-  { length: 50 },
-  (_, i) => ["C4", "E4", "G4", "C5", "4.7", "B3", "D4"][(i * 3 + (i >> 2)) % 7]!,
-);
-
-function tinyConfig(): Config {
-  const config = defaultConfig();
-  config.window.length = 8;
-  Object.assign(config.train, {
-    backend: "cpu",
-    lstm: "tfjs",
-    lstmUnits: 8,
-    denseUnits: 4,
-    epochs: 2,
-    batchSize: 16,
-    learningRate: 0.01,
-  });
-  return config;
-}
 
 /** What the window and vocab stages would give for `notes`. */
 function trainInputs(notes: string[], length: number) {
@@ -46,10 +25,10 @@ function trainInputs(notes: string[], length: number) {
 }
 
 Deno.test("train records one loss per epoch and keeps the checkpoint of the lowest", async () => {
-  const config = tinyConfig();
+  const config = tinyTrainConfig();
   config.train.epochs = 3;
   const ctx = fakeContext();
-  const out = await train.run(trainInputs(NOTES, 8), config, ctx);
+  const out = await train.run(trainInputs(TUNE, 8), config, ctx);
   assert.deepEqual(Object.keys(out).sort(), [
     "history.json",
     "loss.svg",
@@ -76,7 +55,7 @@ Deno.test("train records one loss per epoch and keeps the checkpoint of the lowe
 });
 
 Deno.test("train gives identical checkpoint bytes and losses for the same seed", async () => {
-  const run = () => train.run(trainInputs(NOTES, 8), tinyConfig(), fakeContext());
+  const run = () => train.run(trainInputs(TUNE, 8), tinyTrainConfig(), fakeContext());
   const [a, b] = [await run(), await run()];
   assert.deepEqual(a["weights.bin"], b["weights.bin"]);
   assert.deepEqual(a["model.json"], b["model.json"]);
@@ -88,10 +67,10 @@ Deno.test("train gives identical checkpoint bytes and losses for the same seed",
 
 Deno.test("train frees every tensor it makes", async () => {
   const leftAfter = async (epochs: number) => {
-    const config = tinyConfig();
+    const config = tinyTrainConfig();
     config.train.epochs = epochs;
     const before = tf.memory().numTensors;
-    await train.run(trainInputs(NOTES, 8), config, fakeContext());
+    await train.run(trainInputs(TUNE, 8), config, fakeContext());
     return tf.memory().numTensors - before;
   };
   await leftAfter(1); // the first run also makes tfjs's lasting tensors (kernel caches and the like)
@@ -100,14 +79,14 @@ Deno.test("train frees every tensor it makes", async () => {
 });
 
 Deno.test("train trains on what there is when there are fewer windows than one batch", async () => {
-  const config = tinyConfig();
+  const config = tinyTrainConfig();
   config.train.batchSize = 32;
   const steps: number[] = [];
   const ctx = {
     ...fakeContext(),
     progress: (_: string, total: number) => (steps.push(total), { tick() {}, done() {} }),
   };
-  const out = await train.run(trainInputs(NOTES.slice(0, 20), 8), config, ctx);
+  const out = await train.run(trainInputs(TUNE.slice(0, 20), 8), config, ctx);
   assert.deepEqual(steps, [1, 1]);
   assert.equal(decodeJson<TrainHistory>(out["history.json"]!).loss.length, 2);
 });
@@ -122,7 +101,7 @@ Deno.test("train ticks one progress step per batch with the running loss", async
       return { tick: (_n?: number, note?: string) => void bar.ticks.push(note ?? ""), done() {} };
     },
   };
-  await train.run(trainInputs(NOTES, 8), tinyConfig(), ctx);
+  await train.run(trainInputs(TUNE, 8), tinyTrainConfig(), ctx);
   // 42 windows in batches of 16: 3 steps per epoch.
   assert.deepEqual(bars.map((b) => [b.label, b.total, b.ticks.length]), [["epoch 1/2", 3, 3], [
     "epoch 2/2",
@@ -136,21 +115,24 @@ Deno.test("train stops between batches once the run is interrupted", async () =>
   const controller = new AbortController();
   controller.abort(new Error("interrupted"));
   const ctx = { ...fakeContext(), signal: controller.signal };
-  await assert.rejects(() => train.run(trainInputs(NOTES, 8), tinyConfig(), ctx), /interrupted/);
+  await assert.rejects(
+    () => train.run(trainInputs(TUNE, 8), tinyTrainConfig(), ctx),
+    /interrupted/,
+  );
 });
 
 Deno.test("train rejects a target outside the vocabulary with one sentence", async () => {
-  const inputs = trainInputs(NOTES, 8);
+  const inputs = trainInputs(TUNE, 8);
   inputs.vocab["vocab.json"] = utf8(JSON.stringify({ tokens: ["C4", "E4"] }));
   await assert.rejects(
-    () => train.run(inputs, tinyConfig(), fakeContext()),
+    () => train.run(inputs, tinyTrainConfig(), fakeContext()),
     (error: unknown) =>
       error instanceof StageInputError && /outside the vocabulary of 2 tokens/.test(error.message),
   );
 });
 
 Deno.test("train's environment names the tfjs version, the backend and the LSTM kernel", async () => {
-  assert.deepEqual(await train.environment!(tinyConfig()), {
+  assert.deepEqual(await train.environment!(tinyTrainConfig()), {
     tfjs: tf.version.tfjs,
     backend: "cpu",
     lstm: "tfjs",

@@ -5,6 +5,7 @@
  * @module
  */
 import { defineStage } from "../core/stage.ts";
+import { decodeJson, encodeJson } from "../formats/json.ts";
 
 /** `vocab.json`: `{ "tokens": [...] }`, class id = index. */
 export interface Vocab {
@@ -19,16 +20,6 @@ export function buildVocab(notes: readonly string[]): Vocab {
 /** Token → class id. */
 export function tokenIds(vocab: Vocab): Map<string, number> {
   return new Map(vocab.tokens.map((t, i) => [t, i]));
-}
-
-/** Reads a JSON artifact. */
-export function decodeJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(new TextDecoder().decode(bytes)) as T;
-}
-
-/** Compact JSON artifact bytes. */
-export function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
 }
 
 export const vocab = defineStage({

@@ -9,7 +9,8 @@
  */
 import { defineStage, StageInputError } from "../core/stage.ts";
 import { encodeNpy } from "../formats/npy.ts";
-import { decodeJson, tokenIds, type Vocab } from "./vocab.ts";
+import { decodeJson } from "../formats/json.ts";
+import { tokenIds, type Vocab } from "./vocab.ts";
 
 /** Windows of `length` ids → (normalised inputs, targets). */
 export function makeWindows(ids: Int32Array, length: number, vocabSize: number) {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { decodeNpy } from "../formats/npy.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
-import { buildVocab, decodeJson, vocab } from "./vocab.ts";
+import { decodeJson } from "../formats/json.ts";
+import { buildVocab, vocab } from "./vocab.ts";
 import { window } from "./window.ts";
 
 const notes = ["C2", "0.4", "F#2", "C2", "D2", "0.4", "C2"];

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import type { DatasetEntry, Metric, Progress, StageContext } from "../core/stage.ts";
 
@@ -66,3 +67,25 @@ export const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$
 
 /** ../shared beside the project: the Groove dataset and music21 references. */
 export const SHARED = `${PROJECT_ROOT}/../shared`;
+
+/** About 50 tokens of a little tune: 7 distinct tokens. */
+export const TUNE: string[] = Array.from(
+  { length: 50 },
+  (_, i) => ["C4", "E4", "G4", "C5", "4.7", "B3", "D4"][(i * 3 + (i >> 2)) % 7]!,
+);
+
+/** A model small enough to train in well under a second: windows of 8, 8 LSTM units. */
+export function tinyTrainConfig(): Config {
+  const config = defaultConfig();
+  config.window.length = 8;
+  Object.assign(config.train, {
+    backend: "cpu",
+    lstm: "tfjs",
+    lstmUnits: 8,
+    denseUnits: 4,
+    epochs: 2,
+    batchSize: 16,
+    learningRate: 0.01,
+  });
+  return config;
+}
