@@ -80,13 +80,39 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
     },
   );
 
-  await t.step("a second run of the same config executes no stage", async () => {
-    const second = await run();
-    assert.deepEqual(ran(second), []);
-    assert.equal(second.configHash, first.configHash);
-    // The record of the cached run still carries the executed run's loss history.
-    assert.deepEqual(second.metrics.train?.loss, first.metrics.train?.loss);
-  });
+  await t.step(
+    "a second run of the same config executes no stage; --out copies the results",
+    async () => {
+      const out = await Deno.makeTempDir();
+      const second = await runPipeline({
+        ...PIPELINE,
+        loaded: await quick(dataset),
+        store,
+        reporter: collectingReporter(),
+        outDir: out,
+      });
+      assert.deepEqual(ran(second), []);
+      assert.deepEqual(
+        await Deno.readFile(`${out}/generated.mid`),
+        await Deno.readFile(first.exported["generated.mid"]!),
+      );
+      for (
+        const name of [
+          "model.json",
+          "weights.bin",
+          "history.json",
+          "loss.svg",
+          "notes.json",
+          "piano_roll.svg",
+        ]
+      ) {
+        assert.ok((await Deno.stat(`${out}/${name}`)).size > 0, name);
+      }
+      assert.equal(second.configHash, first.configHash);
+      // The record of the cached run still carries the executed run's loss history.
+      assert.deepEqual(second.metrics.train?.loss, first.metrics.train?.loss);
+    },
+  );
 
   await t.step(
     "status explains that generate.length changed and render waits on generate",
