@@ -65,9 +65,6 @@ export const utf8 = (s: string) => new TextEncoder().encode(s);
 /** The project root (the folder holding deno.json). */
 export const PROJECT_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
-/** ../shared beside the project: the Groove dataset and music21 references. */
-export const SHARED = `${PROJECT_ROOT}/../shared`;
-
 /** About 50 tokens of a little tune: 7 distinct tokens. */
 export const TUNE: string[] = Array.from(
   { length: 50 },
@@ -89,3 +86,6 @@ export function tinyTrainConfig(): Config {
   });
   return config;
 }
+
+/** The Groove MIDI Dataset as it ships in the repo (the same files as ../shared/datasets/groove). */
+export const GROOVE = `${PROJECT_ROOT}/data/groove`;

@@ -10,11 +10,11 @@ import { configHash, loadConfig } from "../core/config.ts";
 import { runPipeline, type RunRecord } from "../core/runner.ts";
 import { Store } from "../core/store.ts";
 import { PIPELINE } from "../pipeline.ts";
-import { collectingReporter, SHARED } from "./_helpers.ts";
+import { collectingReporter, GROOVE } from "./_helpers.ts";
 
 async function datasetWithBadFiles(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "bad-dataset-" });
-  const src = `${SHARED}/datasets/groove/drummer1/eval_session`;
+  const src = `${GROOVE}/drummer1/eval_session`;
   const good = [...Deno.readDirSync(src)].map((e) => e.name).filter((n) => n.endsWith(".mid"))
     .sort().slice(0, 3);
   for (const name of good) await Deno.copyFile(`${src}/${name}`, `${dir}/${name}`);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { MidiReadError, parseMidi, tokenizeMidi } from "../music/tokenize.ts";
 
 const REFERENCES = new URL("../../shared/references/music21/", import.meta.url);
-const GROOVE = new URL("../../shared/datasets/groove/", import.meta.url);
+const GROOVE = new URL("../data/groove/", import.meta.url);
 
 interface Probe {
   file: string;

@@ -12,14 +12,14 @@ import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
 import { decodeFiles } from "../stages/scan.ts";
 import { PIPELINE } from "../pipeline.ts";
-import { collectingReporter, SHARED } from "./_helpers.ts";
+import { collectingReporter, GROOVE } from "./_helpers.ts";
 
 const { Midi } = tonejs;
 
 /** A temp dataset of 30 Groove files (a copy, so the test may edit it). */
 async function smallDataset(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "groove-" });
-  const src = `${SHARED}/datasets/groove/drummer1/session1`;
+  const src = `${GROOVE}/drummer1/session1`;
   let n = 0;
   for await (const e of Deno.readDir(src)) {
     if (!e.name.endsWith(".mid") || n >= 30) continue;
