@@ -1,8 +1,13 @@
 /**
  * The deep-LSTM MIDI pipeline: eight stages in one DAG, run by the caching runner in core/.
  *
- *   scan → sample200 → parse → vocab → window → train → generate → render
- *                        └────────┴──────────────────────┘
+ *   scan      → sample200
+ *   sample200 → parse
+ *   parse     → vocab, window, generate
+ *   vocab     → window, train, generate
+ *   window    → train
+ *   train     → generate
+ *   generate  → render
  *
  * Usage: `deno task pipeline --config deep-lstm.yaml` (see `--help`).
  *

@@ -30,6 +30,8 @@ export interface CliArgs {
   force: string[];
   out?: string;
   json: boolean;
+  /** `runs --all`: every recorded run, not only the latest of each config. */
+  all: boolean;
   verbose: boolean;
   quiet: boolean;
   help: boolean;
@@ -50,18 +52,39 @@ export function parseCli(argv: string[]): CliArgs {
         force: { type: "string", multiple: true },
         out: { type: "string" },
         json: { type: "boolean" },
+        all: { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
       },
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} (see --help)`);
+    const message = (e as Error).message.split("\n")[0]!;
+    // parseArgs calls a flag given no value "ambiguous"; say what is wrong.
+    const flag = /Option '(--[\w-]+)(?: <value>)?' argument (?:is ambiguous|missing)/.exec(message)
+      ?.[1];
+    throw new UsageError(flag ? `${flag} needs a value (see --help)` : `${message} (see --help)`);
   }
   const [first, ...rest] = parsed.positionals;
   const command = (first ?? "run") as Command;
   if (!COMMANDS.includes(command)) {
     throw new UsageError(`unknown command ${first}; commands: ${COMMANDS.join(", ")}`);
+  }
+  const arity: Record<Command, number> = {
+    run: 0,
+    status: 0,
+    runs: 0,
+    show: 1,
+    compare: 2,
+    reproduce: 1,
+    verify: 0,
+  };
+  if (rest.length > arity[command]) {
+    throw new UsageError(
+      `${command} takes ${arity[command] || "no"} argument${
+        arity[command] === 1 ? "" : "s"
+      }, but got: ${rest.join(" ")}`,
+    );
   }
   const v = parsed.values;
   return {
@@ -74,6 +97,7 @@ export function parseCli(argv: string[]): CliArgs {
     force: v.force ?? [],
     out: v.out,
     json: v.json ?? false,
+    all: v.all ?? false,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
     help: v.help ?? false,
@@ -86,7 +110,8 @@ export const HELP = `Usage: deno task pipeline [COMMAND] [OPTIONS]
 Commands:
   run (default)          run the DAG for --config; only stale stages execute
   status                 say which stages are cached or stale, and why (nothing runs)
-  runs                   list recorded runs: config hash, date, status, final loss
+  runs [--all]           list recorded runs: config hash, date, status, best loss
+                         (--all: every run kept, failed and --until runs included)
   show HASH              show one run: config, stage keys, outputs, timings, metrics
   compare HASH HASH      put two runs side by side: config differences, metrics, loss
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches

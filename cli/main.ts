@@ -64,7 +64,6 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
     }
     console.error(`error: ${err.message}`);
     if (args?.verbose) console.error(err.stack);
-    else console.error("(run again with --verbose for the stack trace)");
     return 1;
   }
 }

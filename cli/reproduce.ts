@@ -51,10 +51,13 @@ export async function reproduceCommand(
       );
     }
   }
+  if (mismatches === 0) {
+    console.log("reproduced: every output digest matches");
+    await Deno.remove(fresh.root, { recursive: true });
+    return 0;
+  }
   console.log(
-    mismatches === 0
-      ? "reproduced: every output digest matches"
-      : `${mismatches} outputs differ from the recorded run`,
+    `${mismatches} outputs differ from the recorded run; the fresh store is kept at ${fresh.root}`,
   );
-  return mismatches === 0 ? 0 : 1;
+  return 1;
 }

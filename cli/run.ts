@@ -19,7 +19,12 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
   const reporter = consoleReporter(args.quiet);
   reporter.line(`config ${loaded.path} · hash ${loaded.hash} · store ${store.root}`);
   const abort = new AbortController();
-  const onInterrupt = () => abort.abort();
+  // The first Ctrl-C stops the run at the next safe point; a second one ends the process.
+  const onInterrupt = () => {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    console.error("interrupting: finishing the current step (Ctrl-C again to kill)");
+    abort.abort();
+  };
   Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     const record = await runPipeline({
@@ -46,8 +51,11 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
     }
     console.log(`  ${"run record".padEnd(16)} ${store.root}/runs/${record.configHash}.json`);
     return 0;
+  } catch (e) {
+    reporter.line(`run failed · config hash ${loaded.hash}`);
+    throw e;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+    if (!abort.signal.aborted) Deno.removeSignalListener("SIGINT", onInterrupt);
   }
 }
 

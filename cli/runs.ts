@@ -12,7 +12,7 @@ import type { Store } from "../core/store.ts";
 
 /** Lists recorded runs, newest first. */
 export async function runsCommand(args: CliArgs, store: Store): Promise<number> {
-  const runs = await store.listRuns<RunRecord>();
+  const runs = await store.listRuns<RunRecord>(args.all);
   if (args.json) {
     console.log(JSON.stringify(runs.map(summary), null, 2));
     return 0;

@@ -54,7 +54,12 @@ export class CodeDigester {
   #read(path: string): Promise<string> {
     let text = this.#files.get(path);
     if (text === undefined) {
-      text = Deno.readTextFile(`${this.root}/${path}`);
+      // A path that is not there (an import written in a comment, say) hashes as missing
+      // rather than stopping the run; a real missing import fails when the stage loads.
+      text = Deno.readTextFile(`${this.root}/${path}`).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return `missing:${path}`;
+        throw e;
+      });
       this.#files.set(path, text);
     }
     return text;

@@ -54,16 +54,3 @@ export function upstreamOf(order: readonly Stage[], target: string): Stage[] {
   visit(target);
   return order.filter((s) => keep.has(s.name));
 }
-
-/** Everything downstream of `name`, in order (not including it). */
-export function downstreamOf(order: readonly Stage[], name: string): Stage[] {
-  const hit = new Set([name]);
-  const out: Stage[] = [];
-  for (const s of order) {
-    if (s.inputs.some((i) => hit.has(i))) {
-      hit.add(s.name);
-      out.push(s);
-    }
-  }
-  return out;
-}

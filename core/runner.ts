@@ -13,10 +13,10 @@ import type { LoadedConfig } from "./config.ts";
 import { CodeDigester } from "./code_digest.ts";
 import { listDataset, readDatasetFile, type StatEntry } from "./dataset.ts";
 import { topologicalOrder, upstreamOf } from "./dag.ts";
-import { PipelineError, StageFailedError, UsageError } from "./errors.ts";
+import { ConfigError, PipelineError, StageFailedError, UsageError } from "./errors.ts";
 import { type ConfigHash, type Digest, digestOf, hashJson, type StageKey } from "./hash.ts";
 import type { Inputs, Metric, Progress, Stage, StageContext } from "./stage.ts";
-import { encodeJson, type KeyComponents, type KeyEntry, Store } from "./store.ts";
+import { type KeyComponents, type KeyEntry, prettyJson, Store, writeFileAtomic } from "./store.ts";
 
 /** Where the runner's messages go; the CLI prints them, tests collect them. */
 export interface Reporter {
@@ -90,7 +90,7 @@ export class KeyPlanner {
   dataset(): Promise<{ listing: StatEntry[]; digest: Digest; bytes: Uint8Array }> {
     this.#dataset ??= listDataset(this.loaded.config.dataset.dir, this.loaded.path).then(
       (listing) => {
-        const bytes = encodeJson(listing);
+        const bytes = prettyJson(listing);
         return { listing, digest: digestOf(bytes), bytes };
       },
     );
@@ -103,12 +103,20 @@ export class KeyPlanner {
     upstream: Record<string, Record<string, Digest>>,
   ): Promise<KeyComponents> {
     const config = sliceConfig(this.loaded.config, stage.reads);
+    let environment: Record<string, string>;
+    try {
+      environment = (await stage.environment?.(config as unknown as Config)) ?? {};
+    } catch (e) {
+      // Resolving the environment reads config keys such as train.backend: a value that cannot
+      // be honoured on this machine is a config error.
+      throw new ConfigError(`${this.loaded.path}: ${(e as Error).message}`, { cause: e });
+    }
     return {
       stage: stage.name,
       code: await this.code.digest(`stages/${stage.name}.ts`),
-      config,
+      config: omitKeys(config, stage.settledByEnvironment ?? []),
       inputs: Object.fromEntries(stage.inputs.map((i) => [i, upstream[i] ?? {}])),
-      environment: (await stage.environment?.(config as unknown as Config)) ?? {},
+      environment,
       dataset: stage.readsDataset ? (await this.dataset()).digest : undefined,
     };
   }
@@ -117,7 +125,24 @@ export class KeyPlanner {
 /** The config sections a stage declared, and nothing else. */
 export function sliceConfig(config: Config, reads: readonly string[]): Record<string, unknown> {
   const c = config as unknown as Record<string, unknown>;
-  return Object.fromEntries([...reads].sort().map((s) => [s, structuredClone(c[s])]));
+  return Object.fromEntries([...reads].sort().map((s) => [s, c[s]]));
+}
+
+/** The slice without `section.key` entries (their resolved values are in the environment). */
+function omitKeys(
+  slice: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  if (keys.length === 0) return slice;
+  const out: Record<string, unknown> = {};
+  for (const [section, body] of Object.entries(slice)) {
+    out[section] = Object.fromEntries(
+      Object.entries(body as Record<string, unknown>).filter(([k]) =>
+        !keys.includes(`${section}.${k}`)
+      ),
+    );
+  }
+  return out;
 }
 
 /** The stages a run covers: all, or up to `until`. */
@@ -169,12 +194,12 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
   const signal = opts.signal ?? new AbortController().signal;
   try {
     for (const stage of order) {
-      if (signal.aborted) {
-        throw new PipelineError("Run interrupted; completed stages are kept in the store");
-      }
+      if (signal.aborted) throw new InterruptedError(stage.name);
       const stageStart = performance.now();
       const components = await planner.components(stage, outputs);
       const key = hashJson(components) as StageKey;
+      // Keep the listing the key was computed from, so `status` can name the files that change.
+      if (stage.readsDataset) await store.put((await planner.dataset()).bytes);
       let entry = opts.force?.includes(stage.name) ? undefined : await store.getKey(key);
       const cached = entry !== undefined;
       if (entry === undefined) {
@@ -202,22 +227,32 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
       if (digest === undefined) continue;
       const bytes = await store.get(digest);
       const dirs = [`${store.root}/out/${loaded.hash}`, ...(opts.outDir ? [opts.outDir] : [])];
-      for (const dir of dirs) {
-        await Deno.mkdir(dir, { recursive: true });
-        await Deno.writeFile(`${dir}/${output}`, bytes);
-      }
+      for (const dir of dirs) await writeFileAtomic(`${dir}/${output}`, bytes);
       record.exported[output] = `${dirs.at(-1)}/${output}`;
     }
   } catch (e) {
     record.status = "failed";
     record.error = (e as Error).message;
     const skipped = order.filter((s) => !(s.name in record.stages)).map((s) => s.name);
-    await finish(record, t0, store, false);
+    // The failure the user needs to see is `e`; a record that cannot be written must not hide it.
+    await finish(record, t0, store, false).catch(() => {});
     if (skipped.length > 0) reporter.line(`✘ not run: ${skipped.join(", ")}`);
     throw e;
   }
-  await finish(record, t0, store, true);
+  // A run cut short by --until does not replace the config's latest full record.
+  await finish(record, t0, store, opts.until === undefined);
   return record;
+}
+
+/** The user interrupted the run (Ctrl-C); what completed is kept. Exit status 130, as shells use. */
+export class InterruptedError extends PipelineError {
+  override name = "InterruptedError";
+  override readonly exitCode = 130;
+  constructor(stage: string) {
+    super(
+      `interrupted during ${stage}; completed stages are kept in the store: run the same command to resume`,
+    );
+  }
 }
 
 async function finish(record: RunRecord, t0: number, store: Store, latest: boolean) {
@@ -263,12 +298,13 @@ async function execute(
       ),
     signal,
   };
-  if (stage.readsDataset) await store.put((await planner.dataset()).bytes);
   const t = performance.now();
   let produced: Record<string, Uint8Array>;
   try {
-    produced = await stage.run(inputs, components.config as unknown as Config, ctx);
+    const slice = sliceConfig(loaded.config, stage.reads) as unknown as Config;
+    produced = await stage.run(inputs, slice, ctx);
   } catch (e) {
+    if (signal.aborted) throw new InterruptedError(stage.name);
     if (e instanceof PipelineError) throw e;
     const err = e as Error;
     const known = err.name === "StageInputError";

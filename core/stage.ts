@@ -81,6 +81,12 @@ export interface Stage<S extends Section = Section> {
    * version, the compute backend). Added to the key; resolved before the stage runs.
    */
   environment?(config: Pick<Config, S>): Promise<Record<string, string>>;
+  /**
+   * Config keys (`section.key`) whose resolved value {@link environment} reports, such as
+   * `train.backend` (auto → wasm). The key holds the resolved value instead of the one written,
+   * so writing `wasm` where `auto` already meant wasm does not retrain.
+   */
+  readonly settledByEnvironment?: readonly string[];
   /** Does the work. Must not touch the file system except through `ctx`. */
   run(inputs: Inputs, config: Pick<Config, S>, ctx: StageContext): Promise<StageResult>;
 }

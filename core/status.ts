@@ -62,7 +62,12 @@ export async function pipelineStatus(opts: {
     let reasons: string[];
     if (prev === undefined) reasons = ["never run"];
     else if (prevKey === key) reasons = ["outputs missing from the store"];
-    else reasons = await explain(prev.components, components, store);
+    else {reasons = await explain(
+        prev.components,
+        components,
+        store,
+        (await planner.dataset()).listing,
+      );}
     result.push({ stage: stage.name, state: "stale", key, reasons });
   }
   return result;
@@ -73,6 +78,7 @@ export async function explain(
   before: KeyComponents,
   now: KeyComponents,
   store: Store,
+  listing: StatEntry[],
 ): Promise<string[]> {
   const reasons: string[] = [];
   if (before.code !== now.code) {
@@ -90,24 +96,20 @@ export async function explain(
     reasons.push(`environment ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
   }
   if (before.dataset !== now.dataset && now.dataset !== undefined) {
-    reasons.push(await datasetChange(before.dataset, now.dataset, store));
+    reasons.push(await datasetChange(before.dataset, listing, store));
   }
   return reasons.length > 0 ? reasons : ["key changed"];
 }
 
 async function datasetChange(
   before: Digest | undefined,
-  now: Digest,
+  b: StatEntry[],
   store: Store,
 ): Promise<string> {
-  const read = async (d: Digest | undefined) => {
-    if (d === undefined || !(await store.has(d))) return undefined;
-    return JSON.parse(new TextDecoder().decode(await store.get(d))) as StatEntry[];
-  };
-  const [a, b] = [await read(before), await read(now)];
-  if (a === undefined || b === undefined) {
-    return "dataset files changed (size or modification time)";
-  }
+  const a = before !== undefined && (await store.has(before))
+    ? JSON.parse(new TextDecoder().decode(await store.get(before))) as StatEntry[]
+    : undefined;
+  if (a === undefined) return "dataset files changed (size or modification time)";
   const old = new Map(a.map((e) => [e.path, e]));
   const added: string[] = [];
   const edited: string[] = [];

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { PipelineError } from "./errors.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
 import type { Metric } from "./stage.ts";
 
@@ -52,8 +53,24 @@ export class Store {
 
   /** Creates the store's folders if they are missing. */
   async init(): Promise<void> {
-    for (const dir of ["objects", "keys", "runs", "tmp", "out"]) {
-      await Deno.mkdir(`${this.root}/${dir}`, { recursive: true });
+    try {
+      for (const dir of ["objects", "keys", "runs", "tmp", "out"]) {
+        await Deno.mkdir(`${this.root}/${dir}`, { recursive: true });
+      }
+      // Temp files older than a day belong to runs that were killed; newer ones may belong to
+      // a run going on beside this one.
+      const dayAgo = Date.now() - 86_400_000;
+      for await (const e of Deno.readDir(`${this.root}/tmp`)) {
+        const path = `${this.root}/tmp/${e.name}`;
+        const mtime = (await Deno.lstat(path)).mtime?.getTime() ?? 0;
+        if (mtime < dayAgo) await Deno.remove(path, { recursive: true }).catch(() => {});
+      }
+    } catch (e) {
+      throw new PipelineError(
+        `Cannot use the store ${this.root}: ${
+          (e as Error).message
+        }; check its permissions or choose another with --store`,
+      );
     }
   }
 
@@ -66,9 +83,21 @@ export class Store {
   async put(bytes: Uint8Array): Promise<Digest> {
     const digest = digestOf(bytes);
     const path = this.objectPath(digest);
-    if (await exists(path)) return digest;
+    // An object already there is kept only if it is intact, so rerunning a stage repairs a
+    // corrupted object instead of leaving it in place.
+    if (await this.intact(digest)) return digest;
     await this.writeAtomic(path, bytes, 0o444);
     return digest;
+  }
+
+  /** True when the object is present and its bytes still hash to its name. */
+  async intact(digest: Digest): Promise<boolean> {
+    try {
+      return digestOf(await Deno.readFile(this.objectPath(digest))) === digest;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return false;
+      throw e;
+    }
   }
 
   /** Reads an object, checking that its bytes still hash to its name. */
@@ -87,12 +116,15 @@ export class Store {
     return exists(this.objectPath(digest));
   }
 
-  /** The run-cache entry of a stage key, if its outputs are all still in the store. */
+  /**
+   * The run-cache entry of a stage key, if its outputs are all still in the store and intact
+   * (rehashed: a damaged object makes the stage a cache miss, and rerunning it repairs it).
+   */
   async getKey(key: StageKey): Promise<KeyEntry | undefined> {
     const entry = await this.readKey(key);
     if (entry === undefined) return undefined;
     for (const digest of Object.values(entry.outputs)) {
-      if (!(await this.has(digest))) return undefined;
+      if (!(await this.intact(digest))) return undefined;
     }
     return entry;
   }
@@ -104,12 +136,12 @@ export class Store {
 
   /** Records a stage key's outputs. */
   async putKey(key: StageKey, entry: KeyEntry): Promise<void> {
-    await this.writeAtomic(this.keyPath(key), encodeJson(entry));
+    await this.writeAtomic(this.keyPath(key), prettyJson(entry));
   }
 
   /** Writes a run record as the latest of its config and into the config's history. */
   async putRun(configHash: string, record: { finishedAt: string }, latest: boolean): Promise<void> {
-    const bytes = encodeJson(record);
+    const bytes = prettyJson(record);
     const stamp = record.finishedAt.replace(/[:.]/g, "-");
     await this.writeAtomic(`${this.root}/runs/${configHash}/${stamp}.json`, bytes);
     if (latest) await this.writeAtomic(`${this.root}/runs/${configHash}.json`, bytes);
@@ -120,33 +152,29 @@ export class Store {
     return readJson<T>(`${this.root}/runs/${configHash}.json`);
   }
 
-  /** Every latest run record in the store, newest first. */
-  async listRuns<T extends { finishedAt: string }>(): Promise<T[]> {
+  /**
+   * The latest run record of every config, newest first; with `all`, every run kept in the
+   * history instead (failed runs and runs cut short by --until included).
+   */
+  async listRuns<T extends { finishedAt: string }>(all = false): Promise<T[]> {
     const records: T[] = [];
-    try {
-      for await (const e of Deno.readDir(`${this.root}/runs`)) {
-        if (!e.isFile || !e.name.endsWith(".json")) continue;
+    for await (const e of readDirSafe(`${this.root}/runs`)) {
+      if (!all && e.isFile && e.name.endsWith(".json")) {
         const record = await readJson<T>(`${this.root}/runs/${e.name}`);
         if (record !== undefined) records.push(record);
+      } else if (all && e.isDirectory) {
+        for await (const h of readDirSafe(`${this.root}/runs/${e.name}`)) {
+          const record = await readJson<T>(`${this.root}/runs/${e.name}/${h.name}`);
+          if (record !== undefined) records.push(record);
+        }
       }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     return records.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
   }
 
   /** Writes bytes to `path` through a temp file and a rename. */
-  async writeAtomic(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    const tmp = `${this.root}/tmp/${crypto.randomUUID()}`;
-    await Deno.mkdir(`${this.root}/tmp`, { recursive: true });
-    try {
-      await Deno.writeFile(tmp, bytes, mode === undefined ? undefined : { mode });
-      await Deno.rename(tmp, path);
-    } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
-      throw e;
-    }
+  writeAtomic(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
+    return writeFileAtomic(path, bytes, { mode, tmpDir: `${this.root}/tmp` });
   }
 
   /** Rehashes every object; returns the digests whose bytes no longer match, after removing them. */
@@ -169,6 +197,36 @@ export class Store {
 
   private keyPath(key: StageKey): string {
     return `${this.root}/keys/${key.slice(0, 2)}/${key.slice(2)}.json`;
+  }
+}
+
+/**
+ * Writes `bytes` to `path` so that readers see either the old file or the whole new one: into a
+ * temp file (in `tmpDir`, or beside `path`), flushed to disk, then renamed over `path`.
+ */
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array,
+  opts: { mode?: number; tmpDir?: string } = {},
+): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
+  await Deno.mkdir(dir, { recursive: true });
+  const tmpDir = opts.tmpDir ?? dir;
+  await Deno.mkdir(tmpDir, { recursive: true });
+  const tmp = `${tmpDir}/.tmp-${crypto.randomUUID()}`;
+  try {
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode: opts.mode ?? 0o644 });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
   }
 }
 
@@ -200,6 +258,6 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 }
 
 /** Pretty JSON bytes with a trailing newline, for records people open. */
-export function encodeJson(value: unknown): Uint8Array {
+export function prettyJson(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
 }

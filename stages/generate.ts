@@ -17,8 +17,8 @@ import { randomInt, seededRandom } from "../core/random.ts";
 import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
-import { resolveLstmKernel } from "../model/lstm_kernel.ts";
-import { trainEnvironment } from "./train.ts";
+import type { Config } from "../core/config_schema.ts";
+import type { TrainHistory } from "./train.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import { tokenIds, type Vocab } from "./vocab.ts";
 
@@ -27,23 +27,27 @@ export const generate = defineStage({
   description:
     "predicts generate.length tokens greedily from a seeded window of the training tokens",
   inputs: ["parse", "vocab", "train"],
-  reads: ["generate", "window", "train"],
-  async environment(config) {
-    return await trainEnvironment(config.train);
+  // The backend and LSTM kernel are the ones train used (from history.json, an input), so
+  // generate reads no train settings: changing train.epochs reaches it only through the model.
+  reads: ["generate", "window"],
+  async environment() {
+    return { tfjs: tf.version.tfjs };
   },
   async run(inputs, config, ctx) {
     const notesBytes = inputs.parse?.["notes.json"];
     const vocabBytes = inputs.vocab?.["vocab.json"];
     const modelJson = inputs.train?.["model.json"];
     const weights = inputs.train?.["weights.bin"];
+    const historyBytes = inputs.train?.["history.json"];
     if (
       notesBytes === undefined || vocabBytes === undefined || modelJson === undefined ||
-      weights === undefined
+      weights === undefined || historyBytes === undefined
     ) {
       throw new StageInputError(
-        "generate: needs parse's notes.json, vocab's vocab.json and train's model.json and weights.bin",
+        "generate: needs parse's notes.json, vocab's vocab.json and train's model.json, weights.bin and history.json",
       );
     }
+    const history = decodeJson<TrainHistory>(historyBytes);
     const tokens = decodeJson<string[]>(notesBytes);
     const { tokens: vocabulary } = decodeJson<Vocab>(vocabBytes);
     const length = config.window.length;
@@ -62,10 +66,9 @@ export const generate = defineStage({
       return id;
     });
 
-    const { backend, reason } = await selectBackend(config.train.backend);
-    ctx.info(`backend ${backend} (${reason})`);
+    const { backend } = await selectBackend(history.backend as Config["train"]["backend"]);
+    ctx.info(`backend ${backend}, as train used`);
     ctx.metric("backend", backend);
-    ctx.metric("lstmKernel", await resolveLstmKernel(config.train.lstm));
     const model = await loadCheckpoint({ "model.json": modelJson, "weights.bin": weights });
     try {
       const inputShape = model.inputs[0]?.shape;

@@ -37,7 +37,11 @@ const checkpoint = await (async () => {
     tinyConfig(),
     fakeContext(),
   );
-  return { "model.json": out["model.json"]!, "weights.bin": out["weights.bin"]! };
+  return {
+    "model.json": out["model.json"]!,
+    "weights.bin": out["weights.bin"]!,
+    "history.json": out["history.json"]!,
+  };
 })();
 
 function inputs(notes: string[] = TUNE) {

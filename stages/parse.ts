@@ -10,7 +10,7 @@
 import { sha256Hex } from "../core/hash.ts";
 import { defineStage, StageInputError } from "../core/stage.ts";
 import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
-import type { FileEntry } from "./scan.ts";
+import { decodeFiles } from "./scan.ts";
 
 /** One entry of parse's `files.json`: the token count, or why music21 could not read it. */
 export type ParsedFile =
@@ -19,37 +19,13 @@ export type ParsedFile =
 
 const encoder = new TextEncoder();
 
-/** Reads sample200's `files.json`, rejecting anything that is not a list of file entries. */
-function decodeSample(bytes: Uint8Array | undefined): FileEntry[] {
-  if (bytes === undefined) {
-    throw new StageInputError("parse needs sample200's files.json, which is missing");
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new StageInputError(`sample200's files.json is not valid JSON (${(e as Error).message})`);
-  }
-  const ok = Array.isArray(value) &&
-    value.every((f) =>
-      typeof f === "object" && f !== null && typeof f.path === "string" &&
-      typeof f.sha256 === "string"
-    );
-  if (!ok) {
-    throw new StageInputError(
-      "sample200's files.json must be a list of {path, sha256, size} entries",
-    );
-  }
-  return value as FileEntry[];
-}
-
 export const parse = defineStage({
   name: "parse",
   description: "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords)",
   inputs: ["sample200"],
   reads: ["parse"],
   async run(inputs, config, ctx) {
-    const files = decodeSample(inputs.sample200?.["files.json"]);
+    const files = decodeFiles(inputs.sample200?.["files.json"], "sample200");
     const notes: string[] = [];
     const results: ParsedFile[] = [];
     const skipped: string[] = [];
@@ -68,7 +44,7 @@ export const parse = defineStage({
       const actual = sha256Hex(bytes);
       if (actual !== sha256) {
         throw new StageInputError(
-          `dataset file ${path} changed since it was scanned (sha256 ${actual}, scan recorded ${sha256}); run the pipeline again`,
+          `dataset file ${path} changed since it was scanned (sha256 ${actual}, scan recorded ${sha256}); rerun with --force scan`,
         );
       }
       let tokens: string[];

@@ -47,7 +47,24 @@ export function encodeFiles(files: readonly FileEntry[]): Uint8Array {
   return new TextEncoder().encode(`[\n${files.map((f) => JSON.stringify(f)).join(",\n")}\n]\n`);
 }
 
-/** Reads `files.json` bytes. */
-export function decodeFiles(bytes: Uint8Array): FileEntry[] {
-  return JSON.parse(new TextDecoder().decode(bytes)) as FileEntry[];
+/** Reads `files.json` bytes written by `from` (scan or sample200), checking their shape. */
+export function decodeFiles(bytes: Uint8Array | undefined, from = "scan"): FileEntry[] {
+  if (bytes === undefined) throw new StageInputError(`${from}'s files.json is missing`);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new StageInputError(`${from}'s files.json is not valid JSON (${(e as Error).message})`);
+  }
+  const ok = Array.isArray(value) &&
+    value.every((f) =>
+      typeof f === "object" && f !== null && typeof f.path === "string" &&
+      typeof f.sha256 === "string"
+    );
+  if (!ok) {
+    throw new StageInputError(
+      `${from}'s files.json must be a list of {path, size, sha256} entries`,
+    );
+  }
+  return value as FileEntry[];
 }

@@ -147,6 +147,11 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
     const outside = [...Deno.readDirSync(dataset)].map((e) => e.name).find((n) => !sampled.has(n))!;
     const bytes = await Deno.readFile(`${dataset}/${outside}`);
     await Deno.writeFile(`${dataset}/${outside}`, bytes.slice(0, bytes.length - 4));
+    const status = await pipelineStatus({ ...PIPELINE, loaded: await quick(dataset), store });
+    assert.equal(status[0]!.state, "stale");
+    assert.deepEqual(status[0]!.reasons, [
+      `dataset files changed: 1 touched or edited (${outside})`,
+    ]);
     const fourth = await run();
     // scan lists a new digest, sample200 reruns and draws the same files: nothing after it runs.
     assert.deepEqual(ran(fourth), ["scan", "sample200"]);

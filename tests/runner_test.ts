@@ -75,16 +75,19 @@ async function run(
   store: Store,
   raw: Record<string, unknown> = {},
   force?: string[],
+  extra: { until?: string; signal?: AbortSignal; stages?: Stage[] } = {},
 ) {
   const config = resolveConfig({ dataset: { dir: `${root}/data` }, ...raw }, "test.yaml");
   calls.length = 0;
   const record = await runPipeline({
-    stages: STAGES,
+    stages: extra.stages ?? STAGES,
     loaded: { config, path: "test.yaml", hash: configHash(config) },
     store,
     root,
     reporter: collectingReporter(),
     force,
+    until: extra.until,
+    signal: extra.signal,
   });
   return { record, ran: [...calls] };
 }
@@ -169,4 +172,85 @@ Deno.test("runner: the run record lists key, cached, seconds and outputs per sta
     assert.equal(typeof s.seconds, "number");
     for (const digest of Object.values(s.outputs)) assert.ok(await store.has(digest));
   }
+});
+
+Deno.test("runner: a run cut short by --until keeps the config's latest full record", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const { record: full } = await run(root, store);
+  const { record: partial } = await run(root, store, {}, ["a"], { until: "a" });
+  assert.deepEqual(Object.keys(partial.stages), ["a"]);
+  const latest = await store.getRun<RunRecord>(full.configHash);
+  assert.deepEqual(Object.keys(latest!.stages), ["a", "b", "c"]);
+  assert.equal((await store.listRuns(true)).length, 2, "both runs are in the history");
+});
+
+Deno.test("runner: a corrupted output is a cache miss, and rerunning the stage repairs it", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const { record } = await run(root, store);
+  const digest = record.stages.b!.outputs["out.txt"]!;
+  await Deno.chmod(store.objectPath(digest), 0o644);
+  await Deno.writeTextFile(store.objectPath(digest), "garbage");
+  assert.deepEqual((await run(root, store)).ran, ["b"]);
+  assert.ok(await store.intact(digest));
+  assert.deepEqual((await run(root, store)).ran, []);
+});
+
+Deno.test("runner: an interrupt stops the run with exit status 130 and keeps the stages that finished", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const abort = new AbortController();
+  const slow = defineStage({
+    ...b,
+    async run(inputs, config, ctx) {
+      abort.abort(); // the user presses Ctrl-C while b runs
+      ctx.signal.throwIfAborted();
+      return await b.run(inputs, config, ctx);
+    },
+  });
+  await assert.rejects(
+    run(root, store, {}, undefined, { signal: abort.signal, stages: [a, slow, c] as Stage[] }),
+    (e: Error & { exitCode?: number }) =>
+      e.exitCode === 130 && /interrupted during b; completed stages are kept/.test(e.message),
+  );
+  assert.deepEqual((await run(root, store)).ran, ["b", "c"], "a was kept; the run resumes at b");
+});
+
+Deno.test("runner: keys hold the resolved value of settings the environment settles", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const settled = defineStage({
+    ...c,
+    reads: ["generate", "train"],
+    settledByEnvironment: ["train.backend"],
+    environment: (config) =>
+      Promise.resolve({ backend: config.train.backend === "cpu" ? "cpu" : "wasm" }),
+  });
+  const stages = [a, b, settled] as Stage[];
+  await run(root, store, {}, undefined, { stages });
+  // auto resolves to wasm here, so writing wasm changes nothing; cpu does.
+  assert.deepEqual(
+    (await run(root, store, { train: { backend: "wasm" } }, undefined, { stages })).ran,
+    [],
+  );
+  assert.deepEqual(
+    (await run(root, store, { train: { backend: "cpu" } }, undefined, { stages })).ran,
+    ["c"],
+  );
+});
+
+Deno.test("runner: a setting the environment cannot honour is a config error naming the file", async () => {
+  const root = await project();
+  const picky = defineStage({
+    ...c,
+    environment: () =>
+      Promise.reject(new Error("train.backend: tensorflow needs @tensorflow/tfjs-node")),
+  });
+  await assert.rejects(
+    run(root, new Store(`${root}/store`), {}, undefined, { stages: [a, b, picky] as Stage[] }),
+    (e: Error & { exitCode?: number }) =>
+      e.exitCode === 2 &&
+      e.message === "test.yaml: train.backend: tensorflow needs @tensorflow/tfjs-node",
+  );
 });
