@@ -7,8 +7,13 @@
  * one epoch of 200 Groove files (1,400–2,000 steps, DECISIONS.md §14). Prints markdown for
  * BENCHMARKS.md. Timing lives here, never in the tests.
  *
+ * Fair under noise: this machine's speed drifts by tens of percent within minutes, so the fast
+ * path and PyTorch alternate in ROUNDS rounds (ours, then PyTorch, then ours...), each round
+ * giving its own ratio; the summary reports medians of the rounds. The fast path is timed with
+ * its native gate loops (native/lstm_gates.c) and with the JS loops it falls back to.
+ *
  * Slow paths (tf.layers.lstm, the fused layer without BLAS) are timed over one step so the
- * whole run stays within a few minutes; `--quick` times only the fast path.
+ * whole run stays within a few minutes; `--quick` runs one round of the fast path only.
  *
  * @module
  */
@@ -23,9 +28,13 @@ import {
   profileFusedLstm,
 } from "../model/fused_lstm.ts";
 import { blasLibraryPath } from "../model/lstm_kernel.ts";
+import { loadNativeLstm, nativeLstmFailure } from "../model/lstm_native.ts";
 
 const BATCH = 32, WINDOW = 100, VOCAB = 200;
 const quick = Deno.args.includes("--quick");
+/** Alternating rounds of (ours, PyTorch), and steps timed per variant and round. */
+const ROUNDS = quick ? 1 : 3;
+const STEPS = 10;
 
 interface Row {
   path: string;
@@ -52,6 +61,10 @@ function makeModel(kernel: "blas" | "tfjs", recurrentDropout: number): tf.Layers
 
 function setGemm(model: tf.LayersModel, choice: "blas" | "tfjs"): void {
   for (const l of model.layers) if (l instanceof FusedLstm) l.setGemm(choice);
+}
+
+function setGates(model: tf.LayersModel, choice: "native" | "js"): void {
+  for (const l of model.layers) if (l instanceof FusedLstm) l.setGates(choice);
 }
 
 function batch() {
@@ -97,13 +110,16 @@ async function timeSteps(
   return row;
 }
 
-async function torchReference(threads: number): Promise<Record<string, number> | string> {
+async function torchReference(
+  threads: number,
+  steps = STEPS,
+): Promise<Record<string, number> | string> {
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
       args: [
         new URL("./torch_step.py", import.meta.url).pathname,
         "--steps",
-        "10",
+        String(steps),
         "--threads",
         String(threads),
       ],
@@ -156,33 +172,58 @@ const fmt = (n: number) => n.toFixed(1);
 
 console.error("timing (progress on stderr, results on stdout)...");
 const blas = loadBlas();
+const native = blas ? loadNativeLstm(blas) : null;
 const rows: Row[] = [];
 const rates = [0.3, 0];
 const fast = blas ? "fused + OpenBLAS" : "fused, tfjs matMul (no BLAS)";
+const nativePath = `${fast}, native gates`;
+const jsPath = `${fast}, JS gates`;
+/** The path the layer takes by default here, for the rows timed once. */
+const defaultPath = native ? nativePath : jsPath;
 await tf.setBackend("wasm");
 const fused = rates.map((rd) => makeModel("blas", rd));
 if (!blas) fused.forEach((m) => setGemm(m, "tfjs"));
-for (const [i, rd] of rates.entries()) {
-  rows.push(await timeSteps(fast, "wasm", fused[i]!, rd, 2, 10, true));
+
+/** One round: our fast path (native gates, then JS gates) for each rate, then PyTorch. */
+interface Round {
+  ours: Row[];
+  torch: Record<string, number> | string;
 }
-const torch = await torchReference(1);
+const rounds: Round[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  console.error(`round ${round}/${ROUNDS}`);
+  const ours: Row[] = [];
+  for (const [i, rd] of rates.entries()) {
+    if (native) {
+      setGates(fused[i]!, "native");
+      ours.push(await timeSteps(nativePath, "wasm", fused[i]!, rd, 2, STEPS, true));
+    }
+    setGates(fused[i]!, "js");
+    ours.push(await timeSteps(jsPath, "wasm", fused[i]!, rd, 2, STEPS, true));
+    if (native) setGates(fused[i]!, "native");
+  }
+  rounds.push({ ours, torch: await torchReference(1) });
+}
 const torch2 = quick ? "skipped" : await torchReference(2);
 if (!quick) {
   // Like for like with the one-thread PyTorch: every product on one thread.
   setBigGemmThreads(1);
   for (const [i, rd] of rates.entries()) {
-    rows.push(await timeSteps(`${fast}, 1 thread`, "wasm", fused[i]!, rd, 1, 10, true));
+    rows.push(await timeSteps(`${defaultPath}, 1 thread`, "wasm", fused[i]!, rd, 1, STEPS, true));
   }
   setBigGemmThreads(2);
   for (const [i, rd] of rates.entries()) {
-    rows.push(await timeSteps(fast, "cpu", fused[i]!, rd, 1, 3, true));
+    rows.push(await timeSteps(defaultPath, "cpu", fused[i]!, rd, 1, 3, true));
   }
   if (blas) {
     for (const [i, rd] of rates.entries()) {
+      // The native loops call OpenBLAS themselves: the fallback product runs the JS loops.
+      setGates(fused[i]!, "js");
       setGemm(fused[i]!, "tfjs");
       const path = "fused, tfjs matMul fallback";
       rows.push(await timeSteps(path, "wasm", fused[i]!, rd, 0, 1, false));
       setGemm(fused[i]!, "blas");
+      if (native) setGates(fused[i]!, "native");
     }
   }
   await tf.setBackend("wasm");
@@ -195,53 +236,140 @@ if (!quick) {
 const genMs = await timeGeneration(fused[0]!, 500);
 fused.forEach((m) => m.dispose());
 
-const torchMs = (rd: number, t: Record<string, number> | string = torch) =>
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const torchOf = (t: Record<string, number> | string, rd: number) =>
   typeof t === "string" ? undefined : t[`recurrentDropout${rd}`];
+/** Median over rounds of PyTorch's ms/step at `rd`. */
+const torchMedian = (rd: number) =>
+  median(rounds.map((r) => torchOf(r.torch, rd)).filter((v): v is number => v !== undefined));
+const ratioCell = (ours: number, torch: number | undefined) =>
+  torch === undefined || Number.isNaN(torch) ? "n/a" : (ours / torch).toFixed(2);
+
 const lines: string[] = [];
 lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
 lines.push(
   `Machine: ${await machine()}; Deno ${Deno.version.deno}, ` +
     `tfjs ${tf.version.tfjs}; BLAS: ${blasLibraryPath() ?? "none"} (${
       blas?.threads() ?? "-"
-    } thread)`,
+    } thread); gate loops: ${
+      native
+        ? `native (${native.simd ? "AVX2+FMA" : "baseline"} build of native/lstm_gates.c)`
+        : `JS only (${nativeLstmFailure() || "no BLAS"})`
+    }`,
 );
 lines.push("Command: `deno task bench`");
 lines.push("");
 lines.push(
-  "| LSTM path | tfjs backend | recurrent dropout | steps timed | ms/step | " +
-    "PyTorch ms/step (1 thread) | ratio | PyTorch ms/step (2 threads) |",
+  `Rounds, alternating in one run (${STEPS} steps per variant and round after 2 warm-up ` +
+    "steps; PyTorch one thread):",
 );
-lines.push("|---|---|---|---|---|---|---|---|");
-for (const r of rows) {
-  const t = torchMs(r.recurrentDropout);
-  lines.push(
-    `| ${r.path} | ${r.backend} | ${r.recurrentDropout} | ${r.steps} | ${fmt(r.msPerStep)} | ${
-      t === undefined ? "n/a" : fmt(t)
-    } | ${t === undefined ? "n/a" : (r.msPerStep / t).toFixed(2)} | ${
-      fmt(torchMs(r.recurrentDropout, torch2) ?? NaN)
-    } |`,
-  );
-}
-if (typeof torch === "string") lines.push(`\nPyTorch reference unavailable: ${torch}`);
-lines.push("");
-lines.push("Profile of the fast path by kernel (ms per step):");
 lines.push("");
 lines.push(
-  "| backend | recurrent dropout | BLAS sgemm | gates forward (JS) | gates backward (JS) | " +
-    "tfjs↔JS copies | rest of the model in tfjs (Dense, BatchNorm, Adam, loss) |",
+  "| round | recurrent dropout | ours, native gates ms/step | ours, JS gates ms/step | " +
+    "PyTorch ms/step | ratio (native) | ratio (JS) |",
 );
 lines.push("|---|---|---|---|---|---|---|");
+const pick = (r: Round, path: string, rd: number) =>
+  r.ours.find((o) => o.path === path && o.recurrentDropout === rd);
+for (const [i, r] of rounds.entries()) {
+  for (const rd of rates) {
+    const n = pick(r, nativePath, rd), j = pick(r, jsPath, rd);
+    const t = torchOf(r.torch, rd);
+    lines.push(
+      `| ${i + 1} | ${rd} | ${n ? fmt(n.msPerStep) : "n/a"} | ${j ? fmt(j.msPerStep) : "n/a"} | ${
+        t === undefined ? "n/a" : fmt(t)
+      } | ${n ? ratioCell(n.msPerStep, t) : "n/a"} | ${j ? ratioCell(j.msPerStep, t) : "n/a"} |`,
+    );
+  }
+}
+for (const r of rounds) {
+  if (typeof r.torch === "string") lines.push(`\nPyTorch reference unavailable: ${r.torch}`);
+}
+lines.push("");
+lines.push("Medians over the rounds, and the other paths (timed once):");
+lines.push("");
+lines.push(
+  "| LSTM path | tfjs backend | recurrent dropout | steps timed | ms/step | " +
+    "PyTorch ms/step (1 thread, median) | ratio | PyTorch ms/step (2 threads) |",
+);
+lines.push("|---|---|---|---|---|---|---|---|");
+const summary: Row[] = [];
+for (const path of native ? [nativePath, jsPath] : [jsPath]) {
+  for (const rd of rates) {
+    const runs = rounds.map((r) => pick(r, path, rd)).filter((o): o is Row => o !== undefined);
+    const ratios = rounds.flatMap((r) => {
+      const o = pick(r, path, rd), t = torchOf(r.torch, rd);
+      return o && t !== undefined ? [o.msPerStep / t] : [];
+    });
+    const ms = median(runs.map((o) => o.msPerStep));
+    summary.push({ path, backend: "wasm", recurrentDropout: rd, steps: STEPS, msPerStep: ms });
+    lines.push(
+      `| ${path} (median of ${runs.length}) | wasm | ${rd} | ${STEPS} × ${runs.length} | ${
+        fmt(ms)
+      } | ${fmt(torchMedian(rd))} | ${
+        ratios.length
+          ? `${median(ratios).toFixed(2)} (rounds: ${ratios.map((x) => x.toFixed(2)).join(", ")})`
+          : "n/a"
+      } | ${fmt(torchOf(torch2, rd) ?? NaN)} |`,
+    );
+  }
+}
 for (const r of rows) {
-  if (!r.profile || r.path !== fast) continue;
-  const p = r.profile;
+  const t = torchMedian(r.recurrentDropout);
   lines.push(
-    `| ${r.backend} | ${r.recurrentDropout} | ${fmt(p.gemm)} | ${fmt(p.gatesForward)} | ${
+    `| ${r.path} | ${r.backend} | ${r.recurrentDropout} | ${r.steps} | ${fmt(r.msPerStep)} | ${
+      fmt(t)
+    } | ${ratioCell(r.msPerStep, t)} | ${fmt(torchOf(torch2, r.recurrentDropout) ?? NaN)} |`,
+  );
+}
+lines.push("");
+lines.push("Profile of the fast path by kernel (ms per step, median over rounds for wasm):");
+lines.push("");
+lines.push(
+  "| path | backend | recurrent dropout | BLAS sgemm | gates forward | gates backward | " +
+    "tfjs↔JS copies | rest of the model in tfjs (Dense, BatchNorm, Adam, loss) |",
+);
+lines.push("|---|---|---|---|---|---|---|---|");
+const profiled = [
+  ...[nativePath, jsPath].flatMap((path) =>
+    rates.flatMap((rd) => {
+      const ps = rounds.map((r) => pick(r, path, rd)?.profile).filter((p) => p !== undefined);
+      if (ps.length === 0) return [];
+      const m = (k: keyof FusedLstmProfile | "rest") => median(ps.map((p) => p[k]));
+      return [{
+        path,
+        backend: "wasm",
+        rd,
+        p: {
+          gemm: m("gemm"),
+          gatesForward: m("gatesForward"),
+          gatesBackward: m("gatesBackward"),
+          transfer: m("transfer"),
+          rest: m("rest"),
+        },
+      }];
+    })
+  ),
+  ...rows.filter((r) => r.profile && r.backend === "cpu").map((r) => ({
+    path: r.path,
+    backend: r.backend,
+    rd: r.recurrentDropout,
+    p: r.profile!,
+  })),
+];
+for (const { path, backend, rd, p } of profiled) {
+  lines.push(
+    `| ${path} | ${backend} | ${rd} | ${fmt(p.gemm)} | ${fmt(p.gatesForward)} | ${
       fmt(p.gatesBackward)
     } | ${fmt(p.transfer)} | ${fmt(p.rest)} |`,
   );
 }
-const best = rows.find((r) =>
-  r.path === fast && r.backend === "wasm" && r.recurrentDropout === 0.3
+const best = summary.find((r) =>
+  r.path === (native ? nativePath : jsPath) && r.recurrentDropout === 0.3
 );
 lines.push("");
 lines.push(

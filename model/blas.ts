@@ -32,6 +32,11 @@ export interface Blas {
   threads(): number | null;
   /** Sets OpenBLAS's thread count; a no-op when the library lacks the symbol. */
   setThreads(n: number): void;
+  /**
+   * Sets the thread count {@link Blas.sgemm} would choose for an m×n×k product, for products
+   * made elsewhere on this library (native/lstm_gates.c calls cblas_sgemm itself).
+   */
+  threadsFor(m: number, n: number, k: number): void;
 }
 
 /** Environment variable naming a libopenblas to use instead of the standard paths. */
@@ -150,12 +155,15 @@ export function loadBlas(): Blas | null {
     // Products above BIG_GEMM flops may use `bigThreads`, the small per-step ones use one:
     // splitting a 32-row product costs more than it gains, a 3200-row one gains.
     let current = getN ? getN() : 1;
-    const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    const threadsFor = (m: number, n: number, k: number) => {
       const want = m * n * k > BIG_GEMM ? bigThreads : 1;
       if (want !== current && setN && !userThreads) {
         setN(want);
         current = want;
       }
+    };
+    const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+      threadsFor(m, n, k);
       raw(
         ROW_MAJOR,
         ta ? TRANS : NO_TRANS,
@@ -180,6 +188,7 @@ export function loadBlas(): Blas | null {
       setThreads: (n) => {
         if (setN) setN(current = Math.max(1, Math.floor(n)));
       },
+      threadsFor,
     };
     // One thread unless the user chose: the per-time-step products (32×256×1024) run slower on
     // two threads than on one here, and the big ones gain under 15% (BENCHMARKS.md).

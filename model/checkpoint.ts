@@ -9,11 +9,19 @@
  * The training config (loss, Adam settings) is included: it is small, deterministic, and lets a
  * loader `compile` the model as it was. Optimizer weights are not (we never resume training).
  *
+ * Layers of the fused LSTM (model/fused_lstm.ts) save themselves as tfjs's standard `LSTM`, so
+ * nothing in model.json needs this project's code. Their names are listed in the model.json's
+ * `userDefinedMetadata` (a standard field tfjs keeps and otherwise ignores), and
+ * {@link loadCheckpoint} turns exactly those layers back into the fused layer when OpenBLAS
+ * loads: generation then runs on the path the model was trained on, a few times faster than
+ * tf.layers.lstm's step-by-step kernels. Elsewhere they load as tf.layers.lstm, the same maths.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-// Registers the fused LSTM layer's class, so checkpoints trained with `train.lstm: blas` load.
-import "./fused_lstm.ts";
+import { loadBlas } from "./blas.ts";
+// Also registers `FusedLstm`, so checkpoints written before it saved itself as LSTM still load.
+import { fusedIncompatibility, FusedLstm } from "./fused_lstm.ts";
 
 /** A checkpoint as named bytes, ready to become stage outputs. */
 export interface CheckpointFiles {
@@ -23,6 +31,12 @@ export interface CheckpointFiles {
 
 /** The weights file name written into the manifest. */
 const WEIGHTS_FILE = "weights.bin";
+
+/** What this project adds to model.json's `userDefinedMetadata`. */
+export interface CheckpointMetadata {
+  /** Names of the LSTM layers that were the fused layer when saved. */
+  fusedLstm: string[];
+}
 
 /** Serialises a model's topology, weights and training config. */
 export async function saveCheckpoint(model: tf.LayersModel): Promise<CheckpointFiles> {
@@ -38,6 +52,11 @@ export async function saveCheckpoint(model: tf.LayersModel): Promise<CheckpointF
     };
     const trainingConfig = trainingConfigOf(model);
     if (trainingConfig !== undefined) modelJson.trainingConfig = trainingConfig;
+    const fusedLstm = model.layers.filter((l) => l instanceof FusedLstm).map((l) => l.name);
+    if (fusedLstm.length > 0) {
+      const metadata: CheckpointMetadata = { fusedLstm };
+      modelJson.userDefinedMetadata = { ...metadata };
+    }
     saved = {
       "model.json": new TextEncoder().encode(JSON.stringify(modelJson)),
       "weights.bin": weights,
@@ -57,7 +76,8 @@ export async function saveCheckpoint(model: tf.LayersModel): Promise<CheckpointF
 }
 
 /**
- * Loads a model from checkpoint bytes.
+ * Loads a model from checkpoint bytes. LSTM layers the metadata names as fused come back as
+ * the fused layer when OpenBLAS loads (see the module doc), as tf.layers.lstm otherwise.
  *
  * @throws {SyntaxError} When model.json is not a layers-model JSON or the weights do not match.
  */
@@ -85,8 +105,9 @@ export async function loadCheckpoint(files: CheckpointFiles): Promise<tf.LayersM
   }
   // A copy: the weights must start an ArrayBuffer of their own (the store's bytes may be a view).
   const weightData = bytes.slice().buffer;
+  const modelTopology = loadBlas() ? withFusedLstm(json) : json.modelTopology;
   return await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
+    modelTopology,
     weightSpecs,
     weightData,
     trainingConfig: json.trainingConfig,
@@ -94,6 +115,46 @@ export async function loadCheckpoint(files: CheckpointFiles): Promise<tf.LayersM
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy,
   }));
+}
+
+/** A layer entry of a Keras model topology, as model.json stores it (snake_case). */
+interface LayerEntry {
+  class_name: string;
+  config: Record<string, unknown>;
+}
+
+/**
+ * The topology with the LSTM layers that the metadata names as fused turned into `FusedLstm`
+ * (a copy; the config stays, FusedLstm.fromConfig reads LSTM configs). Layers whose config the
+ * fused layer cannot compute are left as they are.
+ */
+function withFusedLstm(json: tf.io.ModelJSON): tf.io.ModelJSON["modelTopology"] {
+  const meta = json.userDefinedMetadata as Partial<CheckpointMetadata> | undefined;
+  const names = new Set(Array.isArray(meta?.fusedLstm) ? meta.fusedLstm : []);
+  if (names.size === 0) return json.modelTopology;
+  const topology = structuredClone(json.modelTopology) as {
+    config?: { layers?: LayerEntry[] } | LayerEntry[];
+  };
+  const config = topology.config;
+  const layers = Array.isArray(config) ? config : config?.layers ?? [];
+  for (const layer of layers) {
+    const c = layer.config;
+    if (layer.class_name !== "LSTM" || !names.has(c["name"] as string)) continue;
+    const camel = {
+      activation: c["activation"],
+      recurrentActivation: c["recurrent_activation"] === "hard_sigmoid"
+        ? "hardSigmoid"
+        : c["recurrent_activation"],
+      useBias: c["use_bias"],
+      returnState: c["return_state"],
+      goBackwards: c["go_backwards"],
+      stateful: c["stateful"],
+      dropout: c["dropout"],
+      units: c["units"],
+    } as tf.serialization.ConfigDict;
+    if (fusedIncompatibility(camel) === "") layer.class_name = "FusedLstm";
+  }
+  return topology as tf.io.ModelJSON["modelTopology"];
 }
 
 /**

@@ -5,7 +5,9 @@
  * the input projection of all time steps is one product, each step adds one product for the
  * recurrence, and the backward pass accumulates the weight gradients of all steps in one product.
  * Products run on OpenBLAS when it loads (model/blas.ts) and on tfjs's matMul otherwise, so the
- * layer always works; only its speed depends on the machine.
+ * layer always works; only its speed depends on the machine. With BLAS, the per-step loop
+ * (recurrent product and gate arithmetic) runs in C (native/lstm_gates.c, model/lstm_native.ts)
+ * when a C compiler could build it, else in the JS loops below.
  *
  * Layout and semantics follow tf.layers.lstm (Keras): gate order i, f, c, o; `kernel`
  * [inputDim, 4u], `recurrent_kernel` [u, 4u], `bias` [4u]; weights named `<layer>/kernel` and so
@@ -17,6 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type Gemm, loadBlas } from "./blas.ts";
+import { loadNativeLstm, type NativeLstm, nativeLstmFailure } from "./lstm_native.ts";
 import { seededRandom } from "../core/random.ts";
 
 /** The gate activation: Keras's `sigmoid`, or tfjs's default `hardSigmoid`. */
@@ -25,6 +28,13 @@ export type GateActivation = "sigmoid" | "hardSigmoid";
 /** Which matrix product the layer runs on: `auto` takes BLAS when it loads. */
 export type FusedGemmChoice = "auto" | "blas" | "tfjs";
 
+/**
+ * Where the recurrent loop (per-step product and gate arithmetic) runs: `native` is
+ * native/lstm_gates.c on OpenBLAS, `js` the loops in this file; `auto` takes native when it
+ * builds and loads and the products run on BLAS.
+ */
+export type FusedGatesChoice = "auto" | "native" | "js";
+
 /** Options of {@link fusedLstm}, the differentiable op under the layer. */
 export interface FusedLstmOptions {
   returnSequences: boolean;
@@ -32,6 +42,11 @@ export interface FusedLstmOptions {
   /** Recurrent dropout mask [batch, units] (already scaled by 1/(1-rate)), or null for none. */
   mask: Float32Array | null;
   gemm: Gemm;
+  /**
+   * Runs the recurrent loop in C (per-step products on the BLAS it was bound to, gates
+   * vectorised) instead of the JS loops below; `gemm` still makes the big products.
+   */
+  native?: NativeLstm | null;
   /** Reuses scratch buffers across calls of one layer; optional. */
   pool?: WorkspacePool;
 }
@@ -291,6 +306,45 @@ function backwardStep(
   }
 }
 
+/** The backward recurrence in JS: activations in `g` become dZ for every step. */
+function backwardLoop(
+  g: Float32Array,
+  c: Float32Array,
+  tc: Float32Array,
+  dy: Float32Array,
+  dh: Float32Array,
+  dc: Float32Array,
+  rT: Float32Array,
+  rs: Float32Array,
+  mask: Float32Array | null,
+  gAt: Float32Array[],
+  gemm: Gemm,
+  B: number,
+  T: number,
+  U: number,
+  hard: boolean,
+  returnSequences: boolean,
+): void {
+  const G4 = 4 * U;
+  // Rᵀ once, so the 100 per-step products dZ_t·Rᵀ run untransposed (~25% faster in OpenBLAS).
+  for (let i = 0; i < U; i++) {
+    for (let k = 0; k < G4; k++) rT[k * U + i] = rs[i * G4 + k]!;
+  }
+  dh.fill(0);
+  dc.fill(0);
+  const t1 = performance.now();
+  const gemmBefore = profile?.gemm ?? 0;
+  for (let t = T - 1; t >= 0; t--) {
+    backwardStep(g, c, tc, dy, dh, dc, B, T, U, t, hard, returnSequences);
+    if (t > 0) {
+      // dh_{t-1} = mask ⊙ (dZ_t · Rᵀ)
+      gemm(false, false, B, U, G4, 1, gAt[t]!, T * G4, rT, U, 0, dh, U);
+      if (mask) { for (let k = 0; k < B * U; k++) dh[k]! *= mask[k]!; }
+    }
+  }
+  if (profile) profile.gatesBackward += performance.now() - t1 - (profile.gemm - gemmBefore);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The op.
 
@@ -343,15 +397,25 @@ function fusedForward(
 
   // Input projections of every time step in one product: G = X · W.
   gemm(false, false, B * T, G4, D, 1, xs, D, ws, G4, 0, g, G4);
-  t0 = performance.now();
-  let gemmBefore = profile?.gemm ?? 0;
-  for (let t = 0; t < T; t++) {
-    const gt = gAt[t]!;
-    // The recurrence: G_t += (mask ⊙ h_{t-1}) · R; h_0 = 0, so step 0 has none.
-    if (t > 0) gemm(false, false, B, G4, U, 1, pAt[t]!, T * U, rs, G4, 1, gt, T * G4);
-    forwardStep(g, bs, c, tc, p, out, mask ?? NO_MASK, B, T, U, t, hard, returnSequences);
+  const native = opts.native ?? null;
+  const shape = { B, T, U, hard, returnSequences };
+  if (native) {
+    const took = native.forward({ ...shape, r: rs, bias: bs, g, c, tc, p, out, mask });
+    if (profile) {
+      profile.gemm += took.gemm;
+      profile.gatesForward += took.gates;
+    }
+  } else {
+    t0 = performance.now();
+    const gemmBefore = profile?.gemm ?? 0;
+    for (let t = 0; t < T; t++) {
+      const gt = gAt[t]!;
+      // The recurrence: G_t += (mask ⊙ h_{t-1}) · R; h_0 = 0, so step 0 has none.
+      if (t > 0) gemm(false, false, B, G4, U, 1, pAt[t]!, T * U, rs, G4, 1, gt, T * G4);
+      forwardStep(g, bs, c, tc, p, out, mask ?? NO_MASK, B, T, U, t, hard, returnSequences);
+    }
+    if (profile) profile.gatesForward += performance.now() - t0 - (profile.gemm - gemmBefore);
   }
-  if (profile) profile.gatesForward += performance.now() - t0 - (profile.gemm - gemmBefore);
   // p at step 0 holds h_0 = 0: the loop above only ever writes steps ≥ 1, so it stays zero.
   t0 = performance.now();
   const value = returnSequences ? tf.tensor3d(out, [B, T, U]) : tf.tensor2d(out, [B, U]);
@@ -362,23 +426,15 @@ function fusedForward(
     const dy = dyT.dataSync() as Float32Array;
     if (profile) profile.transfer += performance.now() - t1;
     const { dh, dc, rT } = work;
-    // Rᵀ once, so the 100 per-step products dZ_t·Rᵀ run untransposed (~25% faster in OpenBLAS).
-    for (let i = 0; i < U; i++) {
-      for (let k = 0; k < G4; k++) rT[k * U + i] = rs[i * G4 + k]!;
-    }
-    dh.fill(0);
-    dc.fill(0);
-    t1 = performance.now();
-    gemmBefore = profile?.gemm ?? 0;
-    for (let t = T - 1; t >= 0; t--) {
-      backwardStep(g, c, tc, dy, dh, dc, B, T, U, t, hard, returnSequences);
-      if (t > 0) {
-        // dh_{t-1} = mask ⊙ (dZ_t · Rᵀ)
-        gemm(false, false, B, U, G4, 1, gAt[t]!, T * G4, rT, U, 0, dh, U);
-        if (mask) { for (let k = 0; k < B * U; k++) dh[k]! *= mask[k]!; }
+    if (native) {
+      const took = native.backward({ ...shape, r: rs, rT, g, c, tc, dy, dh, dc, mask });
+      if (profile) {
+        profile.gemm += took.gemm;
+        profile.gatesBackward += took.gates;
       }
+    } else {
+      backwardLoop(g, c, tc, dy, dh, dc, rT, rs, mask, gAt, gemm, B, T, U, hard, returnSequences);
     }
-    if (profile) profile.gatesBackward += performance.now() - t1 - (profile.gemm - gemmBefore);
     // Weight gradients of all steps at once: dR = Pᵀ·dZ, dW = Xᵀ·dZ, db = 1ᵀ·dZ; dX = dZ·Wᵀ.
     const dr = new Float32Array(U * G4);
     gemm(true, false, U, G4, B * T, 1, p, U, g, G4, 0, dr, G4);
@@ -444,6 +500,23 @@ export function gemmFor(choice: FusedGemmChoice): Gemm {
   return tfjsGemm;
 }
 
+/**
+ * The native loops a layer will use for `choice` with product `gemm`, or null for the JS loops.
+ * Native needs the products on OpenBLAS (the C code calls it); `native` throws without it.
+ */
+export function nativeFor(choice: FusedGatesChoice, gemm: Gemm): NativeLstm | null {
+  if (choice === "js") return null;
+  const blas = loadBlas();
+  const native = blas && gemm === blas.sgemm ? loadNativeLstm(blas) : null;
+  if (!native && choice === "native") {
+    const why = blas && gemm === blas.sgemm
+      ? nativeLstmFailure()
+      : "the matrix products do not run on OpenBLAS";
+    throw new Error(`Cannot use the native LSTM gates: ${why}`);
+  }
+  return native;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recurrent dropout masks.
 
@@ -485,6 +558,8 @@ export interface FusedLstmArgs {
   unitForgetBias?: boolean;
   /** `tfjs` forces the fallback product (tests, comparisons); `auto` takes BLAS when it loads. */
   gemm?: FusedGemmChoice;
+  /** `js` forces the JS loops (tests, comparisons); `auto` takes native/lstm_gates.c. */
+  gates?: FusedGatesChoice;
   inputShape?: number[];
   batchInputShape?: number[];
   name?: string;
@@ -493,8 +568,8 @@ export interface FusedLstmArgs {
 }
 
 /**
- * The fused LSTM as a tfjs Layers layer, registered for serialization as `FusedLstm`: a model
- * saved with it loads back wherever this module has been imported.
+ * The fused LSTM as a tfjs Layers layer. It saves itself as tfjs's `LSTM` (see getConfig), and
+ * stays registered as `FusedLstm` so that checkpoints written under that name still load.
  */
 export class FusedLstm extends tf.layers.Layer {
   static className = "FusedLstm";
@@ -505,7 +580,11 @@ export class FusedLstm extends tf.layers.Layer {
   readonly recurrentActivation: GateActivation;
   readonly unitForgetBias: boolean;
   readonly gemmChoice: FusedGemmChoice;
+  readonly gatesChoice: FusedGatesChoice;
   #gemm: Gemm | null = null;
+  #gates: FusedGatesChoice;
+  /** The native loops, null for JS; undefined until first needed. */
+  #native: NativeLstm | null | undefined = undefined;
   #pool = new WorkspacePool();
   /** Training calls so far: the second half of each dropout mask's seed. */
   #calls = 0;
@@ -524,6 +603,8 @@ export class FusedLstm extends tf.layers.Layer {
     this.recurrentActivation = args.recurrentActivation ?? "hardSigmoid";
     this.unitForgetBias = args.unitForgetBias ?? false;
     this.gemmChoice = args.gemm ?? "auto";
+    this.gatesChoice = args.gates ?? "auto";
+    this.#gates = this.gatesChoice;
     this.inputSpec = [{ ndim: 3 }];
   }
 
@@ -539,6 +620,23 @@ export class FusedLstm extends tf.layers.Layer {
   /** Switches the matrix product (benchmarks compare BLAS with the tfjs fallback). */
   setGemm(choice: FusedGemmChoice): void {
     this.#gemm = gemmFor(choice);
+    this.#native = undefined;
+  }
+
+  /** Where the recurrent loop runs: "native" (C on OpenBLAS) or "js". */
+  get gatesName(): "native" | "js" {
+    return this.native() ? "native" : "js";
+  }
+
+  private native(): NativeLstm | null {
+    if (this.#native === undefined) this.#native = nativeFor(this.#gates, this.gemm());
+    return this.#native;
+  }
+
+  /** Switches the recurrent loop between C and JS (benchmarks and tests compare them). */
+  setGates(choice: FusedGatesChoice): void {
+    this.#gates = choice;
+    this.#native = nativeFor(choice, this.gemm());
   }
 
   /**
@@ -599,23 +697,92 @@ export class FusedLstm extends tf.layers.Layer {
         gateActivation: this.recurrentActivation,
         mask,
         gemm: this.gemm(),
+        native: this.native(),
         pool: this.#pool,
       },
     );
   }
 
+  /**
+   * Saved as tfjs's own `LSTM` (same weights, names and maths), so a checkpoint loads with
+   * plain `tf.loadLayersModel` anywhere, without this module. model/checkpoint.ts swaps the
+   * fused layer back in when this project loads one.
+   */
+  override getClassName(): string {
+    return "LSTM";
+  }
+
+  /** The config tf.layers.lstm writes for the same layer, key for key. */
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
+    // A throwaway tfjs LSTM with this layer's settings writes it; an explicit name means it
+    // takes nothing from tfjs's name counters, so saving never shifts other layers' names.
+    const base = super.getConfig();
+    const twin = tf.layers.lstm({
+      name: this.name,
+      trainable: this.trainable,
+      batchInputShape: base["batchInputShape"] as tf.Shape | undefined,
+      dtype: this.dtype,
       units: this.units,
       returnSequences: this.returnSequences,
       recurrentDropout: this.recurrentDropout,
-      seed: this.seed,
       recurrentActivation: this.recurrentActivation,
       unitForgetBias: this.unitForgetBias,
-      // A checkpoint made with BLAS must still load where OpenBLAS is missing.
-      gemm: this.gemmChoice === "tfjs" ? "tfjs" : "auto",
-    };
+      kernelInitializer: tf.initializers.glorotUniform({ seed: this.seed }),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: this.seed + 1 }),
+    });
+    return twin.getConfig();
   }
+
+  /**
+   * Builds the layer from a saved config: an `LSTM` config (what {@link getConfig} writes,
+   * swapped in by model/checkpoint.ts) or the `FusedLstm` config of checkpoints written before
+   * the layer saved itself as `LSTM`.
+   *
+   * @throws {TypeError} for an LSTM config the fused layer cannot compute (another activation,
+   * no bias, state, reversed or stateful sequences, input dropout).
+   */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const why = fusedIncompatibility(config);
+    if (why) throw new TypeError(`Cannot load LSTM layer ${config["name"]} as FusedLstm: ${why}`);
+    const init = config["kernelInitializer"] as { config?: { seed?: unknown } } | undefined;
+    const seed = config["seed"] ?? init?.config?.seed ?? 0;
+    const args: FusedLstmArgs = {
+      name: config["name"] as string | undefined,
+      trainable: config["trainable"] as boolean | undefined,
+      batchInputShape: config["batchInputShape"] as number[] | undefined,
+      dtype: config["dtype"] as tf.DataType | undefined,
+      units: config["units"] as number,
+      returnSequences: config["returnSequences"] as boolean | undefined,
+      recurrentDropout: config["recurrentDropout"] as number | undefined,
+      recurrentActivation: config["recurrentActivation"] as GateActivation | undefined,
+      unitForgetBias: config["unitForgetBias"] as boolean | undefined,
+      seed: typeof seed === "number" ? seed : 0,
+      gemm: config["gemm"] === "tfjs" ? "tfjs" : "auto",
+    };
+    return new cls(args);
+  }
+}
+
+/**
+ * Why a layer config (tfjs's camelCase form) cannot run as {@link FusedLstm}, or "" when it
+ * can. The fused layer computes tanh cells with bias, sigmoid or hard-sigmoid gates and
+ * recurrent dropout, forwards, without state or input dropout.
+ */
+export function fusedIncompatibility(config: tf.serialization.ConfigDict): string {
+  const activation = config["activation"] ?? "tanh";
+  if (activation !== "tanh") return `activation ${activation} (only tanh)`;
+  const gate = config["recurrentActivation"] ?? "hardSigmoid";
+  if (gate !== "sigmoid" && gate !== "hardSigmoid") return `recurrent activation ${gate}`;
+  if (config["useBias"] === false) return "no bias";
+  for (const flag of ["returnState", "goBackwards", "stateful"]) {
+    if (config[flag] === true) return `${flag} is set`;
+  }
+  const dropout = config["dropout"];
+  if (typeof dropout === "number" && dropout > 0) return `input dropout ${dropout}`;
+  if (typeof config["units"] !== "number") return "no units";
+  return "";
 }
 tf.serialization.registerClass(FusedLstm);

@@ -10,8 +10,18 @@ import {
   tanhFast,
   tfjsGemm,
 } from "./fused_lstm.ts";
+import { loadNativeLstm, type NativeLstm, nativeLstmFailure } from "./lstm_native.ts";
 
-const HAS_BLAS = loadBlas() !== null;
+const BLAS = loadBlas();
+const HAS_BLAS = BLAS !== null;
+const NATIVE: NativeLstm | null = BLAS ? loadNativeLstm(BLAS) : null;
+if (!NATIVE) {
+  console.warn(
+    `fused_lstm_test: native gate tests skipped: ${
+      BLAS ? nativeLstmFailure() : "OpenBLAS did not load"
+    }`,
+  );
+}
 const B = 3, T = 6, D = 4, U = 5;
 
 /** ‖a − b‖ / ‖b‖: the relative error the equivalence tests bound by 1e-4. */
@@ -71,12 +81,26 @@ function problem(seed: number, returnSequences: boolean) {
   return { x, w, r, b, dy };
 }
 
+/** The paths under test: products on BLAS with the C or the JS loops, or on tfjs. */
 const gemms = [
-  { name: "BLAS", gemm: HAS_BLAS ? loadBlas()!.sgemm : tfjsGemm, ignore: !HAS_BLAS },
-  { name: "tfjs fallback", gemm: tfjsGemm, ignore: false },
+  {
+    name: "BLAS with native gates",
+    gemm: BLAS?.sgemm ?? tfjsGemm,
+    native: NATIVE,
+    gates: "native" as const,
+    ignore: !NATIVE,
+  },
+  {
+    name: "BLAS with JS gates",
+    gemm: BLAS?.sgemm ?? tfjsGemm,
+    native: null,
+    gates: "js" as const,
+    ignore: !HAS_BLAS,
+  },
+  { name: "tfjs fallback", gemm: tfjsGemm, native: null, gates: "js" as const, ignore: false },
 ];
 
-for (const { name, gemm, ignore } of gemms) {
+for (const { name, gemm, native, ignore } of gemms) {
   for (const returnSequences of [true, false]) {
     for (const act of ["sigmoid", "hardSigmoid"] as const) {
       for (const withMask of [false, true]) {
@@ -91,7 +115,7 @@ for (const { name, gemm, ignore } of gemms) {
               const loss = (f: typeof referenceLstm) => (...a: tf.Tensor[]) =>
                 tf.sum(tf.mul(f(a[0]!, a[1]!, a[2]!, a[3]!, returnSequences, act, mask), dy));
               const fused: typeof referenceLstm = (x, w, r, b) =>
-                fusedLstm(x, w, r, b, { returnSequences, gateActivation: act, mask, gemm });
+                fusedLstm(x, w, r, b, { returnSequences, gateActivation: act, mask, gemm, native });
               assertClose(
                 fused(x, w, r, b, returnSequences, act, mask),
                 referenceLstm(x, w, r, b, returnSequences, act, mask),
@@ -110,6 +134,43 @@ for (const { name, gemm, ignore } of gemms) {
   }
 }
 
+Deno.test({
+  name: "fusedLstm() with native gates matches the JS gates where the C loops run vectorised " +
+    "(37 units: full vectors and a tail)",
+  ignore: !NATIVE,
+  fn: () => {
+    tf.tidy(() => {
+      const [b, t, d, u] = [4, 9, 3, 37];
+      const x = tf.randomNormal([b, t, d], 0, 1, "float32", 41);
+      const w = tf.randomNormal([d, 4 * u], 0, 0.3, "float32", 42);
+      const r = tf.randomNormal([u, 4 * u], 0, 0.3, "float32", 43);
+      const bias = tf.randomNormal([4 * u], 0, 0.3, "float32", 44);
+      const dy = tf.randomNormal([b, t, u], 0, 1, "float32", 45);
+      const mask = recurrentMask(b, u, 0.3, 2, 0);
+      for (const act of ["sigmoid", "hardSigmoid"] as const) {
+        const run = (native: NativeLstm | null) => {
+          const f = (...a: tf.Tensor[]) =>
+            tf.sum(tf.mul(
+              fusedLstm(a[0]!, a[1]!, a[2]!, a[3]!, {
+                returnSequences: true,
+                gateActivation: act,
+                mask,
+                gemm: BLAS!.sgemm,
+                native,
+              }),
+              dy,
+            ));
+          return tf.grads(f)([x, w, r, bias]);
+        };
+        const got = run(NATIVE), want = run(null);
+        ["dx", "dkernel", "drecurrent", "dbias"].forEach((n, i) =>
+          assertClose(got[i]!, want[i]!, `${act} ${n}`)
+        );
+      }
+    });
+  },
+});
+
 /** Gradients of sum(layer(x) · dy) w.r.t. x and the layer's trainable weights. */
 function layerGrads(layer: tf.layers.Layer, x: tf.Tensor, dy: tf.Tensor) {
   const xv = tf.variable(x);
@@ -123,7 +184,7 @@ function layerGrads(layer: tf.layers.Layer, x: tf.Tensor, dy: tf.Tensor) {
   return out;
 }
 
-for (const { name, ignore } of gemms) {
+for (const { name, gates, ignore } of gemms) {
   for (const returnSequences of [true, false]) {
     Deno.test({
       name: `FusedLstm on ${name} agrees with tf.layers.lstm given the same weights ` +
@@ -136,9 +197,11 @@ for (const { name, ignore } of gemms) {
           units: U,
           returnSequences,
           recurrentActivation: "sigmoid",
-          gemm: name === "BLAS" ? "blas" : "tfjs",
+          gemm: name.startsWith("BLAS") ? "blas" : "tfjs",
+          gates,
         });
         tf.dispose([ref.apply(x) as tf.Tensor, fused.apply(x) as tf.Tensor]); // builds them
+        assert.equal(fused.gatesName, gates);
         ref.setWeights([w, r, b]);
         fused.setWeights([w, r, b]);
         assert.deepEqual(
@@ -197,7 +260,7 @@ Deno.test("expFast() and tanhFast() are accurate to float32 precision", () => {
   }
 });
 
-Deno.test("a model with FusedLstm saves and loads with identical predictions", async () => {
+Deno.test("a model with FusedLstm saves as tfjs's LSTM and plain tfjs loads it with the same predictions", async () => {
   const build = () => {
     const m = tf.sequential();
     m.add(
@@ -225,11 +288,32 @@ Deno.test("a model with FusedLstm saves and loads with identical predictions", a
     });
   }));
   assert.ok(saved?.weightSpecs && saved.weightData);
+  const topology = JSON.stringify(saved.modelTopology);
+  assert.ok(!topology.includes("FusedLstm"), topology);
   assert.deepEqual(saved.weightSpecs.slice(0, 3).map((s) => s.name), [
     "lstm_1/kernel",
     "lstm_1/recurrent_kernel",
     "lstm_1/bias",
   ]);
+  // The same model built from tf.layers.lstm writes the same topology, key for key.
+  const twin = tf.sequential();
+  twin.add(tf.layers.lstm({
+    units: 8,
+    returnSequences: true,
+    recurrentDropout: 0.3,
+    recurrentActivation: "sigmoid",
+    unitForgetBias: true,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+    recurrentInitializer: tf.initializers.orthogonal({ seed: 5 }),
+    inputShape: [T, 1],
+    name: "lstm_1",
+  }));
+  const lstm1 = (saved.modelTopology as { config: { layers: unknown[] } }).config.layers[0];
+  assert.deepEqual(
+    lstm1,
+    (twin.toJSON(null, false) as { config: { layers: unknown[] } })
+      .config.layers[0],
+  );
   const loaded = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: saved.modelTopology,
@@ -237,15 +321,57 @@ Deno.test("a model with FusedLstm saves and loads with identical predictions", a
       weightData: saved.weightData,
     }),
   );
-  const layer = loaded.layers[0] as FusedLstm;
-  assert.ok(layer instanceof FusedLstm);
-  assert.equal(layer.recurrentDropout, 0.3);
-  assert.equal(layer.recurrentActivation, "sigmoid");
+  const layer = loaded.layers[0]!;
+  assert.ok(!(layer instanceof FusedLstm));
+  assert.equal(layer.getClassName(), "LSTM");
+  const config = layer.getConfig();
+  assert.equal(config["recurrentDropout"], 0.3);
+  assert.equal(config["recurrentActivation"], "sigmoid");
   const x = tf.randomNormal([2, T, 1], 0, 1, "float32", 11);
   const a = model.predict(x) as tf.Tensor, b = loaded.predict(x) as tf.Tensor;
-  assert.deepEqual(a.dataSync(), b.dataSync());
+  const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+  assert.ok(diff < 1e-5, `predictions differ by ${diff}`);
   // The forget-gate quarter of the first bias starts at one (unitForgetBias).
   const bias = model.layers[0]!.getWeights()[2]!.dataSync();
   assert.deepEqual(Array.from(bias.slice(8, 16)), new Array(8).fill(1));
   assert.deepEqual(Array.from(bias.slice(0, 8)), new Array(8).fill(0));
+  tf.dispose([x, a, b]);
+  twin.dispose();
+});
+
+Deno.test("FusedLstm.fromConfig() reads tfjs LSTM configs and the older FusedLstm configs", () => {
+  const lstm = tf.layers.lstm({
+    units: 6,
+    returnSequences: true,
+    recurrentDropout: 0.2,
+    recurrentActivation: "sigmoid",
+    unitForgetBias: true,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 12 }),
+    name: "lstm_x",
+  });
+  const fromLstm = FusedLstm.fromConfig(FusedLstm, lstm.getConfig()) as FusedLstm;
+  assert.deepEqual(
+    [fromLstm.name, fromLstm.units, fromLstm.returnSequences, fromLstm.recurrentDropout],
+    ["lstm_x", 6, true, 0.2],
+  );
+  assert.deepEqual([fromLstm.recurrentActivation, fromLstm.unitForgetBias, fromLstm.seed], [
+    "sigmoid",
+    true,
+    12,
+  ]);
+  const old = FusedLstm.fromConfig(FusedLstm, {
+    name: "lstm_y",
+    units: 4,
+    returnSequences: false,
+    recurrentDropout: 0,
+    seed: 7,
+    recurrentActivation: "hardSigmoid",
+    unitForgetBias: false,
+    gemm: "tfjs",
+  }) as FusedLstm;
+  assert.deepEqual([old.seed, old.recurrentActivation, old.gemmChoice], [7, "hardSigmoid", "tfjs"]);
+  assert.throws(
+    () => FusedLstm.fromConfig(FusedLstm, { ...lstm.getConfig(), activation: "relu" }),
+    /Cannot load LSTM layer lstm_x as FusedLstm: activation relu/,
+  );
 });

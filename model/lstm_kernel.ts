@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { blasFailure, loadBlas } from "./blas.ts";
 import { FusedLstm } from "./fused_lstm.ts";
+import { loadNativeLstm } from "./lstm_native.ts";
 
 /** The LSTM implementations a config can ask for (`train.lstm`). */
 export type LstmKernelChoice = "auto" | "blas" | "tfjs";
@@ -50,6 +51,27 @@ export function resolveLstmKernel(choice: LstmKernelChoice): Promise<"blas" | "t
 /** The OpenBLAS library the `blas` kernel runs on (for the run record), or null if none. */
 export function blasLibraryPath(): string | null {
   return loadBlas()?.path ?? null;
+}
+
+/**
+ * Where the `blas` kernel's recurrent loop runs: `native` (native/lstm_gates.c, built on demand
+ * with the machine's C compiler) or `js` (the fallback when it cannot be built or loaded).
+ * `null` for the `tfjs` kernel, which has no such loop.
+ */
+export function lstmGates(kernel: "blas" | "tfjs"): "native" | "js" | null {
+  if (kernel === "tfjs") return null;
+  const blas = loadBlas();
+  return blas && loadNativeLstm(blas) ? "native" : "js";
+}
+
+/**
+ * The kernel with its gate flavour, for stage keys and run records: `tfjs`, `blas+native-gates`
+ * or `blas+js-gates`. The flavours compute in different precisions (C in float32, JS in
+ * float64), so their checkpoints differ in the last bits and must not share a stage key.
+ */
+export function lstmKernelDescription(kernel: "blas" | "tfjs"): string {
+  const gates = lstmGates(kernel);
+  return gates ? `${kernel}+${gates}-gates` : kernel;
 }
 
 /** Builds one LSTM layer with the chosen implementation. */

@@ -18,7 +18,7 @@ import { decodeNpy } from "../formats/npy.ts";
 import { selectBackend } from "../model/backend.ts";
 import { buildModel, disposeModel } from "../model/build_model.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
-import { resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import type { Vocab } from "./vocab.ts";
@@ -50,6 +50,7 @@ export const train = defineStage({
   description: "fits the LSTM network to the windows; keeps the lowest-loss checkpoint",
   inputs: ["window", "vocab"],
   reads: ["train"],
+  settledByEnvironment: ["train.backend", "train.lstm"],
   async environment(config) {
     return await trainEnvironment(config.train);
   },
@@ -134,14 +135,16 @@ export const train = defineStage({
 
 /**
  * The facts beyond code, config and inputs that change train's (and generate's) bytes: the tfjs
- * version, the backend that will actually run and the LSTM implementation. Resolving `auto` here
- * means a machine where auto lands on wasm never reuses a checkpoint made on tfjs-node.
+ * version, the backend that will actually run and the LSTM implementation (with its gate flavour,
+ * native or JS, for the fused kernel). Resolving `auto` here means a machine where auto lands on
+ * wasm never reuses a checkpoint made on tfjs-node.
  */
 export async function trainEnvironment(
   settings: Pick<Config["train"], "backend" | "lstm">,
 ): Promise<Record<string, string>> {
   const { backend } = await selectBackend(settings.backend);
-  return { tfjs: tf.version.tfjs, backend, lstm: await resolveLstmKernel(settings.lstm) };
+  const lstm = lstmKernelDescription(await resolveLstmKernel(settings.lstm));
+  return { tfjs: tf.version.tfjs, backend, lstm };
 }
 
 /** Checks and decodes the window and vocab outputs. */

@@ -1,0 +1,303 @@
+/*
+ * The recurrent loop of model/fused_lstm.ts in C: per time step one OpenBLAS product for the
+ * recurrence and the gate arithmetic, for a whole sequence batch in ONE foreign call per layer
+ * and pass. In JS the gate loops cost ~75 ms of a ~205 ms training step (scalar code, five
+ * exponentials per unit); vectorised here they cost a few milliseconds, and driving the 200
+ * per-step products from C removes 200 FFI round trips per layer and step.
+ *
+ * Built on demand by model/native_build.ts (cc -O3 -shared -fPIC); nothing here is required:
+ * when it does not build or load, the layer runs the same loops in JS.
+ *
+ * OpenBLAS is not linked at build time: lstm_gates_init() dlopens the very library file that
+ * model/blas.ts opened (same path, so the same handle and the same thread setting), which keeps
+ * the build free of -dev packages and of library search paths.
+ *
+ * Layouts are those of model/fused_lstm.ts, row-major: g [B*T, 4U] (gate order i, f, c, o),
+ * c, tc, p [B, T, U], recurrent kernel R [U, 4U], bias [4U], mask [B, U].
+ *
+ * Maths is single precision with Cephes-style expf and tanhf (relative error ~2e-7, against
+ * 1e-4 in the equivalence tests). The x86-64 entry points are compiled twice, for AVX2+FMA
+ * and for baseline SSE2, and picked once at init from what the CPU supports, so one cached
+ * binary is right on any x86-64 machine.
+ */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha,
+                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                         int ldc);
+
+enum { ROW_MAJOR = 101, NO_TRANS = 111 };
+
+static sgemm_fn sgemm = 0;
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* e^x, x clamped to [-87, 88] so 2^n stays a normal float. Cephes expf: n = round(x/ln2),
+ * r = x - n ln2 in two parts, a degree-7 polynomial for e^r, then 2^n from the exponent bits. */
+INLINE float exp_f(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  float n = x * 1.44269504088896341f + 12582912.0f; /* round to nearest by the 2^23 shift */
+  n -= 12582912.0f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float s;
+  memcpy(&s, &bits, sizeof s);
+  return p * s;
+}
+
+INLINE float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
+
+/* tanh: an odd polynomial below |x| = 0.625 (where 1 - 2/(e^2x + 1) would cancel), the
+ * exponential form above; both computed and one selected, so the loop stays branch-free. */
+INLINE float tanh_f(float x) {
+  float ax = x < 0.0f ? -x : x;
+  float z = x * x;
+  float small = -5.70498872745e-3f;
+  small = small * z + 2.06390887954e-2f;
+  small = small * z - 5.37397155531e-2f;
+  small = small * z + 1.33314422036e-1f;
+  small = small * z - 3.33332819422e-1f;
+  small = small * z * x + x;
+  float big = 1.0f - 2.0f / (exp_f(2.0f * ax) + 1.0f);
+  big = x < 0.0f ? -big : big;
+  return ax < 0.625f ? small : big;
+}
+
+INLINE float hard_sigmoid_f(float x) {
+  float y = 0.2f * x + 0.5f;
+  y = y < 0.0f ? 0.0f : y;
+  return y > 1.0f ? 1.0f : y;
+}
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/*
+ * Gates of one batch row at step t, in place: pre-activations zr (+ bias) become activations;
+ * writes c_t, tanh(c_t) and h_t (into hrow). cprev is c_{t-1} (a zero row at t = 0: a pointer
+ * that is never null keeps the loop free of branches, so it vectorises).
+ */
+INLINE void forward_row(float *restrict zr, const float *restrict bias,
+                        const float *restrict cprev, float *restrict ct, float *restrict tct,
+                        float *restrict hrow, int U, int hard) {
+  float *restrict zi = zr, *restrict zf = zr + U, *restrict zc = zr + 2 * U,
+                  *restrict zo = zr + 3 * U;
+  const float *bi = bias, *bf = bias + U, *bc = bias + 2 * U, *bo = bias + 3 * U;
+  if (hard) {
+    for (int j = 0; j < U; j++) {
+      float ig = hard_sigmoid_f(zi[j] + bi[j]);
+      float fg = hard_sigmoid_f(zf[j] + bf[j]);
+      float gg = tanh_f(zc[j] + bc[j]);
+      float og = hard_sigmoid_f(zo[j] + bo[j]);
+      float c = fg * cprev[j] + ig * gg;
+      float tc = tanh_f(c);
+      zi[j] = ig, zf[j] = fg, zc[j] = gg, zo[j] = og;
+      ct[j] = c, tct[j] = tc, hrow[j] = og * tc;
+    }
+  } else {
+    for (int j = 0; j < U; j++) {
+      float ig = sigmoid_f(zi[j] + bi[j]);
+      float fg = sigmoid_f(zf[j] + bf[j]);
+      float gg = tanh_f(zc[j] + bc[j]);
+      float og = sigmoid_f(zo[j] + bo[j]);
+      float c = fg * cprev[j] + ig * gg;
+      float tc = tanh_f(c);
+      zi[j] = ig, zf[j] = fg, zc[j] = gg, zo[j] = og;
+      ct[j] = c, tct[j] = tc, hrow[j] = og * tc;
+    }
+  }
+}
+
+/*
+ * Gates of one batch row at backward step t, in place: activations in gr become dZ. dh holds
+ * the recurrent gradient of h_t (dy added here), dc that of c_t and becomes that of c_{t-1}.
+ * cprev and dyr are zero rows where there is no c_{t-1} or no output gradient (see above).
+ */
+INLINE void backward_row(float *restrict gr, const float *restrict cprev,
+                         const float *restrict tct, const float *restrict dyr,
+                         const float *restrict dh, float *restrict dc, int U, int hard) {
+  float *restrict gi = gr, *restrict gf = gr + U, *restrict gc = gr + 2 * U,
+                  *restrict go = gr + 3 * U;
+  if (hard) {
+    for (int j = 0; j < U; j++) {
+      float dht = dh[j] + dyr[j];
+      float ig = gi[j], fg = gf[j], gg = gc[j], og = go[j], tc = tct[j];
+      float dct = dc[j] + dht * og * (1.0f - tc * tc);
+      dc[j] = dct * fg;
+      gc[j] = dct * ig * (1.0f - gg * gg);
+      /* The slope (0.2 inside the linear part, else 0) as a factor: no branch in the loop. */
+      float si = (ig > 0.0f) & (ig < 1.0f) ? 0.2f : 0.0f;
+      float sf = (fg > 0.0f) & (fg < 1.0f) ? 0.2f : 0.0f;
+      float so = (og > 0.0f) & (og < 1.0f) ? 0.2f : 0.0f;
+      gi[j] = si * dct * gg;
+      gf[j] = sf * dct * cprev[j];
+      go[j] = so * dht * tc;
+    }
+  } else {
+    for (int j = 0; j < U; j++) {
+      float dht = dh[j] + dyr[j];
+      float ig = gi[j], fg = gf[j], gg = gc[j], og = go[j], tc = tct[j];
+      float dct = dc[j] + dht * og * (1.0f - tc * tc);
+      dc[j] = dct * fg;
+      gc[j] = dct * ig * (1.0f - gg * gg);
+      gi[j] = dct * gg * ig * (1.0f - ig);
+      gf[j] = dct * cprev[j] * fg * (1.0f - fg);
+      go[j] = dht * tc * og * (1.0f - og);
+    }
+  }
+}
+
+/* Bodies shared by the AVX2 and baseline builds of the entry points below. */
+INLINE void forward_body(const float *r, const float *bias, float *g, float *c, float *tc,
+                         float *p, float *out, const float *mask, float *hbuf, int B, int T,
+                         int U, int hard, int return_sequences, double *prof) {
+  const int G4 = 4 * U;
+  double gemm_ns = 0, t0 = now_ns();
+  const float *zero = hbuf + U;
+  memset(hbuf, 0, sizeof(float) * 2 * U);
+  for (int t = 0; t < T; t++) {
+    if (t > 0) {
+      /* The recurrence: G_t += (mask ⊙ h_{t-1}) · R. */
+      double s = now_ns();
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, p + (size_t)t * U, T * U, r, G4,
+            1.0f, g + (size_t)t * G4, T * G4);
+      gemm_ns += now_ns() - s;
+    }
+    const int last = t == T - 1;
+    for (int b = 0; b < B; b++) {
+      const size_t row = (size_t)b * T + t;
+      float *st = c + row * U;
+      forward_row(g + row * G4, bias, t > 0 ? st - U : zero, st, tc + row * U, hbuf, U, hard);
+      if (!last) {
+        float *pn = p + (row + 1) * U;
+        if (mask) {
+          const float *m = mask + (size_t)b * U;
+          for (int j = 0; j < U; j++) pn[j] = hbuf[j] * m[j];
+        } else {
+          memcpy(pn, hbuf, sizeof(float) * U);
+        }
+      }
+      if (return_sequences) memcpy(out + row * U, hbuf, sizeof(float) * U);
+      else if (last) memcpy(out + (size_t)b * U, hbuf, sizeof(float) * U);
+    }
+  }
+  prof[0] += gemm_ns;
+  prof[1] += now_ns() - t0 - gemm_ns;
+}
+
+INLINE void backward_body(const float *r, float *rt, float *g, const float *c, const float *tc,
+                          const float *dy, float *dh, float *dc, const float *mask, float *zbuf, int B,
+                          int T, int U, int hard, int return_sequences, double *prof) {
+  const int G4 = 4 * U;
+  double gemm_ns = 0, t0 = now_ns();
+  /* Rᵀ once, so the per-step products dZ_t · Rᵀ run untransposed (faster in OpenBLAS). */
+  for (int i = 0; i < U; i++) {
+    for (int k = 0; k < G4; k++) rt[(size_t)k * U + i] = r[(size_t)i * G4 + k];
+  }
+  memset(dh, 0, sizeof(float) * B * U);
+  memset(dc, 0, sizeof(float) * B * U);
+  memset(zbuf, 0, sizeof(float) * U);
+  const float *zero = zbuf;
+  for (int t = T - 1; t >= 0; t--) {
+    for (int b = 0; b < B; b++) {
+      const size_t row = (size_t)b * T + t;
+      const float *dyr = return_sequences ? dy + row * U
+                         : t == T - 1     ? dy + (size_t)b * U
+                                          : zero;
+      backward_row(g + row * G4, t > 0 ? c + (row - 1) * U : zero, tc + row * U, dyr,
+                   dh + (size_t)b * U, dc + (size_t)b * U, U, hard);
+    }
+    if (t > 0) {
+      /* dh_{t-1} = mask ⊙ (dZ_t · Rᵀ) */
+      double s = now_ns();
+      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, U, G4, 1.0f, g + (size_t)t * G4, T * G4, rt, U,
+            0.0f, dh, U);
+      gemm_ns += now_ns() - s;
+      if (mask) {
+        for (int k = 0; k < B * U; k++) dh[k] *= mask[k];
+      }
+    }
+  }
+  prof[0] += gemm_ns;
+  prof[1] += now_ns() - t0 - gemm_ns;
+}
+
+#define FORWARD_ARGS                                                                           \
+  const float *r, const float *bias, float *g, float *c, float *tc, float *p, float *out,      \
+      const float *mask, float *hbuf, int B, int T, int U, int hard, int return_sequences,     \
+      double *prof
+#define FORWARD_CALL r, bias, g, c, tc, p, out, mask, hbuf, B, T, U, hard, return_sequences, prof
+#define BACKWARD_ARGS                                                                          \
+  const float *r, float *rt, float *g, const float *c, const float *tc, const float *dy,       \
+      float *dh, float *dc, const float *mask, float *zbuf, int B, int T, int U, int hard,     \
+      int return_sequences, double *prof
+#define BACKWARD_CALL                                                                          \
+  r, rt, g, c, tc, dy, dh, dc, mask, zbuf, B, T, U, hard, return_sequences, prof
+
+static void forward_base(FORWARD_ARGS) { forward_body(FORWARD_CALL); }
+static void backward_base(BACKWARD_ARGS) { backward_body(BACKWARD_CALL); }
+static void (*forward_impl)(FORWARD_ARGS) = forward_base;
+static void (*backward_impl)(BACKWARD_ARGS) = backward_base;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void forward_avx2(FORWARD_ARGS) {
+  forward_body(FORWARD_CALL);
+}
+__attribute__((target("avx2,fma"))) static void backward_avx2(BACKWARD_ARGS) {
+  backward_body(BACKWARD_CALL);
+}
+#endif
+
+/* 1 when the AVX2+FMA build of the loops is in use, 0 for the baseline one. */
+int lstm_gates_simd(void) { return forward_impl != forward_base; }
+
+/*
+ * Binds cblas_sgemm from the OpenBLAS file at `blas_path` (NUL-terminated) and picks the loops
+ * for this CPU. Returns 0 on success, 1 when the library does not open, 2 without the symbol.
+ */
+int lstm_gates_init(const char *blas_path) {
+  void *lib = dlopen(blas_path, RTLD_NOW | RTLD_GLOBAL);
+  if (!lib) return 1;
+  sgemm = (sgemm_fn)dlsym(lib, "cblas_sgemm");
+  if (!sgemm) return 2;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    forward_impl = forward_avx2;
+    backward_impl = backward_avx2;
+  }
+#endif
+  return 0;
+}
+
+/*
+ * The forward recurrence over all T steps. On entry g holds X·W (input projections, no bias);
+ * on return it holds the gate activations, c and tc the cell states and tanh of them, p the
+ * masked h_{t-1} (row t = 0 left as it is: zero), out h_t for every step or only the last.
+ * mask is [B, U] or null; hbuf is scratch of 2U floats. prof[0] and prof[1] accumulate the
+ * nanoseconds spent in products and in the rest.
+ */
+void lstm_forward(FORWARD_ARGS) { forward_impl(FORWARD_CALL); }
+
+/*
+ * The backward recurrence: g (activations from lstm_forward) becomes dZ, the gradients of the
+ * pre-activations, from dy ([B, T, U] or [B, U]). rt (4U·U floats), dh and dc ([B, U]) and
+ * zbuf (U floats) are scratch. prof as in lstm_forward.
+ */
+void lstm_backward(BACKWARD_ARGS) { backward_impl(BACKWARD_CALL); }
