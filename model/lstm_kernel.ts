@@ -29,13 +29,19 @@ export interface LstmLayerArgs {
 }
 
 /**
- * Resolves `auto` to the implementation this machine will use: `blas` when OpenBLAS loads,
- * else `tfjs`.
+ * Resolves `auto` to the implementation this machine will use: `blas` when OpenBLAS loads and
+ * the tfjs backend is wasm or cpu, else `tfjs`. On the native TensorFlow backends
+ * (`tensorflow`, `tensorflow-gpu`) auto keeps tf.layers.lstm, which runs in TensorFlow's own
+ * kernels (on the GPU for tensorflow-gpu) instead of pulling every step back to the CPU.
  *
  * @throws {Error} when `blas` is asked for and OpenBLAS cannot be loaded.
  */
-export function resolveLstmKernel(choice: LstmKernelChoice): Promise<"blas" | "tfjs"> {
+export function resolveLstmKernel(
+  choice: LstmKernelChoice,
+  backend = "wasm",
+): Promise<"blas" | "tfjs"> {
   if (choice === "tfjs") return Promise.resolve("tfjs");
+  if (choice === "auto" && backend.startsWith("tensorflow")) return Promise.resolve("tfjs");
   const blas = loadBlas();
   if (blas) return Promise.resolve("blas");
   if (choice === "auto") return Promise.resolve("tfjs");

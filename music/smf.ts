@@ -189,10 +189,21 @@ function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: num
   // Scratch results of decode(): the position after the event.
   let next = 0;
 
-  const vlqError = () =>
-    new MidiReadError(
-      `a variable-length number runs past the end of track ${trackNo}`,
-    );
+  /** Reads a variable-length quantity at `at`; `vlqEnd` is set to the byte after it. */
+  let vlqEnd = 0;
+  const readVlq = (at: number): number => {
+    let value = 0;
+    for (;;) {
+      if (at >= end) {
+        throw new MidiReadError(`a variable-length number runs past the end of track ${trackNo}`);
+      }
+      const x = b[at++]!;
+      value = value * 128 + (x & 0x7f);
+      if (!(x & 0x80)) break;
+    }
+    vlqEnd = at;
+    return value;
+  };
 
   /** Decodes the event whose status is `s` and whose first data byte is at `q`. */
   const decode = (s: number, q: number, tick: number): SmfEvent | typeof DROPPED => {
@@ -217,27 +228,15 @@ function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: num
     if (s === 0xff) {
       const type = b[q]!;
       if (!KNOWN_META.has(type)) return DROPPED;
-      let r = q + 1;
-      let length = 0;
-      for (;;) {
-        if (r >= end) throw vlqError();
-        const x = b[r++]!;
-        length = length * 128 + (x & 0x7f);
-        if (!(x & 0x80)) break;
-      }
+      const length = readVlq(q + 1);
+      const r = vlqEnd;
       const stop = Math.min(r + length, end);
       next = stop;
       return { kind: "meta", tick, type, data: b.subarray(r, stop) };
     }
     if (s === 0xf0 || s === 0xf7) {
-      let r = q;
-      let length = 0;
-      for (;;) {
-        if (r >= end) throw vlqError();
-        const x = b[r++]!;
-        length = length * 128 + (x & 0x7f);
-        if (!(x & 0x80)) break;
-      }
+      const length = readVlq(q);
+      const r = vlqEnd;
       const stop = Math.min(r + length, end);
       next = stop;
       return { kind: "sysex", tick, status: s, data: b.subarray(r, stop) };
@@ -246,13 +245,8 @@ function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: num
   };
 
   while (p < end) {
-    let delta = 0;
-    for (;;) {
-      if (p >= end) throw vlqError();
-      const x = b[p++]!;
-      delta = delta * 128 + (x & 0x7f);
-      if (!(x & 0x80)) break;
-    }
+    const delta = readVlq(p);
+    p = vlqEnd;
     if (end - p < 2) {
       events.push({ kind: "empty", tick: time + delta });
       break;

@@ -18,7 +18,7 @@ import { decodeNpy } from "../formats/npy.ts";
 import { selectBackend } from "../model/backend.ts";
 import { buildModel, disposeModel } from "../model/build_model.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
-import { lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { blasLibraryPath, lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import type { Vocab } from "./vocab.ts";
@@ -58,10 +58,13 @@ export const train = defineStage({
     const settings = config.train;
     const data = readTrainingData(inputs.window, inputs.vocab);
     const { backend, reason } = await selectBackend(settings.backend);
-    const kernel = await resolveLstmKernel(settings.lstm);
-    ctx.info(`backend ${backend} (${reason}); LSTM kernel ${kernel}`);
+    const kernel = await resolveLstmKernel(settings.lstm, backend);
+    const description = lstmKernelDescription(kernel);
+    const blas = kernel === "blas" ? ` on ${blasLibraryPath()}` : "";
+    ctx.info(`backend ${backend} (${reason}); LSTM kernel ${description}${blas}`);
     ctx.metric("backend", backend);
-    ctx.metric("lstmKernel", kernel);
+    ctx.metric("lstmKernel", description);
+    if (kernel === "blas") ctx.metric("blasLibrary", blasLibraryPath());
 
     const model = buildModel(settings, {
       vocabSize: data.vocabSize,
@@ -112,7 +115,7 @@ export const train = defineStage({
       bestEpoch: best.epoch,
       bestLoss: best.loss,
       backend,
-      lstmKernel: kernel,
+      lstmKernel: description,
     };
     // Timings go to the run record, not into history.json: outputs must be the same bytes on
     // every run of the same key, or downstream keys (and reproduce checks) would change.
@@ -125,7 +128,7 @@ export const train = defineStage({
       "history.json": encodeJson(history),
       "loss.svg": new TextEncoder().encode(
         lossCurveSvg(losses, {
-          title: `Training loss (${backend}, ${kernel})`,
+          title: `Training loss (${backend}, ${description})`,
           best: best.epoch - 1,
         }),
       ),
@@ -143,8 +146,15 @@ export async function trainEnvironment(
   settings: Pick<Config["train"], "backend" | "lstm">,
 ): Promise<Record<string, string>> {
   const { backend } = await selectBackend(settings.backend);
-  const lstm = lstmKernelDescription(await resolveLstmKernel(settings.lstm));
-  return { tfjs: tf.version.tfjs, backend, lstm };
+  const kernel = await resolveLstmKernel(settings.lstm, backend);
+  const environment: Record<string, string> = {
+    tfjs: tf.version.tfjs,
+    backend,
+    lstm: lstmKernelDescription(kernel),
+  };
+  // Another BLAS build may sum in another order: its checkpoints differ in the last bits.
+  if (kernel === "blas") environment.blas = blasLibraryPath() ?? "none";
+  return environment;
 }
 
 /** Checks and decodes the window and vocab outputs. */
