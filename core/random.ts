@@ -20,6 +20,11 @@ export function seededRandom(seed: number): Rng {
   };
 }
 
+/** A seed for stream `n` of `seed` (each epoch's shuffle and dropout masks, say). */
+export function mixSeed(seed: number, n: number): number {
+  return (seed ^ Math.imul(n, 0x9e3779b1)) >>> 0;
+}
+
 /** A uniform integer in [0, n). */
 export function randomInt(rng: Rng, n: number): number {
   return Math.floor(rng() * n);

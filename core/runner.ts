@@ -279,6 +279,7 @@ async function execute(
   const metrics: Record<string, Metric> = {};
   const warnings: string[] = [];
   const dir = loaded.config.dataset.dir;
+  const resume = store.resumeState(hashJson(components) as StageKey);
   const ctx: StageContext = {
     listDataset: async () =>
       (await planner.dataset()).listing.map(({ path, size }) => ({ path, size })),
@@ -291,6 +292,7 @@ async function execute(
     metric: (name, value) => {
       metrics[name] = value;
     },
+    resume,
     progress: (label, total) =>
       reporter.progress(
         label.startsWith(stage.name) ? label : `${stage.name} ${label}`.trim(),
@@ -317,6 +319,7 @@ async function execute(
   const seconds = (performance.now() - t) / 1000;
   const outputs: Record<string, Digest> = {};
   for (const name of Object.keys(produced).sort()) outputs[name] = await store.put(produced[name]!);
+  await resume.clear();
   return {
     stage: stage.name,
     components,

@@ -50,6 +50,21 @@ export interface StageContext {
   progress(label: string, total: number): Progress;
   /** Aborted when the user interrupts the run. */
   signal: AbortSignal;
+  /**
+   * Work in progress, kept for this stage key when a run stops before the stage ends (Ctrl-C, a
+   * crash), so a long stage can resume where it was instead of starting over. `save` replaces
+   * what was saved (atomically: a reader sees the old set or the new one); the runner drops it
+   * once the stage completes.
+   */
+  resume: ResumeState;
+}
+
+/** Saved work in progress of one stage key. */
+export interface ResumeState {
+  /** What the last `save` of this stage key stored, if anything. */
+  load(): Promise<Outputs | undefined>;
+  /** Replaces the saved work in progress. */
+  save(files: Outputs): Promise<void>;
 }
 
 /** The config sections a stage may declare it reads. */

@@ -7,6 +7,7 @@
  * <store>/runs/<config-hash>.json          the latest run of a config
  * <store>/runs/<config-hash>/<time>.json   every run of that config, kept as history
  * <store>/out/<config-hash>/               the final outputs under their own names
+ * <store>/partial/<stage-key>/             work in progress of a stage that was interrupted
  * <store>/tmp/                             temp files, renamed into place when complete
  * ```
  *
@@ -17,7 +18,7 @@
  */
 import { PipelineError } from "./errors.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
-import type { Metric } from "./stage.ts";
+import type { Metric, Outputs, ResumeState } from "./stage.ts";
 
 /** What the run cache keeps for one stage key. */
 export interface KeyEntry {
@@ -175,6 +176,45 @@ export class Store {
   /** Writes bytes to `path` through a temp file and a rename. */
   writeAtomic(path: string, bytes: Uint8Array, mode?: number): Promise<void> {
     return writeFileAtomic(path, bytes, { mode, tmpDir: `${this.root}/tmp` });
+  }
+
+  /** Work in progress of a stage key (see StageContext.resume), under `partial/<key>/`. */
+  resumeState(key: StageKey): ResumeState & { clear(): Promise<void> } {
+    const dir = `${this.root}/partial/${key}`;
+    return {
+      load: async () => {
+        const current = await readJson<{ set: string; files: string[] }>(`${dir}/current.json`);
+        if (current === undefined) return undefined;
+        const files: Outputs = {};
+        try {
+          for (const name of current.files) {
+            files[name] = await Deno.readFile(`${dir}/${current.set}/${name}`);
+          }
+        } catch (e) {
+          if (e instanceof Deno.errors.NotFound) return undefined;
+          throw e;
+        }
+        return files;
+      },
+      save: async (files) => {
+        // A new set of files in a folder of its own, then the pointer to it, then the old sets:
+        // an interrupt at any point leaves one complete set that current.json names.
+        const set = `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`;
+        for (const [name, bytes] of Object.entries(files)) {
+          await this.writeAtomic(`${dir}/${set}/${name}`, bytes);
+        }
+        await this.writeAtomic(
+          `${dir}/current.json`,
+          prettyJson({ set, files: Object.keys(files) }),
+        );
+        for await (const e of readDirSafe(dir)) {
+          if (e.isDirectory && e.name !== set) {
+            await Deno.remove(`${dir}/${e.name}`, { recursive: true });
+          }
+        }
+      },
+      clear: () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+    };
   }
 
   /** Rehashes every object; returns the digests whose bytes no longer match, after removing them. */

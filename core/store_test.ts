@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { StageKey } from "./hash.ts";
 import { Store } from "./store.ts";
 
 Deno.test("Store.put() names bytes by their sha256 and makes the object read-only", async () => {
@@ -22,4 +23,24 @@ Deno.test("Store.verify() finds and removes an object whose bytes changed on dis
   assert.deepEqual(await store.verify(true), { checked: 2, corrupt: [bad] });
   assert.ok(await store.has(good));
   assert.ok(!(await store.has(bad)));
+});
+
+Deno.test("Store.resumeState() keeps the last complete set of files until cleared", async () => {
+  const store = new Store(await Deno.makeTempDir());
+  await store.init();
+  const key = "ab".repeat(32) as StageKey;
+  const state = store.resumeState(key);
+  assert.equal(await state.load(), undefined);
+  await state.save({
+    "state.json": new TextEncoder().encode("1"),
+    "best/model.json": new Uint8Array([1]),
+  });
+  await state.save({ "state.json": new TextEncoder().encode("2") });
+  assert.deepEqual(await store.resumeState(key).load(), {
+    "state.json": new TextEncoder().encode("2"),
+  });
+  const sets = [...Deno.readDirSync(`${store.root}/partial/${key}`)].filter((e) => e.isDirectory);
+  assert.equal(sets.length, 1, "older sets are removed");
+  await state.clear();
+  assert.equal(await state.load(), undefined);
 });

@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../core/config_schema.ts";
+import { mixSeed } from "../core/random.ts";
 import { lstmLayer } from "./lstm_kernel.ts";
 import { SeededDropout, seededDropoutFunc, seedStream } from "./seeded_dropout.ts";
 
@@ -119,7 +120,31 @@ function addLayers(
 function seedRecurrentDropout(layer: tf.layers.Layer, rate: number, seed: number): void {
   if (rate <= 0) return;
   const cell = (layer as unknown as { cell?: { dropoutFunc?: unknown } }).cell;
-  if (cell !== undefined && cell.dropoutFunc == null) cell.dropoutFunc = seededDropoutFunc(seed);
+  if (cell !== undefined && cell.dropoutFunc == null) {
+    cell.dropoutFunc = seededDropoutFunc(seed);
+    cellSeeds.set(layer, seed);
+  }
+}
+
+/** The seeds given to tfjs LSTM cells, to restart their streams at each epoch. */
+const cellSeeds = new WeakMap<tf.layers.Layer, number>();
+
+/**
+ * Restarts every dropout stream of the model for `epoch` (SeededDropout, the fused LSTM's
+ * recurrent masks, a tfjs LSTM cell's seeded masks), so each epoch's randomness depends only on
+ * (train.seed, epoch): a run resumed after epoch k continues exactly as an uninterrupted one.
+ */
+export function startEpoch(model: tf.LayersModel, epoch: number): void {
+  for (const layer of model.layers) {
+    const seeded = layer as unknown as { startEpoch?: (epoch: number) => void };
+    if (typeof seeded.startEpoch === "function") seeded.startEpoch(epoch);
+    const seed = cellSeeds.get(layer);
+    if (seed !== undefined) {
+      (layer as unknown as { cell: { dropoutFunc: unknown } }).cell.dropoutFunc = seededDropoutFunc(
+        mixSeed(seed, epoch),
+      );
+    }
+  }
 }
 
 /**

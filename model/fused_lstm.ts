@@ -679,6 +679,14 @@ export class FusedLstm extends tf.layers.Layer {
     return this.returnSequences ? [s[0]!, s[1]!, this.units] : [s[0]!, this.units];
   }
 
+  /**
+   * Restarts the recurrent-dropout masks for `epoch`: each epoch's masks depend only on (seed,
+   * epoch, step), so a training run resumed at an epoch draws what an uninterrupted one would.
+   */
+  startEpoch(epoch: number): void {
+    this.#calls = epoch * 0x100000;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const training = kwargs["training"] === true;

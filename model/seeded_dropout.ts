@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { seededRandom } from "../core/random.ts";
+import { mixSeed, seededRandom } from "../core/random.ts";
 
 /** A source of mask seeds: deterministic, different on every call. */
 export function seedStream(seed: number): () => number {
@@ -44,7 +44,7 @@ export class SeededDropout extends tf.layers.Layer {
   static className = "Dropout";
   private readonly rate: number;
   private readonly seed: number;
-  private readonly nextSeed: () => number;
+  private nextSeed: () => number;
 
   constructor(args: SeededDropoutArgs) {
     super({ name: args.name });
@@ -64,6 +64,14 @@ export class SeededDropout extends tf.layers.Layer {
     if (kwargs["training"] !== true || this.rate <= 0 || this.rate >= 1) return input;
     const seed = this.nextSeed();
     return tf.tidy(() => tf.dropout(input, this.rate, undefined, seed));
+  }
+
+  /**
+   * Restarts the mask stream for `epoch`, so each epoch's masks depend only on (seed, epoch)
+   * and a training run resumed at an epoch draws what an uninterrupted one would.
+   */
+  startEpoch(epoch: number): void {
+    this.nextSeed = seedStream(mixSeed(this.seed, epoch));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,23 +1,14 @@
 import assert from "node:assert/strict";
-import type { Inputs, Metric, StageContext } from "../core/stage.ts";
+import type { Inputs } from "../core/stage.ts";
 import { StageInputError } from "../core/stage.ts";
 import { renderMidi } from "../music/render_midi.ts";
+import { fakeContext as sharedFakeContext } from "../tests/_helpers.ts";
 import { render } from "./render.ts";
 
-/** A StageContext that records what the stage says and reads no dataset. */
+/** The shared fake context, with its collections named as these tests use them. */
 function fakeContext() {
-  const warnings: string[] = [];
-  const infos: string[] = [];
-  const metrics: Record<string, Metric> = {};
-  const ctx: StageContext = {
-    listDataset: () => Promise.reject(new Error("render reads no dataset")),
-    readDataset: () => Promise.reject(new Error("render reads no dataset")),
-    info: (message) => void infos.push(message),
-    warn: (message) => void warnings.push(message),
-    metric: (name, value) => void (metrics[name] = value),
-    progress: () => ({ tick() {}, done() {} }),
-    signal: new AbortController().signal,
-  };
+  const ctx = sharedFakeContext();
+  const { warnings, infos, metrics } = ctx.collected;
   return { ctx, warnings, infos, metrics };
 }
 

@@ -13,10 +13,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { seededRandom, shuffleInPlace } from "../core/random.ts";
+import { mixSeed, seededRandom, shuffleInPlace } from "../core/random.ts";
 import { decodeNpy } from "../formats/npy.ts";
 import { selectBackend } from "../model/backend.ts";
-import { buildModel, disposeModel } from "../model/build_model.ts";
+import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
+import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { blasLibraryPath, lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
@@ -80,12 +81,34 @@ export const train = defineStage({
         `${model.countParams()} parameters, ${steps} steps per epoch`,
     );
 
-    const losses: number[] = [];
-    const secondsPerEpoch: number[] = [];
+    let losses: number[] = [];
+    let secondsPerEpoch: number[] = [];
     let best: { epoch: number; loss: number; files: Record<string, Uint8Array> } | undefined;
+    let firstEpoch = 1;
     try {
-      for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+      // A run that stopped part way (Ctrl-C, a crash) left its last finished epoch behind.
+      const saved = await ctx.resume.load();
+      if (saved !== undefined) {
+        const progress = await restoreTrainingState(model, optimizer, saved);
+        ({ losses, secondsPerEpoch } = progress);
+        firstEpoch = progress.epoch + 1;
+        if (progress.best) {
+          best = {
+            ...progress.best,
+            files: {
+              "model.json": saved["best/model.json"]!,
+              "weights.bin": saved["best/weights.bin"]!,
+            },
+          };
+        }
+        ctx.info(
+          `resuming after epoch ${progress.epoch} of ${settings.epochs}, saved by an earlier run`,
+        );
+        ctx.metric("resumedAfterEpoch", progress.epoch);
+      }
+      for (let epoch = firstEpoch; epoch <= settings.epochs; epoch++) {
         const started = performance.now();
+        startEpoch(model, epoch);
         const order = epochOrder(data.count, settings.shuffle, settings.seed, epoch);
         const loss = await trainEpoch(model, data, order, batchSize, {
           ctx,
@@ -99,6 +122,21 @@ export const train = defineStage({
           `epoch ${epoch}/${settings.epochs}: loss ${loss.toFixed(4)}` +
             (improved ? " (best so far, checkpoint kept)" : ""),
         );
+        if (epoch < settings.epochs) {
+          const progress = {
+            epoch,
+            losses,
+            secondsPerEpoch,
+            best: best && { epoch: best.epoch, loss: best.loss },
+          };
+          const bestFiles: Record<string, Uint8Array> = best
+            ? {
+              "best/model.json": best.files["model.json"]!,
+              "best/weights.bin": best.files["weights.bin"]!,
+            }
+            : {};
+          await ctx.resume.save(await saveTrainingState(model, optimizer, progress, bestFiles));
+        }
       }
     } finally {
       disposeModel(model); // and its optimizer
@@ -201,8 +239,7 @@ export function epochOrder(count: number, shuffle: boolean, seed: number, epoch:
   const order = Array.from({ length: count }, (_, i) => i);
   if (!shuffle) return order;
   // Mixes the epoch into the seed so each epoch has its own order, repeatable from train.seed.
-  const epochSeed = (seed ^ Math.imul(epoch, 0x9e3779b1)) >>> 0;
-  return shuffleInPlace(order, seededRandom(epochSeed));
+  return shuffleInPlace(order, seededRandom(mixSeed(seed, epoch)));
 }
 
 /** One pass over the windows in `order`; returns the mean loss weighted by batch size. */

@@ -149,3 +149,30 @@ Deno.test("epochOrder() shuffles each epoch differently, repeatably from the see
   );
   assert.deepEqual(epochOrder(4, false, 1, 1), [0, 1, 2, 3]);
 });
+
+for (const lstm of ["tfjs", "auto"] as const) {
+  Deno.test(`train interrupted after an epoch resumes there and ends as an uninterrupted run (lstm ${lstm})`, async () => {
+    const config = tinyTrainConfig();
+    Object.assign(config.train, { epochs: 3, lstm, recurrentDropout: 0.3, dropout: 0.3 });
+    const inputs = trainInputs(TUNE, 8);
+    const whole = await train.run(inputs, config, fakeContext());
+
+    // The user presses Ctrl-C while epoch 3 runs, after epoch 2 was saved.
+    const interrupted = fakeContext();
+    const abort = new AbortController();
+    interrupted.signal = abort.signal;
+    const save = interrupted.resume.save;
+    let saves = 0;
+    interrupted.resume.save = async (files) => {
+      await save(files);
+      if (++saves === 2) abort.abort();
+    };
+    await assert.rejects(train.run(inputs, config, interrupted));
+
+    const resumed = fakeContext();
+    resumed.resume = interrupted.resume;
+    const out = await train.run(inputs, config, resumed);
+    assert.equal(resumed.collected.metrics.resumedAfterEpoch, 2);
+    for (const name of Object.keys(whole)) assert.deepEqual(out[name], whole[name], name);
+  });
+}

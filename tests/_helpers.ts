@@ -5,7 +5,14 @@
  */
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
-import type { DatasetEntry, Metric, Progress, StageContext } from "../core/stage.ts";
+import type {
+  DatasetEntry,
+  Metric,
+  Outputs,
+  Progress,
+  ResumeState,
+  StageContext,
+} from "../core/stage.ts";
 
 /** What a fake context or reporter collected. */
 export interface Collected {
@@ -44,7 +51,21 @@ export function fakeContext(
     },
     progress: () => noProgress,
     signal: new AbortController().signal,
+    resume: memoryResume(),
   };
+}
+
+/** Work-in-progress state kept in memory, as the store keeps it on disk. */
+export function memoryResume(): ResumeState & { saved: Outputs | undefined } {
+  const state = {
+    saved: undefined as Outputs | undefined,
+    load: () => Promise.resolve(state.saved),
+    save: (files: Outputs) => {
+      state.saved = { ...files };
+      return Promise.resolve();
+    },
+  };
+  return state;
 }
 
 /** A reporter that keeps every line instead of printing. */
