@@ -41,11 +41,7 @@ export async function pipelineStatus(opts: {
       result.push({
         stage: stage.name,
         state: "waiting",
-        reasons: [
-          `reruns only if ${blocked.join(", ")} ${
-            blocked.length > 1 ? "write" : "writes"
-          } new outputs`,
-        ],
+        reasons: [`waits on ${blocked.join(", ")}; runs if that gives outputs it has not seen`],
       });
       continue;
     }
@@ -68,6 +64,9 @@ export async function pipelineStatus(opts: {
         store,
         (await planner.dataset()).listing,
       );}
+    if (await exists(`${store.root}/partial/${key}/current.json`)) {
+      reasons.push("an interrupted run left work in progress: the next run resumes it");
+    }
     result.push({ stage: stage.name, state: "stale", key, reasons });
   }
   return result;
@@ -150,4 +149,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function fmt(v: unknown): string {
   return v === undefined ? "(unset)" : JSON.stringify(v);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
