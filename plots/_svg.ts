@@ -52,3 +52,22 @@ export function formatTick(value: number): string {
   if (Number.isInteger(value)) return String(value);
   return String(Number(value.toPrecision(4)));
 }
+
+/** The opening of a drawing: the svg element, its title, a white page and the heading text. */
+export function svgHeader(
+  width: number,
+  height: number,
+  title: string,
+  left: number,
+  titleY: number,
+): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${px(width)}" height="${px(height)}" ` +
+    `viewBox="0 0 ${px(width)} ${px(height)}" font-family="Helvetica, Arial, sans-serif">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="${left}" y="${titleY}" font-size="16" font-weight="bold" fill="#222">${
+      escapeXml(title)
+    }</text>`,
+  ];
+}

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { escapeXml, formatTick, niceTicks, px } from "./_svg.ts";
+import { escapeXml, formatTick, niceTicks, px, svgHeader } from "./_svg.ts";
 
 /** Options of {@link lossCurveSvg}. */
 export interface LossCurveOptions {
@@ -52,18 +52,7 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
     .filter((p) => Number.isFinite(p.loss));
   const skipped = losses.length - points.length;
 
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
-      `viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">`,
-  );
-  out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(
-    `<text x="${left}" y="26" font-size="16" font-weight="bold" fill="#222">${
-      escapeXml(title)
-    }</text>`,
-  );
+  const out = svgHeader(width, height, title, left, 26);
 
   // Pick the epoch to mark.
   let best = opts.best;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { escapeXml, formatTick, px } from "./_svg.ts";
+import { escapeXml, formatTick, px, svgHeader } from "./_svg.ts";
 
 /** One note, with time in quarter notes. */
 export interface PianoRollNote {
@@ -174,18 +174,7 @@ export function pianoRollSvg(
   const xOf = (beat: number) => left + (beat / totalBeats) * plotW;
   const yOf = (row: number) => top + row * rowH;
 
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${px(height)}" ` +
-      `viewBox="0 0 ${width} ${px(height)}" font-family="Helvetica, Arial, sans-serif">`,
-  );
-  out.push(`<title>${escapeXml(title)}</title>`);
-  out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
-  out.push(
-    `<text x="${left}" y="24" font-size="16" font-weight="bold" fill="#222">${
-      escapeXml(title)
-    }</text>`,
-  );
+  const out = svgHeader(width, height, title, left, 24);
   const summary = `${valid.length} note${valid.length === 1 ? "" : "s"} · ${bars} bar${
     bars === 1 ? "" : "s"
   } of ${beatsPerBar}/4`;
