@@ -7,7 +7,8 @@
  * Node, a browser or tfjs-converter. No file system is touched here: bytes in, bytes out.
  *
  * The training config (loss, Adam settings) is included: it is small, deterministic, and lets a
- * loader `compile` the model as it was. Optimizer weights are not (we never resume training).
+ * loader `compile` the model as it was. Optimizer weights are not: resuming an interrupted
+ * training run uses its own state (model/training_state.ts), not the checkpoint.
  *
  * Layers of the fused LSTM (model/fused_lstm.ts) save themselves as tfjs's standard `LSTM`, so
  * nothing in model.json needs this project's code. Their names are listed in the model.json's

@@ -689,6 +689,15 @@ export class FusedLstm extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    // The kernels read raw float32 memory; anything else would be misread (or overrun).
+    if (x.dtype !== "float32") {
+      throw new TypeError(`Cannot run FusedLstm on ${x.dtype} input: it takes float32 tensors`);
+    }
+    if (kwargs["initialState"] !== undefined || kwargs["mask"] != null) {
+      throw new TypeError(
+        "Cannot run FusedLstm with an initial state or a mask: use tf.layers.lstm",
+      );
+    }
     const training = kwargs["training"] === true;
     const batch = x.shape[0]!;
     let mask = this.#fixedMask;

@@ -29,7 +29,15 @@ export const NATIVE_CACHE_ENV = "DEEP_LSTM_MIDI_CACHE";
  * AVX2+FMA and baseline side by side and picks one at run time, so a cached binary is right on
  * every CPU of its architecture, even in a home folder shared between machines.
  */
-export const NATIVE_FLAGS: readonly string[] = ["-O3", "-fno-trapping-math", "-fPIC", "-shared"];
+// -ffp-contract=off: no fused multiply-adds where the source has none, so the AVX2+FMA and the
+// plain copies (and gcc and clang) round alike and a checkpoint does not depend on the CPU.
+export const NATIVE_FLAGS: readonly string[] = [
+  "-O3",
+  "-ffp-contract=off",
+  "-fno-trapping-math",
+  "-fPIC",
+  "-shared",
+];
 
 /** Compilers tried in order; the first that runs is used. */
 const COMPILERS = ["cc", "gcc", "clang"] as const;

@@ -19,6 +19,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import type { Config } from "../core/config_schema.ts";
 import type { TrainHistory } from "./train.ts";
+import { lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import { tokenIds, type Vocab } from "./vocab.ts";
 
@@ -27,11 +28,13 @@ export const generate = defineStage({
   description:
     "predicts generate.length tokens greedily from a seeded window of the training tokens",
   inputs: ["parse", "vocab", "train"],
-  // The backend and LSTM kernel are the ones train used (from history.json, an input), so
-  // generate reads no train settings: changing train.epochs reaches it only through the model.
+  // The backend is the one train used (from history.json, an input), so generate reads no
+  // train settings: changing train.epochs reaches it only through the model.
   reads: ["generate", "window"],
   async environment() {
-    return { tfjs: tf.version.tfjs };
+    // The checkpoint loads into the fused layer where OpenBLAS loads, else tf.layers.lstm; the
+    // two can differ in the last bits of a probability, so the choice is part of the key.
+    return { tfjs: tf.version.tfjs, lstm: lstmKernelDescription(await resolveLstmKernel("auto")) };
   },
   async run(inputs, config, ctx) {
     const notesBytes = inputs.parse?.["notes.json"];
