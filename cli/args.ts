@@ -60,9 +60,9 @@ export function parseCli(argv: string[]): CliArgs {
     });
   } catch (e) {
     const message = (e as Error).message.split("\n")[0]!;
-    // parseArgs calls a flag given no value "ambiguous"; say what is wrong.
-    const flag = /Option '(--[\w-]+)(?: <value>)?' argument (?:is ambiguous|missing)/.exec(message)
-      ?.[1];
+    // parseArgs reports a flag given no value as "argument missing" or "ambiguous"; say so plainly.
+    const flag = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument (?:is ambiguous|missing)/
+      .exec(message)?.[1];
     throw new UsageError(flag ? `${flag} needs a value (see --help)` : `${message} (see --help)`);
   }
   const [first, ...rest] = parsed.positionals;

@@ -87,3 +87,10 @@ Deno.test("loadConfig() reports a YAML syntax error with the file name", async (
       e instanceof ConfigError && e.message.startsWith(`Cannot parse config ${dir}/bad.yaml`),
   );
 });
+
+Deno.test("resolveConfig() names generate.temperature when it is out of range", () => {
+  assert.throws(
+    () => resolveConfig({ generate: { temperature: -1 } }, "x.yaml"),
+    /x\.yaml: generate\.temperature must be a number between 0 and 10 \(found -1\)/,
+  );
+});

@@ -116,3 +116,19 @@ Deno.test("cli: unknown flags, commands and stages are usage errors, exit 2", as
   assertOneLine(r.stderr, /--until trian: no such stage/);
   assert.equal((await pipeline("frobnicate")).code, 2);
 });
+
+Deno.test("cli: a flag without its value, extra arguments and an unknown run hash each get one line, exit 2", async () => {
+  const noValue = await pipeline("--config");
+  assert.equal(noValue.code, 2);
+  assertOneLine(noValue.stderr, /^error: --config needs a value/);
+  const extra = await pipeline("status", "--config", "quick.yaml", "surplus");
+  assert.equal(extra.code, 2);
+  assertOneLine(extra.stderr, /status takes no arguments, but got: surplus/);
+  const store = await Deno.makeTempDir();
+  const unknown = await pipeline("reproduce", "ffff", "--store", store);
+  assert.equal(unknown.code, 2);
+  assertOneLine(
+    unknown.stderr,
+    new RegExp(`no recorded run has a config hash starting ffff in ${store}`),
+  );
+});
