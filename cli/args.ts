@@ -87,6 +87,10 @@ export function parseCli(argv: string[]): CliArgs {
     );
   }
   const v = parsed.values;
+  // An unset shell variable (`--store "$STORE"`) must not mean the current folder or the root.
+  for (const flag of ["store", "out", "config"] as const) {
+    if (v[flag] === "") throw new UsageError(`--${flag} is empty; give it a path (see --help)`);
+  }
   return {
     command,
     rest,

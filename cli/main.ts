@@ -46,6 +46,7 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
       case "reproduce":
         return await reproduceCommand(args, pipeline, store);
       case "verify": {
+        await store.requireExisting();
         const { checked, corrupt } = await store.verify(true);
         console.log(
           `verified ${checked} objects; ${corrupt.length} corrupt${

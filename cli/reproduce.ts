@@ -6,7 +6,7 @@
  */
 import type { CliArgs } from "./args.ts";
 import type { Pipeline } from "./main.ts";
-import { configHash } from "../core/config.ts";
+import { configHash, resolveConfig } from "../core/config.ts";
 import { PipelineError } from "../core/errors.ts";
 import { runPipeline } from "../core/runner.ts";
 import { Store } from "../core/store.ts";
@@ -20,7 +20,9 @@ export async function reproduceCommand(
   store: Store,
 ): Promise<number> {
   const recorded = await findRun(store, args.rest[0], "reproduce");
-  const hash = configHash(recorded.config);
+  // Options added since the run was recorded take their defaults, which leave its hash as it was.
+  const config = resolveConfig(recorded.config, `the config of run ${recorded.configHash}`);
+  const hash = configHash(config);
   if (hash !== recorded.configHash) {
     throw new PipelineError(
       `run ${recorded.configHash} was recorded with another config schema (its config now hashes to ${hash}); it cannot be reproduced by this version`,
@@ -32,7 +34,7 @@ export async function reproduceCommand(
   );
   const record = await runPipeline({
     stages: pipeline.stages,
-    loaded: { config: recorded.config, path: recorded.configPath, hash },
+    loaded: { config, path: recorded.configPath, hash },
     store: fresh,
     root: pipeline.root,
     reporter: consoleReporter(args.quiet),

@@ -7,12 +7,12 @@
 import type { CliArgs } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
 import { formatDuration } from "../core/progress.ts";
-import type { RunRecord } from "../core/runner.ts";
+import type { RunRecord } from "../core/run_record.ts";
 import type { Store } from "../core/store.ts";
 
 /** Lists recorded runs, newest first. */
 export async function runsCommand(args: CliArgs, store: Store): Promise<number> {
-  const runs = await store.listRuns<RunRecord>(args.all);
+  const runs = await listRecords(store, args.all);
   if (args.json) {
     console.log(JSON.stringify(runs.map(summary), null, 2));
     return 0;
@@ -122,7 +122,7 @@ export async function findRun(
   if (id === undefined) {
     throw new UsageError(`${command} needs a config hash (see \`deno task pipeline runs\`)`);
   }
-  const matches = (await store.listRuns<RunRecord>()).filter((r) => r.configHash.startsWith(id));
+  const matches = (await listRecords(store)).filter((r) => r.configHash.startsWith(id));
   if (matches.length === 0) {
     throw new UsageError(`no recorded run has a config hash starting ${id} in ${store.root}`);
   }
@@ -130,6 +130,15 @@ export async function findRun(
     throw new UsageError(`config hash prefix ${id} is ambiguous; give more characters`);
   }
   return matches[0]!;
+}
+
+/** The store's run records; a stray file in runs/ is skipped with a warning naming it. */
+async function listRecords(store: Store, all = false): Promise<RunRecord[]> {
+  await store.requireExisting();
+  return await store.listRuns({
+    all,
+    onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
+  });
 }
 
 /** The figures people compare runs by. */

@@ -49,14 +49,49 @@ export async function loadConfig(name: string, overrides: string[] = []): Promis
     const first = (e as Error).message.split("\n")[0];
     throw new ConfigError(`Cannot parse config ${path}: ${first}`);
   }
-  const config = resolveConfig(raw ?? {}, path);
+  // An empty file would otherwise mean every default: the whole tutorial recipe, hours long.
+  if (raw === null || raw === undefined || (isPlainObject(raw) && Object.keys(raw).length === 0)) {
+    throw new ConfigError(
+      `${path} sets nothing; write the sections you mean (see configs/quick.yaml), or run configs/deep-lstm.yaml for the tutorial's full recipe`,
+    );
+  }
+  const config = resolveConfig(raw, path);
   for (const override of overrides) applyOverride(config, override, path);
   return { config, path, hash: configHash(config) };
 }
 
-/** The hash of a resolved config (sorted-key JSON, so key order in the file does not matter). */
+/**
+ * The hash of a resolved config (sorted-key JSON, so key order in the file does not matter).
+ * Options added since the tutorial count only when set away from their defaults, so a run keeps
+ * its name when a later version adds an option.
+ */
 export function configHash(config: Config): ConfigHash {
-  return hashJson(config).slice(0, 16) as ConfigHash;
+  return hashJson(keyedConfig(config as unknown as Record<string, unknown>)).slice(
+    0,
+    16,
+  ) as ConfigHash;
+}
+
+/**
+ * The config (or a slice of its sections) as it enters a hash: every key, except options added
+ * since the tutorial ({@link Field.added}) that are left at their default.
+ */
+export function keyedConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [section, body] of Object.entries(config)) {
+    const fields = schemaFields(section);
+    if (fields === undefined || !isPlainObject(body)) {
+      out[section] = body;
+      continue;
+    }
+    out[section] = Object.fromEntries(
+      Object.entries(body).filter(([key, value]) => {
+        const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
+        return !(field?.added && value === field.default);
+      }),
+    );
+  }
+  return out;
 }
 
 /** Validates a parsed YAML value and merges it over the defaults. */
@@ -69,7 +104,7 @@ export function resolveConfig(raw: unknown, source: string): Config {
   const config = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
   const sections = Object.keys(SCHEMA);
   for (const [section, body] of Object.entries(raw)) {
-    const fields = (SCHEMA as Record<string, Record<string, Field>>)[section];
+    const fields = schemaFields(section);
     if (fields === undefined) {
       throw new ConfigError(`${source}: unknown section ${section}${suggest(section, sections)}`);
     }
@@ -80,7 +115,7 @@ export function resolveConfig(raw: unknown, source: string): Config {
       );
     }
     for (const [key, value] of Object.entries(body)) {
-      const field = fields[key];
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (field === undefined) {
         const valid = Object.keys(fields).map((k) => `${section}.${k}`);
         const all = allKeys();
@@ -103,14 +138,14 @@ export function applyOverride(config: Config, override: string, source = "--set"
     throw new ConfigError(`--set ${override}: write it as section.key=value (e.g. train.epochs=2)`);
   }
   const name = override.slice(0, eq).trim();
-  const [section, key, ...rest] = name.split(".");
-  const fields = (SCHEMA as Record<string, Record<string, Field>>)[section ?? ""];
-  const field = fields?.[key ?? ""];
+  const [section = "", key = "", ...rest] = name.split(".");
+  const fields = schemaFields(section);
+  const field = fields !== undefined && Object.hasOwn(fields, key) ? fields[key] : undefined;
   if (field === undefined || rest.length > 0) {
     throw new ConfigError(`--set: unknown key ${name}${suggest(name, allKeys())}`);
   }
   const value = parseScalar(override.slice(eq + 1).trim());
-  (config as unknown as Record<string, Record<string, unknown>>)[section!]![key!] = checkValue(
+  (config as unknown as Record<string, Record<string, unknown>>)[section]![key] = checkValue(
     name,
     field,
     value,
@@ -157,12 +192,19 @@ function checkValue(name: string, field: Field, value: unknown, source: string):
   }
 }
 
-/** A command-line value as YAML would read a plain scalar: number, boolean, null or string. */
+/** A command-line value read as the same text would be in the YAML file. */
 function parseScalar(text: string): unknown {
-  if (/^(true|false)$/.test(text)) return text === "true";
-  if (/^(null|~)?$/.test(text)) return null;
-  if (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text)) return Number(text);
-  return text.replace(/^(["'])(.*)\1$/, "$2");
+  try {
+    return YAML.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A section's fields, looked up as the schema's own keys only (`constructor` is no section). */
+function schemaFields(section: string): Record<string, Field> | undefined {
+  const schema = SCHEMA as Record<string, Record<string, Field>>;
+  return Object.hasOwn(schema, section) ? schema[section] : undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

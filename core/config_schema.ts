@@ -8,11 +8,20 @@
 
 /** One config key: its kind, default, limits and a line of documentation. */
 export type Field =
-  | { kind: "int"; default: number; min: number; max?: number; doc: string }
-  | { kind: "number"; default: number; min: number; max?: number; doc: string }
-  | { kind: "string"; default: string; doc: string }
-  | { kind: "bool"; default: boolean; doc: string }
-  | { kind: "enum"; default: string; values: readonly string[]; doc: string };
+  & (
+    | { kind: "int"; default: number; min: number; max?: number; doc: string }
+    | { kind: "number"; default: number; min: number; max?: number; doc: string }
+    | { kind: "string"; default: string; doc: string }
+    | { kind: "bool"; default: boolean; doc: string }
+    | { kind: "enum"; default: string; values: readonly string[]; doc: string }
+  )
+  & {
+    /**
+     * An option added after the tutorial's recipe: left at its default it is left out of the
+     * config hash and of stage keys, so adding it changes no run's name and no cached result.
+     */
+    added?: true;
+  };
 
 const int = (d: number, min: number, doc: string, max?: number) =>
   ({ kind: "int", default: d, min, max, doc }) as const;
@@ -20,6 +29,8 @@ const num = (d: number, min: number, doc: string, max?: number) =>
   ({ kind: "number", default: d, min, max, doc }) as const;
 const str = (d: string, doc: string) => ({ kind: "string", default: d, doc }) as const;
 const bool = (d: boolean, doc: string) => ({ kind: "bool", default: d, doc }) as const;
+/** Marks a field as {@link Field.added}. */
+const added = <F extends Field>(field: F) => ({ ...field, added: true }) as const;
 const oneOf = <const V extends readonly string[]>(d: V[number], values: V, doc: string) =>
   ({ kind: "enum", default: d, values, doc }) as const;
 
@@ -41,6 +52,11 @@ export const SCHEMA = {
       ["skip", "fail"] as const,
       "what to do with a file music21 could not read",
     ),
+    maxFileBytes: added(int(
+      16 * 1024 * 1024,
+      1,
+      "a larger MIDI file is skipped with a warning (bounds parse memory; the largest Groove file is 156 KB)",
+    )),
   },
   window: {
     length: int(100, 1, "tokens per input window; the next token is the target"),

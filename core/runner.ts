@@ -9,12 +9,15 @@
  * @module
  */
 import type { Config } from "./config_schema.ts";
-import type { LoadedConfig } from "./config.ts";
+import { keyedConfig, type LoadedConfig } from "./config.ts";
 import { CodeDigester } from "./code_digest.ts";
 import { listDataset, readDatasetFile, type StatEntry } from "./dataset.ts";
 import { topologicalOrder, upstreamOf } from "./dag.ts";
 import { ConfigError, PipelineError, StageFailedError, UsageError } from "./errors.ts";
-import { type ConfigHash, type Digest, digestOf, hashJson, type StageKey } from "./hash.ts";
+import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
+import { type Digest, digestOf, hashJson, type StageKey } from "./hash.ts";
+import type { LockHolder } from "./lock.ts";
+import type { RunRecord } from "./run_record.ts";
 import type { Inputs, Metric, Progress, Stage, StageContext } from "./stage.ts";
 import { type KeyComponents, type KeyEntry, prettyJson, Store, writeFileAtomic } from "./store.ts";
 
@@ -28,37 +31,6 @@ export interface Reporter {
   warn(stage: string, text: string): void;
   /** A progress bar. */
   progress(label: string, total: number): Progress;
-}
-
-/** One stage's part of a run record. */
-export interface StageRecord {
-  key: StageKey;
-  cached: boolean;
-  /** Seconds this run spent on the stage (a cache lookup when cached). */
-  seconds: number;
-  /** Seconds the stage took when it last executed for this key. */
-  executedSeconds: number;
-  outputs: Record<string, Digest>;
-  warnings: string[];
-}
-
-/** `<store>/runs/<config-hash>.json`: what one run did. */
-export interface RunRecord {
-  configHash: ConfigHash;
-  configPath: string;
-  config: Config;
-  status: "ok" | "failed";
-  error?: string;
-  startedAt: string;
-  finishedAt: string;
-  seconds: number;
-  until?: string;
-  runtime: { deno: string; v8: string; os: string };
-  stages: Record<string, StageRecord>;
-  /** Stage → metric name → value (files parsed, tokens, vocab size, windows, loss, …). */
-  metrics: Record<string, Record<string, Metric>>;
-  /** Final outputs copied under their own names. */
-  exported: Record<string, string>;
 }
 
 /** What to run and where. */
@@ -114,7 +86,7 @@ export class KeyPlanner {
     return {
       stage: stage.name,
       code: await this.code.digest(`stages/${stage.name}.ts`),
-      config: omitKeys(config, stage.settledByEnvironment ?? []),
+      config: omitKeys(keyedConfig(config), stage.settledByEnvironment ?? []),
       inputs: Object.fromEntries(stage.inputs.map((i) => [i, upstream[i] ?? {}])),
       environment,
       dataset: stage.readsDataset ? (await this.dataset()).digest : undefined,
@@ -168,7 +140,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
       );
     }
   }
+  checkStages(order, loaded);
   await store.init();
+  if (opts.outDir !== undefined) await prepareOutDir(opts.outDir);
   const planner = new KeyPlanner(opts.root, loaded);
   const started = new Date();
   const t0 = performance.now();
@@ -198,18 +172,17 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
       const stageStart = performance.now();
       const components = await planner.components(stage, outputs);
       const key = hashJson(components) as StageKey;
-      // Keep the listing the key was computed from, so `status` can name the files that change.
-      if (stage.readsDataset) await store.put((await planner.dataset()).bytes);
-      let entry = opts.force?.includes(stage.name) ? undefined : await store.getKey(key);
-      const cached = entry !== undefined;
-      if (entry === undefined) {
-        reporter.line(`▶ ${stage.name}: running (key ${key.slice(0, 12)})`);
-        entry = await execute(stage, components, planner, opts, signal);
-        await store.putKey(key, entry);
-        reporter.line(`✔ ${stage.name}: done in ${entry.seconds.toFixed(2)}s`);
-      } else {
-        reporter.line(`✔ ${stage.name}: cached (key ${key.slice(0, 12)})`);
+      let found: { entry: KeyEntry; cached: boolean };
+      try {
+        // Keep the listing the key was computed from, so `status` can name the files that change.
+        if (stage.readsDataset) await store.put((await planner.dataset()).bytes);
+        found = await cachedOrExecuted(stage, components, key, planner, opts, signal);
+      } catch (e) {
+        throw signal.aborted
+          ? new InterruptedError(stage.name)
+          : storeFailure(stage.name, e, store);
       }
+      const { entry, cached } = found;
       outputs[stage.name] = entry.outputs;
       record.stages[stage.name] = {
         key,
@@ -227,7 +200,18 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
       if (digest === undefined) continue;
       const bytes = await store.get(digest);
       const dirs = [`${store.root}/out/${loaded.hash}`, ...(opts.outDir ? [opts.outDir] : [])];
-      for (const dir of dirs) await writeFileAtomic(`${dir}/${output}`, bytes);
+      for (const dir of dirs) {
+        await writeFileAtomic(`${dir}/${output}`, bytes).catch((e) => {
+          throw isFsError(e)
+            ? new PipelineError(
+              `Cannot copy ${output} into ${dir}: ${describeFsError(e)}; ${
+                fsErrorAdvice(e)
+              } and run the same command again (every stage is kept, so nothing reruns)`,
+              { cause: e },
+            )
+            : e;
+        });
+      }
       record.exported[output] = `${dirs.at(-1)}/${output}`;
     }
   } catch (e) {
@@ -242,6 +226,105 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
   // A run cut short by --until does not replace the config's latest full record.
   await finish(record, t0, store, opts.until === undefined);
   return record;
+}
+
+/**
+ * The stage's cached entry, or the entry of executing it. One writer per key: a run computing the
+ * same key elsewhere is waited for, and its result is then taken from the cache.
+ */
+async function cachedOrExecuted(
+  stage: Stage,
+  components: KeyComponents,
+  key: StageKey,
+  planner: KeyPlanner,
+  opts: RunOptions,
+  signal: AbortSignal,
+): Promise<{ entry: KeyEntry; cached: boolean }> {
+  const { store, reporter } = opts;
+  const forced = opts.force?.includes(stage.name) ?? false;
+  const hit = forced ? undefined : await store.getKey(key);
+  if (hit !== undefined) {
+    reporter.line(`✔ ${stage.name}: cached (key ${key.slice(0, 12)})`);
+    return { entry: hit, cached: true };
+  }
+  const lock = await store.lock(
+    key,
+    (holder) => reporter.line(`… ${stage.name}: waiting for ${holderText(holder)}`),
+    signal,
+  );
+  try {
+    const done = forced ? undefined : await store.getKey(key);
+    if (done !== undefined) {
+      reporter.line(`✔ ${stage.name}: cached, computed by the run it waited for`);
+      return { entry: done, cached: true };
+    }
+    reporter.line(`▶ ${stage.name}: running (key ${key.slice(0, 12)})`);
+    const entry = await execute(stage, components, planner, opts, signal);
+    await store.putKey(key, entry);
+    reporter.line(`✔ ${stage.name}: done in ${entry.seconds.toFixed(2)}s`);
+    return { entry, cached: false };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Runs every stage's own config check before anything runs, so a bad value fails at once. */
+function checkStages(stages: readonly Stage[], loaded: LoadedConfig): void {
+  for (const stage of stages) {
+    try {
+      stage.check?.(sliceConfig(loaded.config, stage.reads) as unknown as Config);
+    } catch (e) {
+      throw new ConfigError(`${loaded.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+/** Makes sure `--out` can take the results before hours of work go into them. */
+async function prepareOutDir(dir: string): Promise<void> {
+  try {
+    const info = await Deno.stat(dir).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    });
+    if (info !== undefined && !info.isDirectory) {
+      throw new UsageError(`--out ${dir} is a file, not a folder: give --out a folder`);
+    }
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = `${dir}/.tmp-${crypto.randomUUID()}`;
+    await Deno.writeFile(probe, new Uint8Array(0));
+    await Deno.remove(probe);
+  } catch (e) {
+    if (!isFsError(e)) throw e;
+    throw new UsageError(
+      `--out ${dir}: cannot write there (${describeFsError(e)}); ${
+        fsErrorAdvice(e)
+      } or choose another folder`,
+      { cause: e },
+    );
+  }
+}
+
+/** A file system error met while a stage's results were being stored, as one sentence. */
+function storeFailure(stage: string, e: unknown, store: Store): unknown {
+  if (e instanceof PipelineError || !isFsError(e)) return e;
+  // Deno's message ends with the path it was working on: name the store or that file.
+  const path = /'([^']*)'\s*$/.exec((e as Error).message)?.[1];
+  const where = path === undefined || path.startsWith(`${store.root}/`)
+    ? `the store ${store.root}`
+    : path;
+  return new StageFailedError(
+    stage,
+    `${stage}: ${describeFsError(e)} at ${where}; ${
+      fsErrorAdvice(e)
+    }, then run the same command again (completed stages are kept)`,
+    { cause: e },
+  );
+}
+
+function holderText(holder: LockHolder | undefined): string {
+  if (holder === undefined) return "another run computing it";
+  const since = holder.startedAt.slice(11, 19);
+  return `another run computing it (pid ${holder.pid} on ${holder.host}, since ${since} UTC)`;
 }
 
 /** The user interrupted the run (Ctrl-C); what completed is kept. Exit status 130, as shells use. */

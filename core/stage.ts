@@ -102,6 +102,12 @@ export interface Stage<S extends Section = Section> {
    * so writing `wasm` where `auto` already meant wasm does not retrain.
    */
   readonly settledByEnvironment?: readonly string[];
+  /**
+   * Checks the config slice before any stage of the run executes, so a value that cannot work
+   * (a model too big for this machine) fails at once instead of after the stages before it.
+   * Throws an Error whose message names the keys to change.
+   */
+  check?(config: Pick<Config, S>): void;
   /** Does the work. Must not touch the file system except through `ctx`. */
   run(inputs: Inputs, config: Pick<Config, S>, ctx: StageContext): Promise<StageResult>;
 }

@@ -8,7 +8,7 @@
  */
 import type { LoadedConfig } from "./config.ts";
 import { hashJson, type StageKey } from "./hash.ts";
-import { KeyPlanner, type RunRecord, selectStages } from "./runner.ts";
+import { KeyPlanner, selectStages } from "./runner.ts";
 import type { Stage } from "./stage.ts";
 import type { StatEntry } from "./dataset.ts";
 import type { KeyComponents, Store } from "./store.ts";
@@ -31,8 +31,7 @@ export async function pipelineStatus(opts: {
 }): Promise<StageStatus[]> {
   const { store, loaded } = opts;
   const planner = new KeyPlanner(opts.root, loaded);
-  const previous = (await store.getRun<RunRecord>(loaded.hash)) ??
-    (await store.listRuns<RunRecord>())[0];
+  const previous = (await store.getRun(loaded.hash)) ?? (await store.listRuns())[0];
   const outputs: Record<string, Record<string, Digest>> = {};
   const result: StageStatus[] = [];
   for (const stage of selectStages(opts.stages)) {

@@ -8,16 +8,26 @@
  * <store>/runs/<config-hash>/<time>.json   every run of that config, kept as history
  * <store>/out/<config-hash>/               the final outputs under their own names
  * <store>/partial/<stage-key>/             work in progress of a stage that was interrupted
- * <store>/tmp/                             temp files, renamed into place when complete
+ * <store>/locks/<stage-key>.lock           held while a run computes that stage key
+ * <store>/tmp/.tmp-<uuid>                  temp files, renamed into place when complete
+ * <store>/store.json                       the marker: this folder is a store, and its format
  * ```
  *
  * Every write goes to tmp/ first and is renamed into place, so a failed or interrupted run never
  * leaves a half-written object, key or record behind.
  *
+ * The pipeline deletes files, so it must be sure where it is: it makes a store only in a missing
+ * or empty folder, writes the marker there, and refuses any other folder. Inside a store it
+ * deletes only names it makes itself (temp files `.tmp-<uuid>`, its own partial sets), never
+ * whatever else a user put there.
+ *
  * @module
  */
 import { PipelineError } from "./errors.ts";
+import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
+import { acquireLock, type HeldLock, type LockHolder } from "./lock.ts";
+import { isRunRecord, type RunRecord } from "./run_record.ts";
 import type { Metric, Outputs, ResumeState } from "./stage.ts";
 
 /** What the run cache keeps for one stage key. */
@@ -48,31 +58,142 @@ export interface KeyComponents {
   dataset?: Digest;
 }
 
+/** The marker file that makes a folder a store. */
+export const STORE_MARKER = "store.json";
+/** What the marker says; a newer format version is refused rather than misread. */
+const STORE_FORMAT = "deep-lstm-midi store";
+const STORE_VERSION = 1;
+/** The folders of a store; a folder holding only these (with objects/ and keys/) is a store
+ * made before the marker existed, and is adopted. */
+const LAYOUT = ["objects", "keys", "runs", "tmp", "out", "partial", "locks"];
+/** Temp file names the store makes: only these are ever swept from tmp/. */
+const TEMP_NAME = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A temp file this old belongs to a run that was killed (a live run renames its temps in
+ * seconds; a day leaves room for a run on a slow disk beside this one). */
+const STALE_TEMP_MS = 86_400_000;
+
+/** Names of the sets of work in progress under partial/<key>/ (see resumeState). */
+const PARTIAL_SET = /^\d+-[0-9a-f]{8}$/;
+
 /** A content-addressed store rooted at one folder. */
 export class Store {
-  constructor(readonly root: string) {}
+  constructor(readonly root: string) {
+    if (root === "") throw new PipelineError("the store folder is empty; give one with --store");
+  }
 
-  /** Creates the store's folders if they are missing. */
+  /**
+   * Opens the store for writing: creates it in a missing or empty folder, checks that any other
+   * folder is a store, checks that it can be written, and sweeps temp files left by killed runs.
+   * Called before any stage runs, so a store that cannot be used fails the run at once.
+   */
   async init(): Promise<void> {
+    const state = await this.inspect();
+    if (state === "not-a-store") throw this.notAStore();
     try {
-      for (const dir of ["objects", "keys", "runs", "tmp", "out"]) {
-        await Deno.mkdir(`${this.root}/${dir}`, { recursive: true });
+      if (state !== "store") {
+        await Deno.mkdir(this.root, { recursive: true });
+        await writeFileAtomic(
+          `${this.root}/${STORE_MARKER}`,
+          prettyJson({ format: STORE_FORMAT, version: STORE_VERSION }),
+        );
       }
-      // Temp files older than a day belong to runs that were killed; newer ones may belong to
-      // a run going on beside this one.
-      const dayAgo = Date.now() - 86_400_000;
-      for await (const e of Deno.readDir(`${this.root}/tmp`)) {
-        const path = `${this.root}/tmp/${e.name}`;
-        const mtime = (await Deno.lstat(path)).mtime?.getTime() ?? 0;
-        if (mtime < dayAgo) await Deno.remove(path, { recursive: true }).catch(() => {});
-      }
+      for (const dir of LAYOUT) await Deno.mkdir(`${this.root}/${dir}`, { recursive: true });
+      // Found now rather than after hours of training: a temp file can be made and removed.
+      const probe = `${this.root}/tmp/.tmp-${crypto.randomUUID()}`;
+      await Deno.writeFile(probe, new Uint8Array(1));
+      await Deno.remove(probe);
+      await this.sweepTemps();
     } catch (e) {
+      if (e instanceof PipelineError || !isFsError(e)) throw e;
       throw new PipelineError(
-        `Cannot use the store ${this.root}: ${
-          (e as Error).message
-        }; check its permissions or choose another with --store`,
+        `Cannot write to the store ${this.root}: ${describeFsError(e)}; ${
+          fsErrorAdvice(e)
+        } or choose another store with --store`,
+        { cause: e },
       );
     }
+  }
+
+  /**
+   * Checks that the store exists and is one, for commands that only read it.
+   * @throws {PipelineError} naming the folder when there is no store there
+   */
+  async requireExisting(): Promise<void> {
+    const state = await this.inspect();
+    if (state === "missing" || state === "empty") {
+      throw new PipelineError(
+        `There is no store at ${this.root}: run the pipeline first, or point --store at a store`,
+      );
+    }
+    if (state === "not-a-store") throw this.notAStore();
+  }
+
+  /** What the folder is: a store (or a pre-marker store), missing, empty, or something else. */
+  private async inspect(): Promise<"store" | "legacy" | "missing" | "empty" | "not-a-store"> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(this.root);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "missing";
+      throw new PipelineError(
+        `Cannot use the store ${this.root}: ${describeFsError(e)}; ${
+          fsErrorAdvice(e)
+        } or choose another store with --store`,
+        { cause: e },
+      );
+    }
+    if (!info.isDirectory) {
+      throw new PipelineError(
+        `The store ${this.root} is a file, not a folder: give --store a new or empty folder`,
+      );
+    }
+    const marker = await readJson<{ format?: unknown; version?: unknown }>(
+      `${this.root}/${STORE_MARKER}`,
+    );
+    if (marker?.format === STORE_FORMAT) {
+      if (typeof marker.version === "number" && marker.version > STORE_VERSION) {
+        throw new PipelineError(
+          `The store ${this.root} was made by a newer version of the pipeline (format ${marker.version}); update the pipeline or choose another store with --store`,
+        );
+      }
+      return "store";
+    }
+    const names: string[] = [];
+    // A .gitkeep is how a repository ships an empty folder (this one once shipped artifacts/).
+    for await (const e of Deno.readDir(this.root)) if (e.name !== ".gitkeep") names.push(e.name);
+    if (names.length === 0) return "empty";
+    const legacy = names.every((n) => LAYOUT.includes(n)) && names.includes("objects") &&
+      names.includes("keys");
+    return legacy ? "legacy" : "not-a-store";
+  }
+
+  private notAStore(): PipelineError {
+    return new PipelineError(
+      `${this.root} is not a pipeline store (it has no ${STORE_MARKER}) and is not empty; the pipeline only writes into a store it made, so give --store a new or empty folder`,
+    );
+  }
+
+  /** Removes temp files that killed runs left; only names the store makes, only old ones. */
+  private async sweepTemps(): Promise<void> {
+    const before = Date.now() - STALE_TEMP_MS;
+    for await (const e of Deno.readDir(`${this.root}/tmp`)) {
+      if (!e.isFile || !TEMP_NAME.test(e.name)) continue;
+      const path = `${this.root}/tmp/${e.name}`;
+      const mtime = (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime();
+      if (mtime !== undefined && mtime < before) await Deno.remove(path).catch(() => {});
+    }
+  }
+
+  /**
+   * Takes the lock of a stage key, waiting while another run computes it.
+   * @param onWait told who holds it, once, if the run has to wait
+   */
+  lock(
+    key: StageKey,
+    onWait: (holder: LockHolder | undefined) => void,
+    signal?: AbortSignal,
+  ): Promise<HeldLock> {
+    return acquireLock(`${this.root}/locks/${key}.lock`, onWait, signal);
   }
 
   /** Where the object with this digest lives. */
@@ -141,36 +262,56 @@ export class Store {
   }
 
   /** Writes a run record as the latest of its config and into the config's history. */
-  async putRun(configHash: string, record: { finishedAt: string }, latest: boolean): Promise<void> {
+  async putRun(configHash: string, record: RunRecord, latest: boolean): Promise<void> {
     const bytes = prettyJson(record);
     const stamp = record.finishedAt.replace(/[:.]/g, "-");
     await this.writeAtomic(`${this.root}/runs/${configHash}/${stamp}.json`, bytes);
     if (latest) await this.writeAtomic(`${this.root}/runs/${configHash}.json`, bytes);
   }
 
-  /** The latest run record of a config, if any. */
-  getRun<T>(configHash: string): Promise<T | undefined> {
-    return readJson<T>(`${this.root}/runs/${configHash}.json`);
+  /**
+   * The latest run record of a config, if any.
+   * @throws {PipelineError} naming the file when it is not a run record
+   */
+  async getRun(configHash: string): Promise<RunRecord | undefined> {
+    const path = `${this.root}/runs/${configHash}.json`;
+    const value = await readJson<unknown>(path);
+    if (value === undefined) return undefined;
+    if (!isRunRecord(value)) {
+      throw new PipelineError(`${path} is not a run record; move it out of runs/ or remove it`);
+    }
+    return value;
   }
 
   /**
    * The latest run record of every config, newest first; with `all`, every run kept in the
-   * history instead (failed runs and runs cut short by --until included).
+   * history instead (failed runs and runs cut short by --until included). A file in runs/ that
+   * is not a run record is left out, and `onStray` is told its path.
    */
-  async listRuns<T extends { finishedAt: string }>(all = false): Promise<T[]> {
-    const records: T[] = [];
+  async listRuns(
+    opts: { all?: boolean; onStray?: (path: string) => void } = {},
+  ): Promise<RunRecord[]> {
+    const paths: string[] = [];
     for await (const e of readDirSafe(`${this.root}/runs`)) {
-      if (!all && e.isFile && e.name.endsWith(".json")) {
-        const record = await readJson<T>(`${this.root}/runs/${e.name}`);
-        if (record !== undefined) records.push(record);
-      } else if (all && e.isDirectory) {
+      if (!opts.all && e.isFile && e.name.endsWith(".json")) {
+        paths.push(`${this.root}/runs/${e.name}`);
+      } else if (opts.all && e.isDirectory) {
         for await (const h of readDirSafe(`${this.root}/runs/${e.name}`)) {
-          const record = await readJson<T>(`${this.root}/runs/${e.name}/${h.name}`);
-          if (record !== undefined) records.push(record);
+          if (h.isFile && h.name.endsWith(".json")) {
+            paths.push(`${this.root}/runs/${e.name}/${h.name}`);
+          }
         }
       }
     }
-    return records.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
+    const records: RunRecord[] = [];
+    for (const path of paths.sort()) {
+      const value = await readJson<unknown>(path);
+      if (isRunRecord(value)) records.push(value);
+      else opts.onStray?.(path);
+    }
+    return records.sort((a, b) =>
+      a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0
+    );
   }
 
   /** Writes bytes to `path` through a temp file and a rename. */
@@ -208,7 +349,7 @@ export class Store {
           prettyJson({ set, files: Object.keys(files) }),
         );
         for await (const e of readDirSafe(dir)) {
-          if (e.isDirectory && e.name !== set) {
+          if (e.isDirectory && e.name !== set && PARTIAL_SET.test(e.name)) {
             await Deno.remove(`${dir}/${e.name}`, { recursive: true });
           }
         }

@@ -17,6 +17,7 @@ import { mixSeed, seededRandom, shuffleInPlace } from "../core/random.ts";
 import { decodeNpy } from "../formats/npy.ts";
 import { selectBackend } from "../model/backend.ts";
 import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
+import { assertTrainingFits } from "../model/memory_estimate.ts";
 import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { blasLibraryPath, lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
@@ -55,9 +56,21 @@ export const train = defineStage({
   async environment(config) {
     return await trainEnvironment(config.train);
   },
+  check(config) {
+    // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
+    assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
+  },
   async run(inputs, config, ctx) {
     const settings = config.train;
     const data = readTrainingData(inputs.window, inputs.vocab);
+    try {
+      assertTrainingFits(
+        { ...settings, vocabSize: data.vocabSize, windowLength: data.length },
+        memoryBudget(),
+      );
+    } catch (e) {
+      throw new StageInputError((e as Error).message);
+    }
     const { backend, reason } = await selectBackend(settings.backend);
     const kernel = await resolveLstmKernel(settings.lstm, backend);
     const description = lstmKernelDescription(kernel);
@@ -193,6 +206,11 @@ export async function trainEnvironment(
   // Another BLAS build may sum in another order: its checkpoints differ in the last bits.
   if (kernel === "blas") environment.blas = blasLibraryPath() ?? "none";
   return environment;
+}
+
+/** What training may use: three quarters of the machine's memory, the rest left to the system. */
+function memoryBudget(): number {
+  return Deno.systemMemoryInfo().total * 0.75;
 }
 
 /** Checks and decodes the window and vocab outputs. */

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import type {
@@ -110,3 +111,43 @@ export function tinyTrainConfig(): Config {
 
 /** The Groove MIDI Dataset as it ships in the repo (the same files as ../shared/datasets/groove). */
 export const GROOVE = `${PROJECT_ROOT}/data/groove`;
+
+/** Runs `deno task pipeline ARGS` as a user would (same permissions), from the project root. */
+export async function pipeline(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      "--allow-run",
+      "pipeline.ts",
+      ...args,
+    ],
+    cwd: PROJECT_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** A YAML config in a temp file. */
+export async function tempConfig(text: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(path, text);
+  return path;
+}
+
+/** Asserts that stderr is one line matching `pattern`, with no stack trace. */
+export function assertOneLine(stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+}

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { configHash, loadConfig } from "../core/config.ts";
-import { runPipeline, type RunRecord } from "../core/runner.ts";
+import { runPipeline } from "../core/runner.ts";
 import { Store } from "../core/store.ts";
 import { PIPELINE } from "../pipeline.ts";
 import { collectingReporter, GROOVE } from "./_helpers.ts";
@@ -54,7 +54,7 @@ Deno.test("bad files are skipped with a warning naming each, and listed in the r
       name,
     );
   }
-  const saved = (await store.listRuns<RunRecord>(true))[0]; // --until runs go to the history
+  const saved = (await store.listRuns({ all: true }))[0]; // --until runs go to the history
   assert.deepEqual([...(saved!.metrics.parse!.skippedFiles as string[])].sort(), BAD);
   assert.ok((record.metrics.window!.windows as number) > 0);
 });

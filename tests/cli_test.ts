@@ -3,44 +3,8 @@
  * usage and config errors, and no stack trace.
  */
 import assert from "node:assert/strict";
-import { PROJECT_ROOT } from "./_helpers.ts";
-
-async function pipeline(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
-      "--allow-run",
-      "pipeline.ts",
-      ...args,
-    ],
-    cwd: PROJECT_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-async function tempConfig(text: string): Promise<string> {
-  const path = await Deno.makeTempFile({ suffix: ".yaml" });
-  await Deno.writeTextFile(path, text);
-  return path;
-}
-
-function assertOneLine(stderr: string, pattern: RegExp) {
-  const lines = stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
-}
+import { Store } from "../core/store.ts";
+import { assertOneLine, pipeline, tempConfig } from "./_helpers.ts";
 
 Deno.test("cli: an unknown config key gets one line naming it and the closest key, exit 2", async () => {
   const path = await tempConfig("train:\n  epoch: 3\n");
@@ -125,6 +89,7 @@ Deno.test("cli: a flag without its value, extra arguments and an unknown run has
   assert.equal(extra.code, 2);
   assertOneLine(extra.stderr, /status takes no arguments, but got: surplus/);
   const store = await Deno.makeTempDir();
+  await new Store(store).init();
   const unknown = await pipeline("reproduce", "ffff", "--store", store);
   assert.equal(unknown.code, 2);
   assertOneLine(

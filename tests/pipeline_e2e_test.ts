@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import tonejs from "@tonejs/midi";
 import { applyOverride, configHash, loadConfig } from "../core/config.ts";
-import { runPipeline, type RunRecord } from "../core/runner.ts";
+import type { RunRecord } from "../core/run_record.ts";
+import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
 import { decodeFiles } from "../stages/scan.ts";

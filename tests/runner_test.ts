@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
-import { runPipeline, type RunRecord, type StageRecord } from "../core/runner.ts";
+import type { StageRecord } from "../core/run_record.ts";
+import { runPipeline } from "../core/runner.ts";
 import { defineStage, type Stage, StageInputError } from "../core/stage.ts";
 import { Store } from "../core/store.ts";
 import { collectingReporter, utf8 } from "./_helpers.ts";
@@ -163,7 +164,7 @@ Deno.test("runner: the run record lists key, cached, seconds and outputs per sta
   const root = await project();
   const store = new Store(`${root}/store`);
   const { record } = await run(root, store);
-  const saved = await store.getRun<RunRecord>(record.configHash);
+  const saved = await store.getRun(record.configHash);
   assert.ok(saved);
   for (const name of ["a", "b", "c"]) {
     const s: StageRecord = saved.stages[name]!;
@@ -180,9 +181,9 @@ Deno.test("runner: a run cut short by --until keeps the config's latest full rec
   const { record: full } = await run(root, store);
   const { record: partial } = await run(root, store, {}, ["a"], { until: "a" });
   assert.deepEqual(Object.keys(partial.stages), ["a"]);
-  const latest = await store.getRun<RunRecord>(full.configHash);
+  const latest = await store.getRun(full.configHash);
   assert.deepEqual(Object.keys(latest!.stages), ["a", "b", "c"]);
-  assert.equal((await store.listRuns(true)).length, 2, "both runs are in the history");
+  assert.equal((await store.listRuns({ all: true })).length, 2, "both runs are in the history");
 });
 
 Deno.test("runner: a corrupted output is a cache miss, and rerunning the stage repairs it", async () => {

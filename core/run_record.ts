@@ -1,0 +1,52 @@
+/**
+ * The run record: what one run of a config did, as `<store>/runs/<config-hash>.json` keeps it.
+ * Its own module because the runner writes it, the store lists it and the CLI reads it.
+ *
+ * @module
+ */
+import type { Config } from "./config_schema.ts";
+import type { ConfigHash, Digest, StageKey } from "./hash.ts";
+import type { Metric } from "./stage.ts";
+
+/** One stage's part of a run record. */
+export interface StageRecord {
+  key: StageKey;
+  cached: boolean;
+  /** Seconds this run spent on the stage (a cache lookup when cached). */
+  seconds: number;
+  /** Seconds the stage took when it last executed for this key. */
+  executedSeconds: number;
+  outputs: Record<string, Digest>;
+  warnings: string[];
+}
+
+/** `<store>/runs/<config-hash>.json`: what one run did. */
+export interface RunRecord {
+  configHash: ConfigHash;
+  configPath: string;
+  config: Config;
+  status: "ok" | "failed";
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  until?: string;
+  runtime: { deno: string; v8: string; os: string };
+  stages: Record<string, StageRecord>;
+  /** Stage → metric name → value (files parsed, tokens, vocab size, windows, loss, …). */
+  metrics: Record<string, Record<string, Metric>>;
+  /** Final outputs copied under their own names. */
+  exported: Record<string, string>;
+}
+
+/** True for a value shaped like a {@link RunRecord} (a file in runs/ may be anything). */
+export function isRunRecord(v: unknown): v is RunRecord {
+  const r = v as Partial<RunRecord> | null;
+  return typeof r === "object" && r !== null && typeof r.configHash === "string" &&
+    typeof r.finishedAt === "string" && (r.status === "ok" || r.status === "failed") &&
+    isObject(r.config) && isObject(r.stages) && isObject(r.metrics);
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
