@@ -1,11 +1,12 @@
 /**
- * The terminal's view of a run: stage lines on stdout, warnings on stderr, progress bars drawn
- * when stderr is a terminal and plain lines otherwise.
+ * The terminal's view of a run: a line per stage event on stdout, warnings on stderr, progress
+ * bars drawn when stderr is a terminal and plain lines otherwise. The runner reports events; the
+ * words and glyphs are chosen here.
  *
  * @module
  */
-import { startProgress } from "../core/progress.ts";
-import type { Reporter } from "../core/runner.ts";
+import type { Reporter, RunEvent } from "../core/runner.ts";
+import { startProgress } from "./progress.ts";
 
 /** A reporter that prints to the console; `quiet` keeps only warnings. */
 export function consoleReporter(quiet = false): Reporter {
@@ -14,9 +15,32 @@ export function consoleReporter(quiet = false): Reporter {
     if (!quiet) console.log(text);
   };
   return {
-    line: out,
+    event: (e) => out(describeEvent(e)),
     info: (stage, text) => out(`  ${stage}: ${text}`),
     warn: (stage, text) => console.error(`warning: ${stage}: ${text}`),
     progress: (label, total) => startProgress(label, total, tty, (l) => out(`  ${l}`)),
   };
+}
+
+/** One line for a run event, e.g. `✔ parse: cached (key 0a8cb1a2bb92)`. */
+export function describeEvent(e: RunEvent): string {
+  switch (e.type) {
+    case "running":
+      return `▶ ${e.stage}: running (key ${e.key.slice(0, 12)})`;
+    case "cached":
+      return e.waited
+        ? `✔ ${e.stage}: cached, computed by the run it waited for`
+        : `✔ ${e.stage}: cached (key ${e.key.slice(0, 12)})`;
+    case "done":
+      return `✔ ${e.stage}: done in ${e.seconds.toFixed(2)}s`;
+    case "waiting": {
+      const h = e.holder;
+      const who = h === undefined
+        ? ""
+        : ` (pid ${h.pid} on ${h.host}, since ${h.startedAt.slice(11, 19)} UTC)`;
+      return `… ${e.stage}: waiting for another run computing it${who}`;
+    }
+    case "skipped":
+      return `✘ not run: ${e.stages.join(", ")}`;
+  }
 }

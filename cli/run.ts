@@ -8,7 +8,9 @@ import type { CliArgs } from "./args.ts";
 import type { Pipeline } from "./main.ts";
 import { loadConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
-import { formatDuration } from "../core/progress.ts";
+import { exportOutputs, prepareOutDir } from "../core/exports.ts";
+import type { Stage } from "../core/stage.ts";
+import { formatDuration } from "./progress.ts";
 import { runPipeline } from "../core/runner.ts";
 import type { Store } from "../core/store.ts";
 import { consoleReporter } from "./console_reporter.ts";
@@ -16,8 +18,15 @@ import { consoleReporter } from "./console_reporter.ts";
 /** Runs the pipeline for `--config`. */
 export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
   const loaded = await loadConfig(requireConfig(args), args.set);
+  for (const [flag, names] of [["--until", args.until], ["--force", args.force]] as const) {
+    for (const name of [names ?? []].flat()) requireStage(pipeline.stages, flag, name);
+  }
+  if (args.out !== undefined) await prepareOutDir(args.out);
   const reporter = consoleReporter(args.quiet);
-  reporter.line(`config ${loaded.path} · hash ${loaded.hash} · store ${store.root}`);
+  const say = (text: string) => {
+    if (!args.quiet) console.log(text);
+  };
+  say(`config ${loaded.path} · hash ${loaded.hash} · store ${store.root}`);
   const abort = new AbortController();
   // The first Ctrl-C stops the run at the next safe point; a second one ends the process.
   const onInterrupt = () => {
@@ -35,10 +44,9 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
       reporter,
       until: args.until,
       force: args.force,
-      exports: pipeline.exports,
-      outDir: args.out,
       signal: abort.signal,
     });
+    const exported = await exportOutputs(store, record, pipeline.exports, args.out);
     const ran = Object.values(record.stages).filter((s) => !s.cached).length;
     const total = Object.keys(record.stages).length;
     console.log(
@@ -46,13 +54,13 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
         formatDuration(record.seconds)
       } · config hash ${record.configHash}`,
     );
-    for (const [name, path] of Object.entries(record.exported)) {
+    for (const [name, path] of Object.entries(exported)) {
       if (/\.(mid|svg)$/.test(name)) console.log(`  ${name.padEnd(16)} ${path}`);
     }
     console.log(`  ${"run record".padEnd(16)} ${store.root}/runs/${record.configHash}.json`);
     return 0;
   } catch (e) {
-    reporter.line(`run failed · config hash ${loaded.hash}`);
+    say(`run failed · config hash ${loaded.hash}`);
     throw e;
   } finally {
     if (!abort.signal.aborted) Deno.removeSignalListener("SIGINT", onInterrupt);
@@ -65,4 +73,13 @@ export function requireConfig(args: CliArgs): string {
     throw new UsageError("--config is required, e.g. deno task pipeline --config quick.yaml");
   }
   return args.config;
+}
+
+/** Checks a stage name given to `flag`. */
+export function requireStage(stages: readonly Stage[], flag: string, name: string): void {
+  if (!stages.some((s) => s.name === name)) {
+    throw new UsageError(
+      `${flag} ${name}: no such stage (stages: ${stages.map((s) => s.name).join(", ")})`,
+    );
+  }
 }

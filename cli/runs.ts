@@ -6,7 +6,7 @@
  */
 import type { CliArgs } from "./args.ts";
 import { UsageError } from "../core/errors.ts";
-import { formatDuration } from "../core/progress.ts";
+import { formatDuration } from "./progress.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import type { Store } from "../core/store.ts";
 

@@ -25,12 +25,15 @@ export class CodeDigester {
       .catch(() => ({}));
   }
 
-  /** The digest of `module` (a path relative to the project root) and everything it imports. */
+  /**
+   * The digest of `module` (a `file:` URL such as a stage's `import.meta.url`, or a path relative
+   * to the project root) and everything it imports.
+   */
   async digest(module: string): Promise<string> {
     const importMap = await this.#importMap;
     const seen = new Map<string, string>(); // path -> file text hash
     const packages = new Set<string>();
-    const queue = [normalize(module)];
+    const queue = [normalize(this.#relative(module))];
     while (queue.length > 0) {
       const path = queue.pop()!;
       if (seen.has(path)) continue;
@@ -47,8 +50,21 @@ export class CodeDigester {
         }
       }
     }
-    const files = [...seen].sort(([a], [b]) => a.localeCompare(b)).map(([p, h]) => `${p}:${h}`);
+    // Code-unit order, not localeCompare: a key must not depend on the machine's locale.
+    const files = [...seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([p, h]) =>
+      `${p}:${h}`
+    );
     return sha256Hex([...files, ...[...packages].sort()].join("\n"));
+  }
+
+  /** A module's path relative to the project root. */
+  #relative(module: string): string {
+    if (!module.startsWith("file:")) return module;
+    const path = decodeURIComponent(new URL(module).pathname);
+    if (!path.startsWith(`${this.root}/`)) {
+      throw new Error(`${path} is outside the project root ${this.root}`);
+    }
+    return path.slice(this.root.length + 1);
   }
 
   #read(path: string): Promise<string> {

@@ -54,3 +54,11 @@ export function upstreamOf(order: readonly Stage[], target: string): Stage[] {
   visit(target);
   return order.filter((s) => keep.has(s.name));
 }
+
+/** The stages a run covers, in order: all of them, or `until` and what it needs. */
+export function selectStages(stages: readonly Stage[], until?: string): Stage[] {
+  const order = topologicalOrder(stages);
+  if (until === undefined) return order;
+  if (!order.some((s) => s.name === until)) throw new Error(`no stage is named ${until}`);
+  return upstreamOf(order, until);
+}

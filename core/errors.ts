@@ -24,10 +24,13 @@ export class ConfigError extends PipelineError {
   override readonly exitCode = 2;
 }
 
-/** A stage that failed; carries the stage name and the underlying cause. */
+/**
+ * A stage that failed. The message is `<stage>: <what went wrong>`: the stage's name is put in
+ * front here, once, so neither the stage nor the CLI repeats it.
+ */
 export class StageFailedError extends PipelineError {
   override name = "StageFailedError";
   constructor(readonly stage: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(`${stage}: ${message}`, options);
   }
 }

@@ -35,8 +35,6 @@ export interface RunRecord {
   stages: Record<string, StageRecord>;
   /** Stage → metric name → value (files parsed, tokens, vocab size, windows, loss, …). */
   metrics: Record<string, Record<string, Metric>>;
-  /** Final outputs copied under their own names. */
-  exported: Record<string, string>;
 }
 
 /** True for a value shaped like a {@link RunRecord} (a file in runs/ may be anything). */

@@ -70,9 +70,6 @@ export interface ResumeState {
 /** The config sections a stage may declare it reads. */
 export type Section = keyof Config;
 
-/** What a stage returns: its outputs. Metrics go through {@link StageContext.metric}. */
-export type StageResult = Outputs;
-
 /**
  * One node of the DAG.
  *
@@ -82,6 +79,11 @@ export type StageResult = Outputs;
 export interface Stage<S extends Section = Section> {
   /** The stage's name: the same as its file name and its DAG id. */
   readonly name: string;
+  /**
+   * The stage's own module (`import.meta.url`): its code, and every project module it imports,
+   * is part of its key.
+   */
+  readonly module: string;
   /** One line saying what the stage does (shown by `status`). */
   readonly description: string;
   /** Upstream stage names whose outputs this stage reads. */
@@ -109,7 +111,7 @@ export interface Stage<S extends Section = Section> {
    */
   check?(config: Pick<Config, S>): void;
   /** Does the work. Must not touch the file system except through `ctx`. */
-  run(inputs: Inputs, config: Pick<Config, S>, ctx: StageContext): Promise<StageResult>;
+  run(inputs: Inputs, config: Pick<Config, S>, ctx: StageContext): Promise<Outputs>;
 }
 
 /** Declares a stage with its config slice typed from `reads`. */

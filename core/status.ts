@@ -7,12 +7,13 @@
  * @module
  */
 import type { LoadedConfig } from "./config.ts";
-import { hashJson, type StageKey } from "./hash.ts";
-import { KeyPlanner, selectStages } from "./runner.ts";
-import type { Stage } from "./stage.ts";
+import { selectStages } from "./dag.ts";
 import type { StatEntry } from "./dataset.ts";
-import type { KeyComponents, Store } from "./store.ts";
-import type { Digest } from "./hash.ts";
+import { diffValues } from "./diff.ts";
+import type { Digest, StageKey } from "./hash.ts";
+import type { Stage } from "./stage.ts";
+import { type KeyComponents, KeyPlanner } from "./stage_key.ts";
+import type { Store } from "./store.ts";
 
 /** One stage's state and the reasons for it. */
 export interface StageStatus {
@@ -44,8 +45,7 @@ export async function pipelineStatus(opts: {
       });
       continue;
     }
-    const components = await planner.components(stage, outputs);
-    const key = hashJson(components) as StageKey;
+    const { key, components } = await planner.plan(stage, outputs);
     const entry = await store.getKey(key);
     if (entry !== undefined) {
       outputs[stage.name] = entry.outputs;
@@ -63,7 +63,7 @@ export async function pipelineStatus(opts: {
         store,
         (await planner.dataset()).listing,
       );}
-    if (await exists(`${store.root}/partial/${key}/current.json`)) {
+    if (await store.hasResumeState(key)) {
       reasons.push("an interrupted run left work in progress: the next run resumes it");
     }
     result.push({ stage: stage.name, state: "stale", key, reasons });
@@ -82,7 +82,7 @@ export async function explain(
   if (before.code !== now.code) {
     reasons.push(`code changed (stages/${now.stage}.ts or a module it imports)`);
   }
-  for (const key of diffKeys(before.config, now.config)) {
+  for (const key of diffValues(before.config, now.config)) {
     reasons.push(`config ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
   }
   for (const [up, named] of Object.entries(now.inputs)) {
@@ -90,7 +90,7 @@ export async function explain(
       if (before.inputs[up]?.[name] !== digest) reasons.push(`input ${up}/${name} changed`);
     }
   }
-  for (const key of diffKeys(before.environment, now.environment)) {
+  for (const key of diffValues(before.environment, now.environment)) {
     reasons.push(`environment ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
   }
   if (before.dataset !== now.dataset && now.dataset !== undefined) {
@@ -130,31 +130,6 @@ async function datasetChange(
   return `dataset files changed: ${parts.join("; ") || "listing differs"}`;
 }
 
-function diffKeys(
-  a: unknown,
-  b: unknown,
-  path = "",
-): { path: string; before: unknown; now: unknown }[] {
-  if (isObject(a) && isObject(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap((k) => diffKeys(a[k], b[k], path === "" ? k : `${path}.${k}`));
-  }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ path, before: a, now: b }];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function fmt(v: unknown): string {
   return v === undefined ? "(unset)" : JSON.stringify(v);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

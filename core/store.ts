@@ -23,12 +23,14 @@
  *
  * @module
  */
+import { prettyJson } from "../formats/json.ts";
 import { PipelineError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
 import { acquireLock, type HeldLock, type LockHolder } from "./lock.ts";
 import { isRunRecord, type RunRecord } from "./run_record.ts";
 import type { Metric, Outputs, ResumeState } from "./stage.ts";
+import type { KeyComponents } from "./stage_key.ts";
 
 /** What the run cache keeps for one stage key. */
 export interface KeyEntry {
@@ -41,21 +43,6 @@ export interface KeyEntry {
   /** Seconds the stage took when it executed. */
   seconds: number;
   finishedAt: string;
-}
-
-/** Everything a stage key is the hash of. */
-export interface KeyComponents {
-  stage: string;
-  /** Digest of the stage module and every project module it imports. */
-  code: string;
-  /** The config sections the stage reads. */
-  config: Record<string, unknown>;
-  /** Upstream stage → output name → digest. */
-  inputs: Record<string, Record<string, Digest>>;
-  /** Runtime facts that change bytes (tfjs version, backend). */
-  environment: Record<string, string>;
-  /** Digest of the dataset listing (path, size, mtime), for stages that read the dataset. */
-  dataset?: Digest;
 }
 
 /** The marker file that makes a folder a store. */
@@ -358,6 +345,11 @@ export class Store {
     };
   }
 
+  /** True when an interrupted run left work in progress for this stage key. */
+  hasResumeState(key: StageKey): Promise<boolean> {
+    return exists(`${this.root}/partial/${key}/current.json`);
+  }
+
   /** Rehashes every object; returns the digests whose bytes no longer match, after removing them. */
   async verify(remove: boolean): Promise<{ checked: number; corrupt: string[] }> {
     let checked = 0;
@@ -436,9 +428,4 @@ async function readJson<T>(path: string): Promise<T | undefined> {
     if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError) return undefined;
     throw e;
   }
-}
-
-/** Pretty JSON bytes with a trailing newline, for records people open. */
-export function prettyJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
 }

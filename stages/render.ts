@@ -12,6 +12,7 @@ import { pianoRollSvg } from "../plots/piano_roll.ts";
 /** Writes `generated.mid` and `piano_roll.svg` from the generate stage's `tokens.json`. */
 export const render = defineStage({
   name: "render",
+  module: import.meta.url,
   description:
     "writes the generated tokens as a MIDI file (music21 6.7.1 create_midi) and a piano roll",
   inputs: ["generate"],

@@ -22,6 +22,7 @@ export function sampleFiles(files: readonly FileEntry[], count: number, seed: nu
 
 export const sample200 = defineStage({
   name: "sample200",
+  module: import.meta.url,
   description: "draws a seeded random sample of sample.count files",
   inputs: ["scan"],
   reads: ["sample"],

@@ -19,6 +19,7 @@ const MIDI_FILE = /\.midi?$/i;
 
 export const scan = defineStage({
   name: "scan",
+  module: import.meta.url,
   description: "lists the dataset's MIDI files with their sha256",
   inputs: [],
   reads: ["dataset"],

@@ -24,6 +24,7 @@ export function tokenIds(vocab: Vocab): Map<string, number> {
 
 export const vocab = defineStage({
   name: "vocab",
+  module: import.meta.url,
   description: "maps tokens to integers (sorted unique tokens)",
   inputs: ["parse"],
   reads: [],

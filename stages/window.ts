@@ -26,6 +26,7 @@ export function makeWindows(ids: Int32Array, length: number, vocabSize: number) 
 
 export const window = defineStage({
   name: "window",
+  module: import.meta.url,
   description: "cuts windows of window.length tokens with the next token as target (.npy)",
   inputs: ["parse", "vocab"],
   reads: ["window"],

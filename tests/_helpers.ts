@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
+import { describeEvent } from "../cli/console_reporter.ts";
 import type {
   DatasetEntry,
   Metric,
@@ -74,7 +75,7 @@ export function collectingReporter(): Reporter & { collected: Collected } {
   const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
   return {
     collected,
-    line: (t) => collected.lines.push(t),
+    event: (e) => collected.lines.push(describeEvent(e)),
     info: (s, t) => collected.infos.push(`${s}: ${t}`),
     warn: (s, t) => collected.warnings.push(`${s}: ${t}`),
     progress: () => noProgress,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import tonejs from "@tonejs/midi";
 import { applyOverride, configHash, loadConfig } from "../core/config.ts";
 import type { RunRecord } from "../core/run_record.ts";
+import { exportOutputs } from "../core/exports.ts";
 import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
@@ -65,10 +66,10 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
         "generate",
         "render",
       ]);
-      const midi = new Midi(await Deno.readFile(first.exported["generated.mid"]!));
+      const midi = new Midi(await store.get(first.stages.render!.outputs["generated.mid"]!));
       const notes = midi.tracks.flatMap((tr) => tr.notes);
       const tokens = JSON.parse(
-        await Deno.readTextFile(first.exported["tokens.json"]!),
+        new TextDecoder().decode(await store.get(first.stages.generate!.outputs["tokens.json"]!)),
       ) as string[];
       assert.equal(tokens.length, 128);
       // A chord token writes one note per pitch class, so there are at least as many notes as tokens.
@@ -90,12 +91,12 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
         loaded: await quick(dataset),
         store,
         reporter: collectingReporter(),
-        outDir: out,
       });
       assert.deepEqual(ran(second), []);
+      await exportOutputs(store, second, PIPELINE.exports, out);
       assert.deepEqual(
         await Deno.readFile(`${out}/generated.mid`),
-        await Deno.readFile(first.exported["generated.mid"]!),
+        await store.get(first.stages.render!.outputs["generated.mid"]!),
       );
       for (
         const name of [

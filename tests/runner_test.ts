@@ -28,6 +28,7 @@ const calls: string[] = [];
 /** a: reads the dataset, outputs the sum of its numbers; depends on the dataset folder. */
 const a = defineStage({
   name: "a",
+  module: "stages/a.ts",
   description: "sums the dataset",
   inputs: [],
   reads: ["dataset"],
@@ -46,6 +47,7 @@ const a = defineStage({
 /** b: reads a and sample.count. */
 const b = defineStage({
   name: "b",
+  module: "stages/b.ts",
   description: "combines",
   inputs: ["a"],
   reads: ["sample"],
@@ -58,6 +60,7 @@ const b = defineStage({
 /** c: reads b and generate.length; fails when generate.length is 13. */
 const c = defineStage({
   name: "c",
+  module: "stages/c.ts",
   description: "finishes",
   inputs: ["b"],
   reads: ["generate"],

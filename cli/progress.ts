@@ -5,7 +5,7 @@
  * @module
  */
 import $ from "dax";
-import type { Progress } from "./stage.ts";
+import type { Progress } from "../core/stage.ts";
 
 /** What a bar shows, as a pure value. */
 export interface ProgressState {

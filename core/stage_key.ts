@@ -1,0 +1,122 @@
+/**
+ * The stage key: the one place that decides what a stage's cached result depends on.
+ *
+ * A key is the hash of the stage's name, its code (its module and every project module it
+ * imports), the config sections it reads, the digests of its inputs, the runtime facts that
+ * change its bytes, and (for stages that read the dataset) the dataset's stat listing. Because
+ * inputs enter by content, a stage that reruns and writes the same bytes leaves everything after
+ * it cached. The runner and `status` both ask this module; nothing else hashes a key.
+ *
+ * @module
+ */
+import { prettyJson } from "../formats/json.ts";
+import { CodeDigester } from "./code_digest.ts";
+import { keyedConfig, type LoadedConfig } from "./config.ts";
+import type { Config } from "./config_schema.ts";
+import { listDataset, type StatEntry } from "./dataset.ts";
+import { ConfigError } from "./errors.ts";
+import { type Digest, digestOf, hashJson, type StageKey } from "./hash.ts";
+import type { Stage } from "./stage.ts";
+
+/** Everything a stage key is the hash of; kept with the cached entry so `status` can say what changed. */
+export interface KeyComponents {
+  stage: string;
+  /** Digest of the stage module and every project module it imports. */
+  code: string;
+  /** The config sections the stage reads (options added since the tutorial only when set). */
+  config: Record<string, unknown>;
+  /** Upstream stage → output name → digest. */
+  inputs: Record<string, Record<string, Digest>>;
+  /** Runtime facts that change bytes (tfjs version, backend). */
+  environment: Record<string, string>;
+  /** Digest of the dataset listing (path, size, mtime), for stages that read the dataset. */
+  dataset?: Digest;
+}
+
+/** A stage's key, what it was computed from, and the config slice the stage runs with. */
+export interface PlannedKey {
+  key: StageKey;
+  components: KeyComponents;
+  /** The config sections the stage declared, every key included: what `run` receives. */
+  slice: Config;
+}
+
+/** The dataset's stat listing, read once per run. */
+export interface DatasetListing {
+  listing: StatEntry[];
+  digest: Digest;
+  /** The listing as stored, so `status` can later name the files that changed. */
+  bytes: Uint8Array;
+}
+
+/** Plans the keys of one config's stages; caches code digests and the dataset listing. */
+export class KeyPlanner {
+  readonly #code: CodeDigester;
+  #dataset?: Promise<DatasetListing>;
+
+  constructor(readonly root: string, readonly loaded: LoadedConfig) {
+    this.#code = new CodeDigester(root);
+  }
+
+  /** The dataset listing and its digest. */
+  dataset(): Promise<DatasetListing> {
+    this.#dataset ??= listDataset(this.loaded.config.dataset.dir, this.loaded.path).then(
+      (listing) => {
+        const bytes = prettyJson(listing);
+        return { listing, digest: digestOf(bytes), bytes };
+      },
+    );
+    return this.#dataset;
+  }
+
+  /** The key of `stage` given the outputs of the stages upstream of it. */
+  async plan(
+    stage: Stage,
+    upstream: Record<string, Record<string, Digest>>,
+  ): Promise<PlannedKey> {
+    const slice = sliceConfig(this.loaded.config, stage.reads);
+    let environment: Record<string, string>;
+    try {
+      environment = (await stage.environment?.(slice)) ?? {};
+    } catch (e) {
+      // Resolving the environment reads config keys such as train.backend: a value that cannot
+      // be honoured on this machine is a config error.
+      throw new ConfigError(`${this.loaded.path}: ${(e as Error).message}`, { cause: e });
+    }
+    const components: KeyComponents = {
+      stage: stage.name,
+      code: await this.#code.digest(stage.module),
+      config: omitKeys(
+        keyedConfig(slice as unknown as Record<string, unknown>),
+        stage.settledByEnvironment ?? [],
+      ),
+      inputs: Object.fromEntries(stage.inputs.map((i) => [i, upstream[i] ?? {}])),
+      environment,
+      dataset: stage.readsDataset ? (await this.dataset()).digest : undefined,
+    };
+    return { key: hashJson(components) as StageKey, components, slice };
+  }
+}
+
+/** The config sections a stage declared, and nothing else. */
+export function sliceConfig(config: Config, reads: readonly string[]): Config {
+  const c = config as unknown as Record<string, unknown>;
+  return Object.fromEntries([...reads].sort().map((s) => [s, c[s]])) as unknown as Config;
+}
+
+/** The slice without `section.key` entries (their resolved values are in the environment). */
+function omitKeys(
+  slice: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  if (keys.length === 0) return slice;
+  const out: Record<string, unknown> = {};
+  for (const [section, body] of Object.entries(slice)) {
+    out[section] = Object.fromEntries(
+      Object.entries(body as Record<string, unknown>).filter(([k]) =>
+        !keys.includes(`${section}.${k}`)
+      ),
+    );
+  }
+  return out;
+}
