@@ -5,6 +5,7 @@
  * @module
  */
 import type { CliArgs } from "./args.ts";
+import { diffValues } from "../core/diff.ts";
 import { UsageError } from "../core/errors.ts";
 import { formatDuration } from "./progress.ts";
 import type { RunRecord } from "../core/run_record.ts";
@@ -162,19 +163,9 @@ export function summary(r: RunRecord) {
   };
 }
 
-function configDiff(a: RunRecord, b: RunRecord) {
-  const out: { key: string; a: unknown; b: unknown }[] = [];
-  const ca = a.config as unknown as Record<string, Record<string, unknown>>;
-  const cb = b.config as unknown as Record<string, Record<string, unknown>>;
-  for (const section of Object.keys({ ...ca, ...cb })) {
-    for (const key of Object.keys({ ...ca[section], ...cb[section] })) {
-      const [va, vb] = [ca[section]?.[key], cb[section]?.[key]];
-      if (JSON.stringify(va) !== JSON.stringify(vb)) {
-        out.push({ key: `${section}.${key}`, a: va, b: vb });
-      }
-    }
-  }
-  return out;
+/** The config keys whose values differ between two runs. */
+function configDiff(a: RunRecord, b: RunRecord): { key: string; a: unknown; b: unknown }[] {
+  return diffValues(a.config, b.config).map((d) => ({ key: d.path, a: d.before, b: d.now }));
 }
 
 function str(v: number | undefined): string {

@@ -8,16 +8,21 @@
 const NAMES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"] as const;
 
 /**
- * The MIDI number music21 stores for a raw data byte: values above 127 fold into the top octave
- * (`Pitch.midi` setter, pitch.py l.2535).
+ * The MIDI number music21 stores for a value outside 0–127 (`Pitch.midi` setter, pitch.py
+ * l.2535, SPEC.md §2.4): above 127 it folds into the top octave (`108 + v % 12`, plus 12 if that
+ * is below 115); below 0 it becomes `v mod 12`. Used for data bytes read from a file and for
+ * pitches a token names.
  *
- * @param value a MIDI data byte, 0–255
+ * @param value a MIDI number, possibly out of range
  * @returns the stored MIDI number, 0–127
  */
 export function storedMidi(value: number): number {
-  if (value <= 127) return value;
-  const folded = 108 + (value % 12);
-  return folded < 115 ? folded + 12 : folded;
+  if (value > 127) {
+    const folded = 108 + (value % 12);
+    return folded < 115 ? folded + 12 : folded;
+  }
+  if (value < 0) return ((value % 12) + 12) % 12;
+  return value;
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { storedMidi } from "./pitch.ts";
 
 /** The pitches one token renders as, and a warning when the token was not plain music21 input. */
 export interface TokenPitches {
@@ -56,22 +57,6 @@ const ACCIDENTAL_ALTER: Readonly<Record<string, number>> = {
 const TOKENIZER_NOTE = /^([A-G])(#{1,4}|-{1,4})?(-?[0-9]+)$/;
 
 /**
- * Maps a MIDI value outside 0–127 into range the way `Pitch.midi` does in 6.7.1 (SPEC.md §2.4):
- * above 127 gives `108 + v % 12`, plus 12 if that is below 115; below 0 gives `v mod 12`.
- *
- * @param value a MIDI number, possibly out of range
- * @returns a MIDI number 0–127
- */
-export function wrapMidi(value: number): number {
-  if (value > 127) {
-    const v = 108 + value % 12;
-    return v < 115 ? v + 12 : v;
-  }
-  if (value < 0) return ((value % 12) + 12) % 12;
-  return value;
-}
-
-/**
  * Reads one token as `create_midi` does.
  *
  * @param token a token string, e.g. `E-4`, `10.2.4`, `0`
@@ -101,7 +86,7 @@ function chordPitches(token: string): TokenPitches {
       continue;
     }
     const n = Number(trimmed);
-    const midi = n < 12 ? 60 + n : wrapMidi(n);
+    const midi = n < 12 ? 60 + n : storedMidi(n);
     if (midi !== n && n >= 12) wrapped.push(`${n} as ${midi}`);
     pitches.push(midi);
   }
@@ -122,7 +107,7 @@ function chordPitches(token: string): TokenPitches {
 function notePitches(token: string): TokenPitches {
   const music21 = music21NoteMidi(token);
   if (music21 !== undefined) {
-    const midi = wrapMidi(music21);
+    const midi = storedMidi(music21);
     if (midi === music21) return { pitches: [midi] };
     return {
       pitches: [midi],
@@ -139,7 +124,7 @@ function notePitches(token: string): TokenPitches {
   const [, step = "C", accidental = "", octave = "4"] = match;
   const alter = accidental.startsWith("#") ? accidental.length : -accidental.length;
   const named = 12 * (Number(octave) + 1) + (STEP_PC[step] ?? 0) + alter;
-  const midi = wrapMidi(named);
+  const midi = storedMidi(named);
   const wrote = midi === named ? `MIDI ${midi}` : `MIDI ${midi} (${named} wrapped into 0-127)`;
   return {
     pitches: [midi],

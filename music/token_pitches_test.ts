@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { tokenPitches, wrapMidi } from "./token_pitches.ts";
+import { storedMidi } from "./pitch.ts";
+import { tokenPitches } from "./token_pitches.ts";
 
 Deno.test("tokenPitches() reads chord tokens as pitch classes in octave 4, in token order", async (t) => {
   for (
@@ -83,11 +84,11 @@ Deno.test("tokenPitches() wraps pitches above 127 into the top octave as music21
   assert.match(tokenPitches("C10").warning ?? "", /above 127/);
 });
 
-Deno.test("wrapMidi() follows Pitch.midi of music21 6.7.1", () => {
-  assert.equal(wrapMidi(128), 116);
-  assert.equal(wrapMidi(200), 116);
-  assert.equal(wrapMidi(132), 120);
-  assert.equal(wrapMidi(-10), 2);
-  assert.equal(wrapMidi(0), 0);
-  assert.equal(wrapMidi(127), 127);
+Deno.test("storedMidi() follows Pitch.midi of music21 6.7.1", () => {
+  assert.equal(storedMidi(128), 116);
+  assert.equal(storedMidi(200), 116);
+  assert.equal(storedMidi(132), 120);
+  assert.equal(storedMidi(-10), 2);
+  assert.equal(storedMidi(0), 0);
+  assert.equal(storedMidi(127), 127);
 });

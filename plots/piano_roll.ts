@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { pitchName } from "../music/pitch.ts";
 import { escapeXml, formatTick, px, svgHeader } from "./_svg.ts";
 
 /** One note, with time in quarter notes. */
@@ -36,7 +37,6 @@ export interface PianoRollOptions {
   beatsPerBar?: number;
 }
 
-const NAMES = ["C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"] as const;
 const BLACK_KEYS = new Set([1, 3, 6, 8, 10]);
 
 /** General MIDI percussion key map, keys 35–81. */
@@ -89,15 +89,6 @@ const GM_DRUMS: readonly string[] = [
   "Mute Triangle",
   "Open Triangle",
 ];
-
-/**
- * The name music21 gives a MIDI pitch (`C4` is 60, `E-4` is 63).
- *
- * @param pitch MIDI pitch 0–127
- */
-export function pitchName(pitch: number): string {
-  return `${NAMES[((pitch % 12) + 12) % 12]}${Math.floor(pitch / 12) - 1}`;
-}
 
 /**
  * The General MIDI drum sound on channel 10 for a key, if it has one.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { gmDrumName, pianoRollSvg, pitchName } from "./piano_roll.ts";
+import { gmDrumName, pianoRollSvg } from "./piano_roll.ts";
 import { assertWellFormedSvg } from "./_test_utils.ts";
 
 const countNotes = (svg: string) => svg.match(/<rect class="note"/g)?.length ?? 0;
@@ -62,18 +62,6 @@ Deno.test("pianoRollSvg() leaves out notes with non-finite values", () => {
   ]);
   assertWellFormedSvg(svg);
   assert.equal(countNotes(svg), 1);
-});
-
-Deno.test("pitchName() spells pitches as music21 does", () => {
-  assert.deepEqual([60, 63, 70, 42, 0, 11, 127].map(pitchName), [
-    "C4",
-    "E-4",
-    "B-4",
-    "F#2",
-    "C-1",
-    "B-1",
-    "G9",
-  ]);
 });
 
 Deno.test("gmDrumName() names General MIDI drum keys 35-81 only", () => {
