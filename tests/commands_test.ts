@@ -1,0 +1,86 @@
+/**
+ * What `runs`, `show`, `compare`, `reproduce` and `verify` print for a store holding two small
+ * runs that differ in one key, as a user reads them.
+ */
+import assert from "node:assert/strict";
+import { pipeline } from "./_helpers.ts";
+
+const SMALL = [
+  "--config",
+  "quick.yaml",
+  "--set",
+  "sample.count=6",
+  "--set",
+  "train.epochs=1",
+];
+
+const store = await Deno.makeTempDir({ prefix: "commands-" });
+const hashes: string[] = [];
+for (const length of [16, 24]) {
+  const r = await pipeline(...SMALL, "--set", `generate.length=${length}`, "--store", store);
+  assert.equal(r.code, 0, r.stderr);
+  hashes.push(/config hash ([0-9a-f]{16})/.exec(r.stdout)![1]!);
+}
+const [first, second] = hashes as [string, string];
+
+Deno.test("runs: a table of both runs, newest first, and the same as JSON", async () => {
+  const r = await pipeline("runs", "--store", store);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.match(lines[0]!, /^config hash\s+finished\s+status\s+config\s+tokens\s+vocab/);
+  assert.equal(lines.length, 3);
+  assert.match(lines[1]!, new RegExp(`^${second}\\s+\\d{4}-\\d\\d-\\d\\d .* ok `));
+  assert.match(lines[2]!, new RegExp(`^${first}\\s`));
+  const json = JSON.parse((await pipeline("runs", "--store", store, "--json")).stdout);
+  assert.deepEqual(json.map((x: { configHash: string }) => x.configHash), [second, first]);
+  assert.equal(typeof json[0].tokens, "number");
+});
+
+Deno.test("show: one run's stages with keys and outputs, and its metrics", async () => {
+  const r = await pipeline("show", first.slice(0, 6), "--store", store);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^run ${first} · .*quick\\.yaml · ok · `));
+  for (const stage of ["scan", "sample200", "parse", "vocab", "window", "train", "generate"]) {
+    assert.match(r.stdout, new RegExp(`\\n  ${stage}\\s+[0-9a-f]{12}  (ran in|cached)`), stage);
+  }
+  assert.match(r.stdout, /\n    generated\.mid\s+[0-9a-f]{16}/);
+  assert.match(r.stdout, /\n  parse\.tokens = \d+/);
+  assert.match(r.stdout, /\n  train\.loss = \[/);
+});
+
+Deno.test("compare: the key that differs, both values, and the figures side by side", async () => {
+  const r = await pipeline("compare", first, second, "--store", store);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split("\n");
+  assert.match(rows[0]!, new RegExp(`^\\s+${first}\\s+${second}$`));
+  assert.match(r.stdout, /\ngenerate\.length\s+16\s+24\n/);
+  assert.doesNotMatch(r.stdout, /\ntrain\.epochs/, "equal keys are left out");
+  assert.match(r.stdout, /\ntokens\s+(\d+)\s+\1\n/);
+  assert.match(r.stdout, /\nloss epoch 1\s+(\d\.\d{4})\s+\1/);
+});
+
+Deno.test("reproduce: a recorded run rebuilt from nothing matches every digest, exit 0", async () => {
+  const r = await pipeline("reproduce", first, "--store", store);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /  same  render\/generated\.mid /);
+  assert.match(r.stdout, /reproduced: every output digest matches/);
+});
+
+Deno.test("reproduce and verify: a tampered record or object is reported, exit 1", async () => {
+  const recordPath = `${store}/runs/${second}.json`;
+  const record = JSON.parse(await Deno.readTextFile(recordPath));
+  const real = record.stages.render.outputs["generated.mid"] as string;
+  record.stages.render.outputs["generated.mid"] = "0".repeat(64);
+  await Deno.writeTextFile(recordPath, JSON.stringify(record));
+  const r = await pipeline("reproduce", second, "--store", store);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /DIFFERENT  render\/generated\.mid  0{16} → /);
+  assert.match(r.stdout, /1 outputs differ from the recorded run; the fresh store is kept at /);
+
+  const object = `${store}/objects/${real.slice(0, 2)}/${real.slice(2)}`;
+  await Deno.chmod(object, 0o644);
+  await Deno.writeTextFile(object, "not what was stored");
+  const v = await pipeline("verify", "--store", store);
+  assert.equal(v.code, 1);
+  assert.match(v.stdout, new RegExp(`1 corrupt \\(removed: ${real}\\)`));
+});
