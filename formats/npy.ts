@@ -7,6 +7,8 @@
  * @module
  */
 
+import { type Codec, FormatError } from "./codec.ts";
+
 /** The element types this project stores. */
 export type NpyArray =
   | { dtype: "float32"; shape: number[]; data: Float32Array }
@@ -74,4 +76,33 @@ export function decodeNpy(bytes: Uint8Array): NpyArray {
   if (descr === "<f4") return { dtype: "float32", shape, data: new Float32Array(raw.buffer) };
   if (descr === "<i4") return { dtype: "int32", shape, data: new Int32Array(raw.buffer) };
   throw new SyntaxError(`Cannot decode npy: dtype ${descr} is not supported (use <f4 or <i4)`);
+}
+
+/**
+ * The codec of `.npy` arrays of one dtype and rank: the window stage's `x.npy` (float32,
+ * `[windows, length, 1]`) and `y.npy` (int32, `[windows]`).
+ */
+export function npyCodec<D extends NpyArray["dtype"]>(
+  dtype: D,
+  rank: number,
+): Codec<Extract<NpyArray, { dtype: D }>> {
+  const what = `a ${rank}-dimensional ${dtype} .npy array`;
+  return {
+    what,
+    encode: encodeNpy,
+    decode(bytes) {
+      let array: NpyArray;
+      try {
+        array = decodeNpy(bytes);
+      } catch (e) {
+        throw new FormatError((e as Error).message);
+      }
+      if (array.dtype !== dtype || array.shape.length !== rank) {
+        throw new FormatError(
+          `it should be ${what}, but it is ${array.dtype} of shape [${array.shape.join(", ")}]`,
+        );
+      }
+      return array as Extract<NpyArray, { dtype: D }>;
+    },
+  };
 }

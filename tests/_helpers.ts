@@ -152,3 +152,25 @@ export function assertOneLine(stderr: string, pattern: RegExp) {
   assert.match(lines[0]!, pattern);
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
 }
+
+/** The eight stages, in the order the pipeline runs them. */
+export const EIGHT_STAGES = [
+  "scan",
+  "sample200",
+  "parse",
+  "vocab",
+  "window",
+  "train",
+  "generate",
+  "render",
+];
+
+/** A whole pipeline run small enough for an end-to-end CLI test: quick.yaml on 6 files, 1 epoch. */
+export const SMALL_RUN = [
+  "--config",
+  "quick.yaml",
+  "--set",
+  "sample.count=6",
+  "--set",
+  "train.epochs=1",
+];

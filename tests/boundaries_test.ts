@@ -5,7 +5,7 @@
  * compiled kernel per machine, not data.
  */
 import assert from "node:assert/strict";
-import { PROJECT_ROOT } from "./_helpers.ts";
+import { EIGHT_STAGES, PROJECT_ROOT } from "./_helpers.ts";
 
 const PURE = ["stages", "music", "plots", "formats", "model"];
 const FILE_API =
@@ -99,16 +99,7 @@ Deno.test("stages, music, plots, formats and model read and write no files (data
 Deno.test("pipeline.ts declares the eight stages in stages/, one file each, named as the file", async () => {
   const { PIPELINE } = await import("../pipeline.ts");
   const names = PIPELINE.stages.map((s) => s.name);
-  assert.deepEqual(names, [
-    "scan",
-    "sample200",
-    "parse",
-    "vocab",
-    "window",
-    "train",
-    "generate",
-    "render",
-  ]);
+  assert.deepEqual(names, EIGHT_STAGES);
   for (const name of names) {
     assert.ok((await Deno.stat(`${PROJECT_ROOT}/stages/${name}.ts`)).isFile, name);
   }

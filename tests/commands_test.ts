@@ -3,21 +3,12 @@
  * runs that differ in one key, as a user reads them.
  */
 import assert from "node:assert/strict";
-import { pipeline } from "./_helpers.ts";
-
-const SMALL = [
-  "--config",
-  "quick.yaml",
-  "--set",
-  "sample.count=6",
-  "--set",
-  "train.epochs=1",
-];
+import { pipeline, SMALL_RUN } from "./_helpers.ts";
 
 const store = await Deno.makeTempDir({ prefix: "commands-" });
 const hashes: string[] = [];
 for (const length of [16, 24]) {
-  const r = await pipeline(...SMALL, "--set", `generate.length=${length}`, "--store", store);
+  const r = await pipeline(...SMALL_RUN, "--set", `generate.length=${length}`, "--store", store);
   assert.equal(r.code, 0, r.stderr);
   hashes.push(/config hash ([0-9a-f]{16})/.exec(r.stdout)![1]!);
 }

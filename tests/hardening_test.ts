@@ -9,20 +9,11 @@ import { applyOverride, loadConfig, resolveConfig } from "../core/config.ts";
 import { defaultConfig } from "../core/config_schema.ts";
 import { isRunRecord, type RunRecord } from "../core/run_record.ts";
 import { Store, STORE_MARKER } from "../core/store.ts";
-import { assertOneLine, pipeline, tempConfig } from "./_helpers.ts";
+import { assertOneLine, pipeline, SMALL_RUN, tempConfig } from "./_helpers.ts";
 
 /** A fast slice of quick.yaml: up to the scan, or a small whole run. */
 const UNTIL_SCAN = ["--config", "quick.yaml", "--until", "scan"];
-const SMALL = [
-  "--config",
-  "quick.yaml",
-  "--set",
-  "sample.count=6",
-  "--set",
-  "train.epochs=1",
-  "--set",
-  "generate.length=16",
-];
+const SMALL = [...SMALL_RUN, "--set", "generate.length=16"];
 
 const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 

@@ -14,7 +14,7 @@ import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
 import { decodeFiles } from "../stages/scan.ts";
 import { PIPELINE } from "../pipeline.ts";
-import { collectingReporter, GROOVE } from "./_helpers.ts";
+import { collectingReporter, EIGHT_STAGES, GROOVE } from "./_helpers.ts";
 
 const { Midi } = tonejs;
 
@@ -56,16 +56,7 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
   await t.step(
     "the first run executes every stage and writes a MIDI file of the generated notes",
     async () => {
-      assert.deepEqual(ran(first), [
-        "scan",
-        "sample200",
-        "parse",
-        "vocab",
-        "window",
-        "train",
-        "generate",
-        "render",
-      ]);
+      assert.deepEqual(ran(first), EIGHT_STAGES);
       const midi = new Midi(await store.get(first.stages.render!.outputs["generated.mid"]!));
       const notes = midi.tracks.flatMap((tr) => tr.notes);
       const tokens = JSON.parse(
