@@ -15,6 +15,7 @@ export const COMMANDS = [
   "compare",
   "reproduce",
   "verify",
+  "gc",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -32,6 +33,10 @@ export interface CliArgs {
   json: boolean;
   /** `runs --all`: every recorded run, not only the latest of each config. */
   all: boolean;
+  /** `gc --keep-last N`: keep only the N configs that ran most recently. */
+  keepLast?: number;
+  /** `gc --dry-run`: say what would be removed, remove nothing. */
+  dryRun: boolean;
   verbose: boolean;
   quiet: boolean;
   help: boolean;
@@ -53,6 +58,8 @@ export function parseCli(argv: string[]): CliArgs {
         out: { type: "string" },
         json: { type: "boolean" },
         all: { type: "boolean" },
+        "keep-last": { type: "string" },
+        "dry-run": { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -78,6 +85,7 @@ export function parseCli(argv: string[]): CliArgs {
     compare: 2,
     reproduce: 1,
     verify: 0,
+    gc: 0,
   };
   if (rest.length > arity[command]) {
     throw new UsageError(
@@ -91,6 +99,10 @@ export function parseCli(argv: string[]): CliArgs {
   for (const flag of ["store", "out", "config"] as const) {
     if (v[flag] === "") throw new UsageError(`--${flag} is empty; give it a path (see --help)`);
   }
+  const keepLast = v["keep-last"] === undefined ? undefined : Number(v["keep-last"]);
+  if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 0)) {
+    throw new UsageError(`--keep-last ${v["keep-last"]}: give a whole number of runs, e.g. 5`);
+  }
   return {
     command,
     rest,
@@ -102,6 +114,8 @@ export function parseCli(argv: string[]): CliArgs {
     out: v.out,
     json: v.json ?? false,
     all: v.all ?? false,
+    keepLast,
+    dryRun: v["dry-run"] ?? false,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
     help: v.help ?? false,
@@ -120,6 +134,9 @@ Commands:
   compare HASH HASH      put two runs side by side: config differences, metrics, loss
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches
   verify                 rehash every stored object; remove corrupt ones
+  gc [--keep-last N] [--dry-run]
+                         remove what no kept run needs (objects, cache entries, partial
+                         work, exports); --keep-last keeps only the N latest configs' runs
 
 Options:
   -c, --config FILE      config file (a bare name is looked up in configs/)

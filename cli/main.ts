@@ -12,6 +12,7 @@ import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { compareCommand, runsCommand, showCommand } from "./runs.ts";
 import { reproduceCommand } from "./reproduce.ts";
+import { gcCommand } from "./gc.ts";
 
 /** The DAG and what to export, as pipeline.ts declares them. */
 export interface Pipeline {
@@ -45,6 +46,8 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
         return await compareCommand(args, store);
       case "reproduce":
         return await reproduceCommand(args, pipeline, store);
+      case "gc":
+        return await gcCommand(args, store);
       case "verify": {
         await store.requireExisting();
         const { checked, corrupt } = await store.verify(true);

@@ -27,6 +27,8 @@ export interface RunRecord {
   config: Config;
   status: "ok" | "failed";
   error?: string;
+  /** The stage a failed run stopped in, whose work in progress the next run resumes. */
+  interrupted?: { stage: string; key: StageKey };
   startedAt: string;
   finishedAt: string;
   seconds: number;

@@ -60,10 +60,21 @@ export interface RunOptions {
 
 /** Runs the pipeline and returns the run record (also written to the store). */
 export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
-  const { store, loaded, reporter } = opts;
+  const { store } = opts;
   const order = selectStages(opts.stages, opts.until);
-  checkStages(order, loaded);
+  checkStages(order, opts.loaded);
   await store.init();
+  // Held for the whole run, so that gc never removes what this run is writing.
+  const inUse = await store.use();
+  try {
+    return await runStages(order, opts);
+  } finally {
+    inUse.release();
+  }
+}
+
+async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
+  const { store, loaded, reporter } = opts;
   const planner = new KeyPlanner(opts.root, loaded);
   const t0 = performance.now();
   const record: RunRecord = {
@@ -90,6 +101,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
       if (signal.aborted) throw new InterruptedError(stage.name);
       const stageStart = performance.now();
       const planned = await planner.plan(stage, outputs);
+      record.interrupted = { stage: stage.name, key: planned.key };
       let found: { entry: KeyEntry; cached: boolean };
       try {
         // Keep the listing the key was computed from, so `status` can name the files that change.
@@ -109,6 +121,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
         warnings: entry.warnings,
       };
       record.metrics[stage.name] = entry.metrics;
+      delete record.interrupted;
     }
   } catch (e) {
     record.status = "failed";

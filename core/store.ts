@@ -345,6 +345,84 @@ export class Store {
     };
   }
 
+  /**
+   * Marks the store as in use for the life of a run (a shared lock, `locks/store.lock`), so that
+   * `gc` never removes what a run is writing. Many runs may hold it at once.
+   */
+  async use(): Promise<{ release(): void }> {
+    const file = await Deno.open(`${this.root}/locks/store.lock`, {
+      read: true,
+      write: true,
+      create: true,
+    });
+    await file.lock(false);
+    return { release: () => file.close() };
+  }
+
+  /**
+   * Takes the store for itself (the exclusive side of {@link use}), or returns undefined when a
+   * run is using it.
+   */
+  async useAlone(): Promise<{ release(): void } | undefined> {
+    const file = await Deno.open(`${this.root}/locks/store.lock`, {
+      read: true,
+      write: true,
+      create: true,
+    });
+    if (await file.tryLock(true)) return { release: () => file.close() };
+    file.close();
+    return undefined;
+  }
+
+  /** Every object's digest and size. */
+  async *objects(): AsyncIterable<{ digest: Digest; size: number }> {
+    for await (const prefix of readDirSafe(`${this.root}/objects`)) {
+      for await (const rest of readDirSafe(`${this.root}/objects/${prefix.name}`)) {
+        const digest = `${prefix.name}${rest.name}` as Digest;
+        const info = await Deno.lstat(this.objectPath(digest));
+        yield { digest, size: info.size };
+      }
+    }
+  }
+
+  /** Every stage key in the run cache. */
+  async *keys(): AsyncIterable<StageKey> {
+    for await (const prefix of readDirSafe(`${this.root}/keys`)) {
+      for await (const rest of readDirSafe(`${this.root}/keys/${prefix.name}`)) {
+        if (rest.name.endsWith(".json")) {
+          yield `${prefix.name}${rest.name.slice(0, -".json".length)}` as StageKey;
+        }
+      }
+    }
+  }
+
+  /** The names of the folders directly under `dir` (partial/, out/, runs/) of the store. */
+  async *folders(dir: "partial" | "out" | "runs"): AsyncIterable<string> {
+    for await (const e of readDirSafe(`${this.root}/${dir}`)) if (e.isDirectory) yield e.name;
+  }
+
+  /** Removes an object, a key entry, a run's records, its exports or a key's partial work. */
+  async remove(
+    what: { object: Digest } | { key: StageKey } | { partial: string } | { out: string } | {
+      runs: string;
+    },
+  ): Promise<void> {
+    if ("object" in what || "key" in what) {
+      const path = "object" in what ? this.objectPath(what.object) : this.keyPath(what.key);
+      await Deno.remove(path);
+      // The two-letter folder goes with its last entry (removing a folder that is not empty
+      // fails, and that is fine).
+      return await Deno.remove(path.slice(0, path.lastIndexOf("/"))).catch(() => {});
+    }
+    if ("runs" in what) {
+      await Deno.remove(`${this.root}/runs/${what.runs}.json`).catch(ignoreNotFound);
+      return await Deno.remove(`${this.root}/runs/${what.runs}`, { recursive: true })
+        .catch(ignoreNotFound);
+    }
+    const [dir, name] = "partial" in what ? ["partial", what.partial] : ["out", what.out];
+    await Deno.remove(`${this.root}/${dir}/${name}`, { recursive: true });
+  }
+
   /** True when an interrupted run left work in progress for this stage key. */
   hasResumeState(key: StageKey): Promise<boolean> {
     return exists(`${this.root}/partial/${key}/current.json`);
@@ -409,6 +487,10 @@ async function* readDirSafe(path: string): AsyncIterable<Deno.DirEntry> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+}
+
+function ignoreNotFound(e: unknown): void {
+  if (!(e instanceof Deno.errors.NotFound)) throw e;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -3,6 +3,7 @@
  * runs that differ in one key, as a user reads them.
  */
 import assert from "node:assert/strict";
+import { Store } from "../core/store.ts";
 import { pipeline, SMALL_RUN } from "./_helpers.ts";
 
 const store = await Deno.makeTempDir({ prefix: "commands-" });
@@ -50,6 +51,48 @@ Deno.test("compare: the key that differs, both values, and the figures side by s
   assert.match(r.stdout, /\nloss epoch 1\s+(\d\.\d{4})\s+\1/);
 });
 
+Deno.test("gc: frees a deleted run's objects, keeps what the kept run needs, refuses while a run is on", async () => {
+  const count = async () => {
+    let n = 0;
+    for await (const _ of new Store(store).objects()) n++;
+    return n;
+  };
+  await Deno.remove(`${store}/runs/${second}.json`);
+  await Deno.remove(`${store}/runs/${second}`, { recursive: true });
+  const before = await count();
+  const dry = await pipeline("gc", "--dry-run", "--store", store);
+  assert.equal(dry.code, 0, dry.stderr);
+  const freed = Number(/would remove 0 runs, (\d+) objects/.exec(dry.stdout)?.[1]);
+  assert.ok(freed > 0, dry.stdout);
+  assert.equal(await count(), before, "a dry run removes nothing");
+
+  const inUse = await new Store(store).use();
+  const busy = await pipeline("gc", "--store", store);
+  inUse.release();
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, /a run is using the store .*; run gc again when it has finished/);
+
+  const gc = await pipeline("gc", "--store", store);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, new RegExp(`^gc removed 0 runs, ${freed} objects \\(\\d+\\.\\d MiB\\)`));
+  assert.equal(await count(), before - freed);
+  // The kept run is whole: rerunning it executes nothing.
+  const again = await pipeline(...SMALL_RUN, "--set", "generate.length=16", "--store", store);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /everything cached/);
+});
+
+Deno.test("gc --keep-last 0 removes every run record and leaves an empty cache", async () => {
+  const other = await Deno.makeTempDir();
+  assert.equal((await pipeline(...SMALL_RUN, "--until", "vocab", "--store", other)).code, 0);
+  const gc = await pipeline("gc", "--keep-last", "0", "--store", other);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /^gc removed 1 run \([0-9a-f]{16}\), [1-9]\d* objects/);
+  for (const dir of ["objects", "keys", "runs", "out", "partial"]) {
+    assert.deepEqual([...Deno.readDirSync(`${other}/${dir}`)], [], dir);
+  }
+});
+
 Deno.test("reproduce: a recorded run rebuilt from nothing matches every digest, exit 0", async () => {
   const r = await pipeline("reproduce", first, "--store", store);
   assert.equal(r.code, 0, r.stderr);
@@ -58,12 +101,12 @@ Deno.test("reproduce: a recorded run rebuilt from nothing matches every digest, 
 });
 
 Deno.test("reproduce and verify: a tampered record or object is reported, exit 1", async () => {
-  const recordPath = `${store}/runs/${second}.json`;
+  const recordPath = `${store}/runs/${first}.json`;
   const record = JSON.parse(await Deno.readTextFile(recordPath));
   const real = record.stages.render.outputs["generated.mid"] as string;
   record.stages.render.outputs["generated.mid"] = "0".repeat(64);
   await Deno.writeTextFile(recordPath, JSON.stringify(record));
-  const r = await pipeline("reproduce", second, "--store", store);
+  const r = await pipeline("reproduce", first, "--store", store);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /DIFFERENT  render\/generated\.mid  0{16} → /);
   assert.match(r.stdout, /1 outputs differ from the recorded run; the fresh store is kept at /);

@@ -1,0 +1,26 @@
+/**
+ * `deno task pipeline gc [--keep-last N] [--dry-run]`: frees what no kept run needs and says how
+ * much.
+ *
+ * @module
+ */
+import type { CliArgs } from "./args.ts";
+import { collectGarbage } from "../core/gc.ts";
+import type { Store } from "../core/store.ts";
+
+/** Runs gc on the store and prints what it removed (or would remove). */
+export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
+  const r = await collectGarbage(store, {
+    keepLast: args.keepLast,
+    dryRun: args.dryRun,
+    onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
+  });
+  const mib = (r.objectBytes / 2 ** 20).toFixed(1);
+  const verb = args.dryRun ? "would remove" : "removed";
+  console.log(
+    `gc ${verb} ${r.runs.length} run${r.runs.length === 1 ? "" : "s"}${
+      r.runs.length ? ` (${r.runs.join(", ")})` : ""
+    }, ${r.objects} objects (${mib} MiB), ${r.keys} cache entries, ${r.partial} partial, ${r.exports} exports`,
+  );
+  return 0;
+}
