@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Stage } from "./stage.ts";
+import { type Stage, upstreamStages } from "./stage.ts";
 
 /**
  * Returns the stages in a topological order (declaration order where free), after checking that
@@ -18,7 +18,7 @@ export function topologicalOrder(stages: readonly Stage[]): Stage[] {
     byName.set(s.name, s);
   }
   for (const s of stages) {
-    for (const input of s.inputs) {
+    for (const input of upstreamStages(s)) {
       if (!byName.has(input)) {
         throw new Error(
           `Cannot build the DAG: stage ${s.name} reads ${input}, which is not declared`,
@@ -34,7 +34,7 @@ export function topologicalOrder(stages: readonly Stage[]): Stage[] {
       throw new Error(`Cannot build the DAG: cycle ${[...path, s.name].join(" → ")}`);
     }
     state.set(s.name, "visiting");
-    for (const input of s.inputs) visit(byName.get(input)!, [...path, s.name]);
+    for (const input of upstreamStages(s)) visit(byName.get(input)!, [...path, s.name]);
     state.set(s.name, "done");
     order.push(s);
   };
@@ -49,7 +49,8 @@ export function upstreamOf(order: readonly Stage[], target: string): Stage[] {
   const visit = (name: string) => {
     if (keep.has(name)) return;
     keep.add(name);
-    for (const input of byName.get(name)?.inputs ?? []) visit(input);
+    const stage = byName.get(name);
+    for (const input of stage ? upstreamStages(stage) : []) visit(input);
   };
   visit(target);
   return order.filter((s) => keep.has(s.name));

@@ -9,6 +9,7 @@
 import type { LoadedConfig } from "./config.ts";
 import { readDatasetFile } from "./dataset.ts";
 import { selectStages } from "./dag.ts";
+import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import type { Digest, StageKey } from "./hash.ts";
@@ -246,10 +247,25 @@ async function execute(
 ): Promise<KeyEntry> {
   const { store, reporter, loaded } = opts;
   const { components, key } = planned;
-  const inputs: Record<string, Record<string, Uint8Array>> = {};
-  for (const [up, named] of Object.entries(components.inputs)) {
-    inputs[up] = {};
-    for (const [name, digest] of Object.entries(named)) inputs[up][name] = await store.get(digest);
+  const inputs: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(stage.inputs)) {
+    const digest = components.inputs[spec.stage]?.[spec.output];
+    if (digest === undefined) {
+      throw new StageFailedError(
+        stage.name,
+        `${spec.stage} wrote no ${spec.output}; rerun with --force ${spec.stage}`,
+      );
+    }
+    try {
+      inputs[name] = spec.codec.decode(await store.get(digest));
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      throw new StageFailedError(
+        stage.name,
+        `${spec.stage}'s ${spec.output} cannot be read: ${e.message}; rerun with --force ${spec.stage}`,
+        { cause: e },
+      );
+    }
   }
   const metrics: Record<string, Metric> = {};
   const warnings: string[] = [];
@@ -276,10 +292,13 @@ async function execute(
     signal,
   };
   const t = performance.now();
-  const produced = await stage.run(inputs, planned.slice, ctx);
+  const produced: Record<string, unknown> = await stage.run(inputs, planned.slice, ctx);
   const seconds = (performance.now() - t) / 1000;
   const outputs: Record<string, Digest> = {};
-  for (const name of Object.keys(produced).sort()) outputs[name] = await store.put(produced[name]!);
+  for (const name of Object.keys(stage.outputs).sort()) {
+    if (!(name in produced)) throw new Error(`the stage returned no ${name}`);
+    outputs[name] = await store.put(stage.outputs[name]!.encode(produced[name]));
+  }
   await resume.clear();
   return {
     stage: stage.name,

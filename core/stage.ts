@@ -1,21 +1,49 @@
 /**
- * The contract between the runner and the eight stages.
+ * The contract between the runner and the stages.
  *
- * A stage is a pure function from its inputs (the outputs of upstream stages, as bytes) and
- * the slice of the config it declares to named output bytes. Everything a stage needs from the
- * outside world (dataset files, progress, logging, metrics) comes through {@link StageContext},
- * so that the runner can hash exactly what a stage depends on. Stages import only types from
- * core/, never the runner, the store or the CLI.
+ * A stage is a pure function from typed inputs (outputs of upstream stages, each read with the
+ * codec its declaration names) and the slice of the config it declares, to typed outputs (each
+ * written with its declared codec). The runner decodes and encodes at the boundary, so a stage
+ * never sees bytes it did not ask for and never hand-validates them. Everything a stage needs from
+ * the outside world (dataset files, progress, logging, metrics) comes through
+ * {@link StageContext}, so that the runner can hash exactly what a stage depends on. Stages import
+ * only this module, hashing and the config's types from core/; they never import each other.
  *
  * @module
  */
+import type { Codec } from "../formats/codec.ts";
 import type { Config } from "./config_schema.ts";
 
-/** Named output bytes of one stage, e.g. `{ "notes.json": ..., }`. */
+/** Named output bytes of one stage, as stored (and as work in progress is saved). */
 export type Outputs = Record<string, Uint8Array>;
 
-/** The outputs of every upstream stage a stage declared, by stage name. */
-export type Inputs = Record<string, Outputs>;
+/** One input of a stage: the output `output` of the upstream stage `stage`, read with `codec`. */
+export interface Input<T> {
+  readonly stage: string;
+  readonly output: string;
+  readonly codec: Codec<T>;
+}
+
+/** Declares an input: `input("parse", "notes.json", tokenList)`. */
+export function input<T>(stage: string, output: string, codec: Codec<T>): Input<T> {
+  return { stage, output, codec };
+}
+
+// `any` is the one way to say "an input or codec of some type" for a heterogeneous record
+// whose members keep their own types (Codec<T> is invariant in T).
+// deno-lint-ignore no-explicit-any
+type InputSpecs = Record<string, Input<any>>;
+// deno-lint-ignore no-explicit-any
+type OutputSpecs = Record<string, Codec<any>>;
+
+/** The decoded values of a stage's inputs. */
+export type InputValues<I extends InputSpecs> = {
+  [K in keyof I]: I[K] extends Input<infer T> ? T : never;
+};
+/** The values a stage returns, one per declared output. */
+export type OutputValues<O extends OutputSpecs> = {
+  [K in keyof O]: O[K] extends Codec<infer T> ? T : never;
+};
 
 /** A JSON-able metric value recorded in the run record. */
 export type Metric = number | string | boolean | null | Metric[] | { [key: string]: Metric };
@@ -76,8 +104,12 @@ export type Section = keyof Config;
  * `reads` lists the config sections the stage reads; the runner passes only those sections and
  * hashes only those into the stage key, so changing any other key invalidates nothing here.
  */
-export interface Stage<S extends Section = Section> {
-  /** The stage's name: the same as its file name and its DAG id. */
+export interface StageDefinition<
+  S extends Section,
+  I extends InputSpecs,
+  O extends OutputSpecs,
+> {
+  /** The stage's name: its DAG id, and the name of its file under stages/. */
   readonly name: string;
   /**
    * The stage's own module (`import.meta.url`): its code, and every project module it imports,
@@ -86,8 +118,10 @@ export interface Stage<S extends Section = Section> {
   readonly module: string;
   /** One line saying what the stage does (shown by `status`). */
   readonly description: string;
-  /** Upstream stage names whose outputs this stage reads. */
-  readonly inputs: readonly string[];
+  /** What the stage reads of upstream stages, by the name `run` receives it under. */
+  readonly inputs: I;
+  /** What the stage writes: output file name → codec. */
+  readonly outputs: O;
   /** Config sections this stage reads. */
   readonly reads: readonly S[];
   /** True when the stage reads the dataset folder: the runner adds the folder's stat fingerprint
@@ -111,12 +145,26 @@ export interface Stage<S extends Section = Section> {
    */
   check?(config: Pick<Config, S>): void;
   /** Does the work. Must not touch the file system except through `ctx`. */
-  run(inputs: Inputs, config: Pick<Config, S>, ctx: StageContext): Promise<Outputs>;
+  run(
+    inputs: InputValues<I>,
+    config: Pick<Config, S>,
+    ctx: StageContext,
+  ): Promise<OutputValues<O>>;
 }
 
-/** Declares a stage with its config slice typed from `reads`. */
-export function defineStage<S extends Section>(stage: Stage<S>): Stage<S> {
+/** Any stage, as the runner and the DAG handle them. */
+export type Stage = StageDefinition<Section, InputSpecs, OutputSpecs>;
+
+/** Declares a stage, typing its config slice from `reads`, its inputs and its outputs. */
+export function defineStage<S extends Section, I extends InputSpecs, O extends OutputSpecs>(
+  stage: StageDefinition<S, I, O>,
+): StageDefinition<S, I, O> {
   return stage;
+}
+
+/** The upstream stages a stage reads from, each once, in declaration order. */
+export function upstreamStages(stage: Stage): string[] {
+  return [...new Set(Object.values(stage.inputs).map((i) => i.stage))];
 }
 
 /** Thrown by a stage for bad input the user can fix; the CLI prints the message as one line. */

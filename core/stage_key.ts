@@ -90,12 +90,25 @@ export class KeyPlanner {
         keyedConfig(slice as unknown as Record<string, unknown>),
         stage.settledByEnvironment ?? [],
       ),
-      inputs: Object.fromEntries(stage.inputs.map((i) => [i, upstream[i] ?? {}])),
+      inputs: inputDigests(stage, upstream),
       environment,
       dataset: stage.readsDataset ? (await this.dataset()).digest : undefined,
     };
     return { key: hashJson(components) as StageKey, components, slice };
   }
+}
+
+/** Upstream stage → output → digest, for the outputs the stage reads (undeclared ones are absent). */
+function inputDigests(
+  stage: Stage,
+  upstream: Record<string, Record<string, Digest>>,
+): Record<string, Record<string, Digest>> {
+  const out: Record<string, Record<string, Digest>> = {};
+  for (const { stage: from, output } of Object.values(stage.inputs)) {
+    const digest = upstream[from]?.[output];
+    if (digest !== undefined) (out[from] ??= {})[output] = digest;
+  }
+  return out;
 }
 
 /** The config sections a stage declared, and nothing else. */

@@ -11,7 +11,7 @@ import { selectStages } from "./dag.ts";
 import type { StatEntry } from "./dataset.ts";
 import { diffValues } from "./diff.ts";
 import type { Digest, StageKey } from "./hash.ts";
-import type { Stage } from "./stage.ts";
+import { type Stage, upstreamStages } from "./stage.ts";
 import { type KeyComponents, KeyPlanner } from "./stage_key.ts";
 import type { Store } from "./store.ts";
 
@@ -36,7 +36,7 @@ export async function pipelineStatus(opts: {
   const outputs: Record<string, Record<string, Digest>> = {};
   const result: StageStatus[] = [];
   for (const stage of selectStages(opts.stages)) {
-    const blocked = stage.inputs.filter((i) => outputs[i] === undefined);
+    const blocked = upstreamStages(stage).filter((i) => outputs[i] === undefined);
     if (blocked.length > 0) {
       result.push({
         stage: stage.name,

@@ -17,8 +17,11 @@ export interface FileEntry {
 export const fileList: Codec<FileEntry[]> = jsonCodec<FileEntry[]>(
   "a list of {path, size, sha256} entries",
   (value) =>
-    badEntry(value, (f) =>
-      typeof f.path === "string" && typeof f.size === "number" && typeof f.sha256 === "string"),
+    badEntry(
+      value,
+      (f) =>
+        typeof f.path === "string" && typeof f.size === "number" && typeof f.sha256 === "string",
+    ),
   (files) => `[\n${files.map((f) => JSON.stringify(f)).join(",\n")}\n]\n`,
 );
 

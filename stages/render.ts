@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { defineStage, StageInputError } from "../core/stage.ts";
+import { defineStage, input } from "../core/stage.ts";
+import { rawBytes } from "../formats/codec.ts";
+import { tokenList } from "../formats/tokens.ts";
 import { renderMidi, TICKS_PER_QUARTER } from "../music/render_midi.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
 
@@ -15,12 +17,10 @@ export const render = defineStage({
   module: import.meta.url,
   description:
     "writes the generated tokens as a MIDI file (music21 6.7.1 create_midi) and a piano roll",
-  inputs: ["generate"],
+  inputs: { tokens: input("generate", "tokens.json", tokenList) },
+  outputs: { "generated.mid": rawBytes, "piano_roll.svg": rawBytes },
   reads: ["render"],
-  // Pure and synchronous work, but async so that bad input rejects rather than throws.
-  // deno-lint-ignore require-await
-  async run(inputs, config, ctx) {
-    const tokens = readTokens(inputs.generate?.["tokens.json"]);
+  async run({ tokens }, config, ctx) {
     const { bytes, warnings, notes } = renderMidi(tokens, { step: config.render.step });
     for (const warning of warnings) ctx.warn(warning);
     ctx.metric("notes", notes.length);
@@ -36,32 +36,3 @@ export const render = defineStage({
     return { "generated.mid": bytes, "piano_roll.svg": new TextEncoder().encode(svg) };
   },
 });
-
-/** Decodes `tokens.json`: a UTF-8 JSON array of strings. */
-function readTokens(bytes: Uint8Array | undefined): string[] {
-  if (bytes === undefined) {
-    throw new StageInputError("Cannot render: the generate stage gave no tokens.json");
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new StageInputError(
-      `Cannot render: tokens.json is not UTF-8 JSON (${
-        error instanceof Error ? error.message : error
-      })`,
-    );
-  }
-  if (!Array.isArray(value)) {
-    throw new StageInputError("Cannot render: tokens.json must be a JSON array of token strings");
-  }
-  const bad = value.findIndex((t) => typeof t !== "string");
-  if (bad !== -1) {
-    throw new StageInputError(
-      `Cannot render: tokens.json item ${bad} is not a string (found ${
-        JSON.stringify(value[bad])
-      })`,
-    );
-  }
-  return value as string[];
-}

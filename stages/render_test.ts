@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import type { Inputs } from "../core/stage.ts";
-import { StageInputError } from "../core/stage.ts";
 import { renderMidi } from "../music/render_midi.ts";
 import { fakeContext as sharedFakeContext } from "../tests/_helpers.ts";
 import { render } from "./render.ts";
@@ -12,13 +10,12 @@ function fakeContext() {
   return { ctx, warnings, infos, metrics };
 }
 
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const config = (step = 0.5) => ({ render: { step } });
 
 Deno.test("render stage writes the create_midi bytes and a piano roll from tokens.json", async () => {
   const tokens = ["E-4", "10.2.4", "C4"];
   const { ctx, warnings, metrics } = fakeContext();
-  const out = await render.run({ generate: { "tokens.json": encode(tokens) } }, config(), ctx);
+  const out = await render.run({ tokens: tokens }, config(), ctx);
   assert.deepEqual(Object.keys(out).sort(), ["generated.mid", "piano_roll.svg"]);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens).bytes);
   const svg = new TextDecoder().decode(out["piano_roll.svg"]);
@@ -30,13 +27,15 @@ Deno.test("render stage writes the create_midi bytes and a piano roll from token
 
 Deno.test("render stage declares its name, input and config section", () => {
   assert.equal(render.name, "render");
-  assert.deepEqual(render.inputs, ["generate"]);
+  assert.deepEqual(Object.values(render.inputs).map((i) => `${i.stage}/${i.output}`), [
+    "generate/tokens.json",
+  ]);
   assert.deepEqual(render.reads, ["render"]);
 });
 
 Deno.test("render stage passes each odd token's warning to ctx.warn", async () => {
   const { ctx, warnings, metrics } = fakeContext();
-  await render.run({ generate: { "tokens.json": encode(["C#-1", "xyz", "C4"]) } }, config(), ctx);
+  await render.run({ tokens: ["C#-1", "xyz", "C4"] }, config(), ctx);
   assert.equal(warnings.length, 2);
   assert.match(warnings[0] ?? "", /"C#-1"/);
   assert.match(warnings[1] ?? "", /"xyz"/);
@@ -46,30 +45,14 @@ Deno.test("render stage passes each odd token's warning to ctx.warn", async () =
 Deno.test("render stage spaces tokens by render.step", async () => {
   const { ctx } = fakeContext();
   const tokens = ["C4", "D4"];
-  const out = await render.run({ generate: { "tokens.json": encode(tokens) } }, config(1), ctx);
+  const out = await render.run({ tokens: tokens }, config(1), ctx);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens, { step: 1 }).bytes);
   assert.notDeepEqual(out["generated.mid"], renderMidi(tokens).bytes);
 });
 
 Deno.test("render stage renders an empty token list as the empty file", async () => {
   const { ctx, metrics } = fakeContext();
-  const out = await render.run({ generate: { "tokens.json": encode([]) } }, config(), ctx);
+  const out = await render.run({ tokens: [] }, config(), ctx);
   assert.deepEqual(out["generated.mid"], renderMidi([]).bytes);
   assert.equal(metrics.notes, 0);
-});
-
-Deno.test("render stage rejects a missing or malformed tokens.json with a StageInputError", async () => {
-  const { ctx } = fakeContext();
-  for (
-    const inputs of [
-      {},
-      { generate: {} },
-      { generate: { "tokens.json": new TextEncoder().encode("not json") } },
-      { generate: { "tokens.json": encode({ tokens: [] }) } },
-      { generate: { "tokens.json": encode(["C4", 60]) } },
-      { generate: { "tokens.json": new Uint8Array([0x5b, 0xff, 0x5d]) } },
-    ] as Inputs[]
-  ) {
-    await assert.rejects(render.run(inputs, config(), ctx), StageInputError);
-  }
 });

@@ -8,8 +8,8 @@
  * @module
  */
 import { sha256Hex } from "../core/hash.ts";
-import { defineStage, StageInputError } from "../core/stage.ts";
-import { decodeFiles, encodeFiles, type FileEntry } from "./scan.ts";
+import { defineStage, input, StageInputError } from "../core/stage.ts";
+import { type FileEntry, fileList } from "../formats/files.ts";
 
 /** Draws `count` of `files` as fixed by `seed`. */
 export function sampleFiles(files: readonly FileEntry[], count: number, seed: number): FileEntry[] {
@@ -24,16 +24,16 @@ export const sample200 = defineStage({
   name: "sample200",
   module: import.meta.url,
   description: "draws a seeded random sample of sample.count files",
-  inputs: ["scan"],
+  inputs: { files: input("scan", "files.json", fileList) },
+  outputs: { "files.json": fileList },
   reads: ["sample"],
-  async run(inputs, config) {
-    const files = decodeFiles(inputs.scan!["files.json"]!);
+  async run({ files }, config) {
     const { count, seed } = config.sample;
     if (count > files.length) {
       throw new StageInputError(
         `sample.count is ${count} but the dataset has only ${files.length} MIDI files; lower sample.count to at most ${files.length}`,
       );
     }
-    return { "files.json": encodeFiles(sampleFiles(files, count, seed)) };
+    return { "files.json": sampleFiles(files, count, seed) };
   },
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { fakeContext } from "../tests/_helpers.ts";
-import { decodeFiles, encodeFiles, type FileEntry } from "./scan.ts";
+import type { FileEntry } from "../formats/files.ts";
 import { sample200, sampleFiles } from "./sample200.ts";
 
 const files: FileEntry[] = Array.from(
@@ -28,14 +28,14 @@ Deno.test("sample200 stops with one sentence when sample.count exceeds the datas
   const config = defaultConfig();
   config.sample.count = 51;
   await assert.rejects(
-    sample200.run({ scan: { "files.json": encodeFiles(files) } }, config, fakeContext()),
+    sample200.run({ files }, config, fakeContext()),
     /sample\.count is 51 but the dataset has only 50 MIDI files; lower sample\.count to at most 50/,
   );
   config.sample.count = 50;
   const out = await sample200.run(
-    { scan: { "files.json": encodeFiles(files) } },
+    { files },
     config,
     fakeContext(),
   );
-  assert.equal(decodeFiles(out["files.json"]!).length, 50);
+  assert.equal(out["files.json"].length, 50);
 });

@@ -6,22 +6,17 @@
  */
 import { sha256Hex } from "../core/hash.ts";
 import { defineStage, StageInputError } from "../core/stage.ts";
+import { type FileEntry, fileList } from "../formats/files.ts";
 
-/** One MIDI file of the dataset, as listed in scan's and sample200's `files.json`. */
-export interface FileEntry {
-  /** Path relative to `dataset.dir`, with `/` separators. */
-  path: string;
-  size: number;
-  sha256: string;
-}
-
+/** What counts as a MIDI file. */
 const MIDI_FILE = /\.midi?$/i;
 
 export const scan = defineStage({
   name: "scan",
   module: import.meta.url,
   description: "lists the dataset's MIDI files with their sha256",
-  inputs: [],
+  inputs: {},
+  outputs: { "files.json": fileList },
   reads: ["dataset"],
   readsDataset: true,
   async run(_inputs, config, ctx) {
@@ -39,33 +34,6 @@ export const scan = defineStage({
     }
     bar.done();
     ctx.metric("files", files.length);
-    return { "files.json": encodeFiles(files) };
+    return { "files.json": files };
   },
 });
-
-/** `files.json` bytes: one entry per line, so diffs of two listings read well. */
-export function encodeFiles(files: readonly FileEntry[]): Uint8Array {
-  return new TextEncoder().encode(`[\n${files.map((f) => JSON.stringify(f)).join(",\n")}\n]\n`);
-}
-
-/** Reads `files.json` bytes written by `from` (scan or sample200), checking their shape. */
-export function decodeFiles(bytes: Uint8Array | undefined, from = "scan"): FileEntry[] {
-  if (bytes === undefined) throw new StageInputError(`${from}'s files.json is missing`);
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new StageInputError(`${from}'s files.json is not valid JSON (${(e as Error).message})`);
-  }
-  const ok = Array.isArray(value) &&
-    value.every((f) =>
-      typeof f === "object" && f !== null && typeof f.path === "string" &&
-      typeof f.sha256 === "string"
-    );
-  if (!ok) {
-    throw new StageInputError(
-      `${from}'s files.json must be a list of {path, size, sha256} entries`,
-    );
-  }
-  return value as FileEntry[];
-}

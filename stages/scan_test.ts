@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { sha256Hex } from "../core/hash.ts";
 import { defaultConfig } from "../core/config_schema.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
-import { decodeFiles, scan } from "./scan.ts";
+import { scan } from "./scan.ts";
 
 Deno.test("scan lists only .mid and .midi files, sorted, with their sha256", async () => {
   const ctx = fakeContext({
@@ -11,7 +11,7 @@ Deno.test("scan lists only .mid and .midi files, sorted, with their sha256", asy
     "info.csv": utf8("x"),
   });
   const out = await scan.run({}, defaultConfig(), ctx);
-  assert.deepEqual(decodeFiles(out["files.json"]!), [
+  assert.deepEqual(out["files.json"], [
     { path: "a/one.mid", size: 1, sha256: sha256Hex("1") },
     { path: "b/two.MIDI", size: 1, sha256: sha256Hex("2") },
   ]);

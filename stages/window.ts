@@ -7,10 +7,9 @@
  *
  * @module
  */
-import { defineStage, StageInputError } from "../core/stage.ts";
-import { encodeNpy } from "../formats/npy.ts";
-import { decodeJson } from "../formats/json.ts";
-import { tokenIds, type Vocab } from "./vocab.ts";
+import { defineStage, input, StageInputError } from "../core/stage.ts";
+import { npyCodec } from "../formats/npy.ts";
+import { tokenIds, tokenList, vocabulary } from "../formats/tokens.ts";
 
 /** Windows of `length` ids → (normalised inputs, targets). */
 export function makeWindows(ids: Int32Array, length: number, vocabSize: number) {
@@ -28,11 +27,13 @@ export const window = defineStage({
   name: "window",
   module: import.meta.url,
   description: "cuts windows of window.length tokens with the next token as target (.npy)",
-  inputs: ["parse", "vocab"],
+  inputs: {
+    notes: input("parse", "notes.json", tokenList),
+    vocab: input("vocab", "vocab.json", vocabulary),
+  },
+  outputs: { "x.npy": npyCodec("float32", 3), "y.npy": npyCodec("int32", 1) },
   reads: ["window"],
-  async run(inputs, config, ctx) {
-    const notes = decodeJson<string[]>(inputs.parse!["notes.json"]!);
-    const vocab = decodeJson<Vocab>(inputs.vocab!["vocab.json"]!);
+  async run({ notes, vocab }, config, ctx) {
     const { length } = config.window;
     if (notes.length < length + 1) {
       throw new StageInputError(
@@ -42,12 +43,18 @@ export const window = defineStage({
       );
     }
     const index = tokenIds(vocab);
+    const missing = notes.find((t) => !index.has(t));
+    if (missing !== undefined) {
+      throw new StageInputError(
+        `token ${missing} is not in the vocabulary; rerun with --force vocab`,
+      );
+    }
     const ids = Int32Array.from(notes, (t) => index.get(t)!);
     const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
     ctx.metric("windows", count);
     return {
-      "x.npy": encodeNpy({ dtype: "float32", shape: [count, length, 1], data: x }),
-      "y.npy": encodeNpy({ dtype: "int32", shape: [count], data: y }),
+      "x.npy": { dtype: "float32" as const, shape: [count, length, 1], data: x },
+      "y.npy": { dtype: "int32" as const, shape: [count], data: y },
     };
   },
 });

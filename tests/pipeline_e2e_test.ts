@@ -12,7 +12,7 @@ import { exportOutputs } from "../core/exports.ts";
 import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
-import { decodeFiles } from "../stages/scan.ts";
+import { fileList } from "../formats/files.ts";
 import { PIPELINE } from "../pipeline.ts";
 import { collectingReporter, EIGHT_STAGES, GROOVE } from "./_helpers.ts";
 
@@ -133,7 +133,7 @@ Deno.test("pipeline: quick.yaml runs all eight stages, then caches, then reruns 
 
   await t.step("editing a file outside the sample reruns scan and sample200 only", async () => {
     const sampled = new Set(
-      decodeFiles(await store.get(first.stages.sample200!.outputs["files.json"]!)).map((f) =>
+      fileList.decode(await store.get(first.stages.sample200!.outputs["files.json"]!)).map((f) =>
         f.path
       ),
     );
