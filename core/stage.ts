@@ -48,6 +48,11 @@ export type OutputValues<O extends OutputSpecs> = {
 /** A JSON-able metric value recorded in the run record. */
 export type Metric = number | string | boolean | null | Metric[] | { [key: string]: Metric };
 
+/** A plain data value (numbers, strings, nested objects) as a metric, NaN as null as JSON writes it. */
+export function asMetric(value: unknown): Metric {
+  return JSON.parse(JSON.stringify(value)) as Metric;
+}
+
 /** A progress bar for long work: counts, rate and time left are drawn by the runner. */
 export interface Progress {
   /** Advances the bar by `n` (default 1); `note` replaces the text after the bar (e.g. the loss). */

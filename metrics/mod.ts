@@ -9,3 +9,4 @@ export * from "./piece.ts";
 export * from "./muspy.ts";
 export * from "./token_stats.ts";
 export * from "./summary.ts";
+export * from "./midi_piece.ts";

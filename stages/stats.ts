@@ -1,0 +1,77 @@
+/**
+ * stats: each generated piece measured as the training files were (datastats), and read against
+ * them: per metric, the piece's value, the data's mean and spread, and how many standard
+ * deviations apart they are. The piece's notes are the ones render writes for its tokens.
+ *
+ * @module
+ */
+import { asMetric, defineStage, input } from "../core/stage.ts";
+import {
+  type Comparison,
+  dataStats,
+  type PieceStats,
+  pieceStats,
+  type Spread,
+} from "../formats/stats.ts";
+import { tokenList } from "../formats/tokens.ts";
+import {
+  pieceFromRendered,
+  pieceStatistics,
+  tokensPerBar,
+  tokenStatistics,
+} from "../metrics/mod.ts";
+import { tokensToNotes } from "../music/render_midi.ts";
+
+export const stats = defineStage({
+  name: "stats",
+  module: import.meta.url,
+  description: "measures the generated piece and reads it against the training files",
+  inputs: {
+    tokens: input("generate", "tokens.json", tokenList),
+    data: input("datastats", "data_stats.json", dataStats),
+  },
+  outputs: { "stats.json": pieceStats },
+  reads: ["render"],
+  async run({ tokens, data }, config, ctx) {
+    const counts = new Map(Object.entries(data.tokenCounts));
+    const perBar = tokensPerBar(config.render.step);
+    const { notes } = tokensToNotes(tokens, { step: config.render.step });
+    const piece: PieceStats = {
+      tokens: compare(tokenStatistics(tokens, counts, { tokensPerBar: perBar }), data.tokens),
+      music: compare(pieceStatistics(pieceFromRendered(notes)), data.music),
+    };
+    ctx.metric("pieces", asMetric([piece]));
+    const t = piece.tokens;
+    ctx.info(
+      `${t.distinct_tokens?.value} distinct tokens (data: ${
+        fixed(t.distinct_tokens?.dataMean)
+      }), ` +
+        `top token ${fixed(t.top_token_share?.value)} of all, ` +
+        `JS distance to the data ${fixed(t.js_distance?.value)}`,
+    );
+    return { "stats.json": [piece] };
+  },
+});
+
+/** Each value beside the data's mean and spread of the same metric. */
+function compare(
+  values: object,
+  data: Record<string, Spread>,
+): Record<string, Comparison> {
+  const out: Record<string, Comparison> = {};
+  for (const [name, raw] of Object.entries(values) as [string, number][]) {
+    const value = Number.isFinite(raw) ? raw : null;
+    const spread = data[name];
+    const mean = spread?.mean ?? null;
+    const std = spread?.std ?? null;
+    const z = value !== null && mean !== null && std !== null && std > 0
+      ? (value - mean) / std
+      : null;
+    out[name] = { value, dataMean: mean, dataStd: std, z };
+  }
+  return out;
+}
+
+function fixed(v: number | null | undefined): string {
+  return v === null || v === undefined ? "-" : Number.isInteger(v) ? String(v) : v.toFixed(3);
+}
