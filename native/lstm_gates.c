@@ -1,5 +1,5 @@
 /*
- * The recurrent loop of model/lstm_buffers.ts in C: per time step one OpenBLAS product for the
+ * The recurrent loop of model/lstm_js_gates.ts in C: per time step one OpenBLAS product for the
  * recurrence and the gate arithmetic, for a whole sequence batch in ONE foreign call per layer
  * and pass. In JS the gate loops cost ~75 ms of a ~205 ms training step (scalar code, five
  * exponentials per unit); vectorised here they cost a few milliseconds, and driving the 200
