@@ -20,15 +20,15 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { buildModel } from "../model/build_model.ts";
-import { loadBlas, setBigGemmThreads } from "../model/blas.ts";
+import { FusedLstm } from "../model/fused_lstm.ts";
 import {
-  FusedLstm,
-  type FusedLstmProfile,
-  fusedLstmProfile,
-  profileFusedLstm,
-} from "../model/fused_lstm.ts";
-import { blasLibraryPath } from "../model/lstm_kernel.ts";
-import { loadNativeLstm, nativeLstmFailure } from "../model/lstm_native.ts";
+  type FusedLstmImplementation,
+  fusedLstmImplementation,
+  fusedLstmSupport,
+  type LstmImplementation,
+  TFJS_LSTM,
+} from "../model/lstm_implementation.ts";
+import { type LstmProfile, LstmProfiler } from "../model/lstm_profile.ts";
 
 const BATCH = 32, WINDOW = 100, VOCAB = 200;
 const quick = Deno.args.includes("--quick");
@@ -42,29 +42,31 @@ interface Row {
   recurrentDropout: number;
   steps: number;
   msPerStep: number;
-  profile?: FusedLstmProfile & { rest: number };
+  profile?: LstmProfile & { rest: number };
 }
 
 /**
  * Builds and compiles the recipe's model. Building is slow (tfjs's orthogonal initialiser runs
  * a QR in JS on each 256×1024 recurrent kernel), so each model is built once and reused across
- * backends (tfjs moves its variables on first use) and across the fused layer's two products.
+ * backends (tfjs moves its variables on first use) and across the fused layer's implementations.
  */
-function makeModel(kernel: "blas" | "tfjs", recurrentDropout: number): tf.LayersModel {
+function makeModel(lstm: LstmImplementation, recurrentDropout: number): tf.LayersModel {
   const model = buildModel(
     { lstmUnits: 256, lstmLayers: 2, recurrentDropout, denseUnits: 128, dropout: 0.3, seed: 1 },
-    { vocabSize: VOCAB, windowLength: WINDOW, kernel },
+    { vocabSize: VOCAB, windowLength: WINDOW, lstm },
   );
   model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
   return model;
 }
 
-function setGemm(model: tf.LayersModel, choice: "blas" | "tfjs"): void {
-  for (const l of model.layers) if (l instanceof FusedLstm) l.setGemm(choice);
+/** Puts the model's fused layers on `implementation`. */
+function useImplementation(model: tf.LayersModel, implementation: FusedLstmImplementation): void {
+  for (const l of model.layers) if (l instanceof FusedLstm) l.implementation = implementation;
 }
 
-function setGates(model: tf.LayersModel, choice: "native" | "js"): void {
-  for (const l of model.layers) if (l instanceof FusedLstm) l.setGates(choice);
+/** Hands `profiler` (or none) to the model's fused layers. */
+function useProfiler(model: tf.LayersModel, profiler: LstmProfiler | null): void {
+  for (const l of model.layers) if (l instanceof FusedLstm) l.profiler = profiler;
 }
 
 function batch() {
@@ -88,12 +90,13 @@ async function timeSteps(
   await tf.ready();
   const { x, y } = batch();
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
-  profileFusedLstm(profiled);
+  const profiler = profiled ? new LstmProfiler() : null;
+  useProfiler(model, profiler);
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
   const msPerStep = (performance.now() - t0) / steps;
   const row: Row = { path, backend, recurrentDropout, steps, msPerStep };
-  const p = fusedLstmProfile();
+  const p = profiler?.snapshot();
   if (p) {
     const per = {
       transfer: p.transfer / steps,
@@ -104,7 +107,7 @@ async function timeSteps(
     const lstm = per.transfer + per.gemm + per.gatesForward + per.gatesBackward;
     row.profile = { ...per, rest: msPerStep - lstm };
   }
-  profileFusedLstm(false);
+  useProfiler(model, null);
   tf.dispose([x, y]);
   console.error(`  ${path} on ${backend}, rd ${recurrentDropout}: ${msPerStep.toFixed(1)} ms/step`);
   return row;
@@ -171,8 +174,13 @@ async function machine(): Promise<string> {
 const fmt = (n: number) => n.toFixed(1);
 
 console.error("timing (progress on stderr, results on stdout)...");
-const blas = loadBlas();
-const native = blas ? loadNativeLstm(blas) : null;
+const support = fusedLstmSupport();
+const { blas } = support;
+const native = support.gates;
+/** The fused layer's variants here: products on BLAS (else tfjs's matMul), C or JS loops. */
+const nativeImpl = native ? fusedLstmImplementation({ gemm: "blas", gates: "native" }) : null;
+const jsImpl = fusedLstmImplementation({ gemm: blas ? "blas" : "tfjs", gates: "js" });
+const defaultImpl = nativeImpl ?? jsImpl;
 const rows: Row[] = [];
 const rates = [0.3, 0];
 const fast = blas ? "fused + OpenBLAS" : "fused, tfjs matMul (no BLAS)";
@@ -181,8 +189,7 @@ const jsPath = `${fast}, JS gates`;
 /** The path the layer takes by default here, for the rows timed once. */
 const defaultPath = native ? nativePath : jsPath;
 await tf.setBackend("wasm");
-const fused = rates.map((rd) => makeModel("blas", rd));
-if (!blas) fused.forEach((m) => setGemm(m, "tfjs"));
+const fused = rates.map((rd) => makeModel(defaultImpl, rd));
 
 /** One round: our fast path (native gates, then JS gates) for each rate, then PyTorch. */
 interface Round {
@@ -194,41 +201,39 @@ for (let round = 1; round <= ROUNDS; round++) {
   console.error(`round ${round}/${ROUNDS}`);
   const ours: Row[] = [];
   for (const [i, rd] of rates.entries()) {
-    if (native) {
-      setGates(fused[i]!, "native");
+    if (nativeImpl) {
+      useImplementation(fused[i]!, nativeImpl);
       ours.push(await timeSteps(nativePath, "wasm", fused[i]!, rd, 2, STEPS, true));
     }
-    setGates(fused[i]!, "js");
+    useImplementation(fused[i]!, jsImpl);
     ours.push(await timeSteps(jsPath, "wasm", fused[i]!, rd, 2, STEPS, true));
-    if (native) setGates(fused[i]!, "native");
+    useImplementation(fused[i]!, defaultImpl);
   }
   rounds.push({ ours, torch: await torchReference(1) });
 }
 const torch2 = quick ? "skipped" : await torchReference(2);
 if (!quick) {
   // Like for like with the one-thread PyTorch: every product on one thread.
-  setBigGemmThreads(1);
+  blas?.setBigGemmThreads(1);
   for (const [i, rd] of rates.entries()) {
     rows.push(await timeSteps(`${defaultPath}, 1 thread`, "wasm", fused[i]!, rd, 1, STEPS, true));
   }
-  setBigGemmThreads(2);
+  blas?.setBigGemmThreads(2);
   for (const [i, rd] of rates.entries()) {
     rows.push(await timeSteps(defaultPath, "cpu", fused[i]!, rd, 1, 3, true));
   }
   if (blas) {
     for (const [i, rd] of rates.entries()) {
       // The native loops call OpenBLAS themselves: the fallback product runs the JS loops.
-      setGates(fused[i]!, "js");
-      setGemm(fused[i]!, "tfjs");
+      useImplementation(fused[i]!, fusedLstmImplementation({ gemm: "tfjs", gates: "js" }));
       const path = "fused, tfjs matMul fallback";
       rows.push(await timeSteps(path, "wasm", fused[i]!, rd, 0, 1, false));
-      setGemm(fused[i]!, "blas");
-      if (native) setGates(fused[i]!, "native");
+      useImplementation(fused[i]!, defaultImpl);
     }
   }
   await tf.setBackend("wasm");
   for (const rd of rates) {
-    const model = makeModel("tfjs", rd);
+    const model = makeModel(TFJS_LSTM, rd);
     rows.push(await timeSteps("tf.layers.lstm", "wasm", model, rd, 0, 1, false));
     model.dispose();
   }
@@ -253,12 +258,12 @@ const lines: string[] = [];
 lines.push(`Date: ${new Date().toISOString().slice(0, 10)}`);
 lines.push(
   `Machine: ${await machine()}; Deno ${Deno.version.deno}, ` +
-    `tfjs ${tf.version.tfjs}; BLAS: ${blasLibraryPath() ?? "none"} (${
+    `tfjs ${tf.version.tfjs}; BLAS: ${blas?.path ?? "none"} (${
       blas?.threads() ?? "-"
     } thread); gate loops: ${
       native
         ? `native (${native.simd ? "AVX2+FMA" : "baseline"} build of native/lstm_gates.c)`
-        : `JS only (${nativeLstmFailure() || "no BLAS"})`
+        : `JS only (${support.gatesFailure})`
     }`,
 );
 lines.push("Command: `deno task bench`");
@@ -339,7 +344,7 @@ const profiled = [
     rates.flatMap((rd) => {
       const ps = rounds.map((r) => pick(r, path, rd)?.profile).filter((p) => p !== undefined);
       if (ps.length === 0) return [];
-      const m = (k: keyof FusedLstmProfile | "rest") => median(ps.map((p) => p[k]));
+      const m = (k: keyof LstmProfile | "rest") => median(ps.map((p) => p[k]));
       return [{
         path,
         backend: "wasm",

@@ -20,7 +20,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
-import { StageInputError } from "../core/stage.ts";
+import { ModelError } from "./errors.ts";
 
 /** The backends a config can ask for (`train.backend`). */
 export type BackendChoice = "auto" | "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
@@ -97,7 +97,7 @@ async function trySetBackend(name: string, pkg: string): Promise<Attempt> {
  *
  * @param choice `auto`, or one backend to use (an error if it cannot load).
  * @returns The backend now active and why it was chosen.
- * @throws {StageInputError} When an explicitly chosen backend cannot load.
+ * @throws {ModelError} When an explicitly chosen backend cannot load.
  */
 export async function selectBackend(choice: BackendChoice): Promise<BackendSelection> {
   if (choice === "auto") {
@@ -117,13 +117,13 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendSelec
   }
   if (choice === "cpu") {
     const cpu = await trySetBackend("cpu", "@tensorflow/tfjs");
-    if (!cpu.ok) throw new StageInputError(`train.backend: cpu could not start (${cpu.why})`);
+    if (!cpu.ok) throw new ModelError(`train.backend: cpu could not start (${cpu.why})`);
     return { backend: "cpu", reason: "train.backend is cpu" };
   }
   const attempt = choice === "wasm" ? await tryWasm() : await tryNative(NATIVE_PACKAGES[choice]);
   if (!attempt.ok) {
     const others = (["auto", "wasm", "cpu"] as const).filter((c) => c !== choice);
-    throw new StageInputError(
+    throw new ModelError(
       `train.backend: ${choice} needs ${packageOf(choice)}, but ${attempt.why}; ` +
         `use ${others.slice(0, -1).join(", ")} or ${others.at(-1)}`,
     );

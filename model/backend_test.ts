@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "./backend.ts";
-import { StageInputError } from "../core/stage.ts";
+import { ModelError } from "./errors.ts";
 
 Deno.test("selectBackend('auto') skips the uninstalled native packages and picks wasm or cpu", async () => {
   const { backend, reason } = await selectBackend("auto");
@@ -15,7 +15,7 @@ Deno.test("selectBackend('auto') skips the uninstalled native packages and picks
 
 Deno.test("selectBackend('tensorflow') explains in one sentence that tfjs-node cannot load", async () => {
   await assert.rejects(() => selectBackend("tensorflow"), (error: unknown) => {
-    assert.ok(error instanceof StageInputError);
+    assert.ok(error instanceof ModelError);
     assert.equal(
       error.message,
       "train.backend: tensorflow needs @tensorflow/tfjs-node, but @tensorflow/tfjs-node is not installed; use auto, wasm or cpu",

@@ -1,27 +1,12 @@
 /**
- * OpenBLAS through Deno's FFI: the one native dependency of the fast LSTM path. Loading is
- * optional by design: {@link loadBlas} answers `null` when the library, the permission or the
- * symbol is missing, so callers fall back to tfjs instead of failing a run.
+ * OpenBLAS through Deno's FFI: the one native dependency of the fast LSTM path. Opening is
+ * optional by design: {@link openBlas} answers with a reason, never an exception, when the
+ * library, the permission or the symbol is missing, so model/lstm_implementation.ts (the only
+ * caller, which opens it once per process) can fall back to tf.layers.lstm instead of failing.
  *
  * @module
  */
-
-/** Row-major single-precision matrix product `C = alpha * op(A) * op(B) + beta * C`. */
-export type Gemm = (
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-) => void;
+import type { Gemm } from "./gemm.ts";
 
 /** A loaded BLAS: its matrix product, where it came from and its thread control. */
 export interface Blas {
@@ -37,7 +22,15 @@ export interface Blas {
    * made elsewhere on this library (native/lstm_gates.c calls cblas_sgemm itself).
    */
   threadsFor(m: number, n: number, k: number): void;
+  /**
+   * Lets products above {@link BIG_GEMM} flops use `n` threads (the per-step ones always use
+   * one). Part of the handle, not of the module: one process opens the library once.
+   */
+  setBigGemmThreads(n: number): void;
 }
+
+/** What {@link openBlas} found: the library, or why there is none. */
+export type BlasResult = { ok: true; blas: Blas } | { ok: false; reason: string };
 
 /** Environment variable naming a libopenblas to use instead of the standard paths. */
 export const BLAS_ENV = "OPENBLAS_LIB";
@@ -84,28 +77,11 @@ const SYMBOLS = {
 } as const;
 
 /** Flops (m·n·k) above which a product is big enough to share between threads. */
-const BIG_GEMM = 5e7;
-/** Threads for big products: two measured ~15% faster per training step (BENCHMARKS.md). */
-let bigThreads = Math.min(2, navigator.hardwareConcurrency || 1);
-
-/** Lets products above ~10^8 flops use `n` threads (the per-step ones always use one). */
-export function setBigGemmThreads(n: number): void {
-  bigThreads = Math.max(1, Math.floor(n));
-}
+export const BIG_GEMM = 5e7;
 
 const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
-
-let cached: Blas | null | undefined;
-
-/** The reason the last {@link loadBlas} found no library, for error messages. */
-let lastFailure = "";
-
-/** Why BLAS did not load (empty when it did or was not tried). */
-export function blasFailure(): string {
-  return lastFailure;
-}
 
 function envOverride(): string | undefined {
   try {
@@ -124,12 +100,12 @@ function envThreads(): string | undefined {
 }
 
 /**
- * Opens OpenBLAS once and binds `cblas_sgemm`. Returns `null` (never throws) when no library
- * opens: without `--allow-ffi`, with libopenblas absent, or when the symbol is missing.
- * `$OPENBLAS_LIB`, when set, is the only path tried.
+ * Opens OpenBLAS and binds `cblas_sgemm`; never throws. Fails without `--allow-ffi`, with
+ * libopenblas absent, or when the symbol is missing. `$OPENBLAS_LIB`, when set, is the only
+ * path tried. Each call opens anew: callers keep the handle (OpenBLAS's thread count is
+ * process-wide, and the handle mirrors it).
  */
-export function loadBlas(): Blas | null {
-  if (cached !== undefined) return cached;
+export function openBlas(): BlasResult {
   const override = envOverride();
   const paths = override ? [override] : BLAS_PATHS;
   const reasons: string[] = [];
@@ -141,62 +117,66 @@ export function loadBlas(): Blas | null {
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-        lastFailure = `FFI is not permitted (run with --allow-ffi): ${msg}`;
-        cached = null;
-        return null;
+        return { ok: false, reason: `FFI is not permitted (run with --allow-ffi): ${msg}` };
       }
       reasons.push(`${path}: ${msg.split("\n")[0]}`);
       continue;
     }
-    const s = lib.symbols;
-    const raw = s.cblas_sgemm;
-    const setN = s.openblas_set_num_threads;
-    const getN = s.openblas_get_num_threads;
-    // Products above BIG_GEMM flops may use `bigThreads`, the small per-step ones use one:
-    // splitting a 32-row product costs more than it gains, a 3200-row one gains.
-    let current = getN ? getN() : 1;
-    const threadsFor = (m: number, n: number, k: number) => {
-      const want = m * n * k > BIG_GEMM ? bigThreads : 1;
-      if (want !== current && setN && !userThreads) {
-        setN(want);
-        current = want;
-      }
-    };
-    const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
-      threadsFor(m, n, k);
-      raw(
-        ROW_MAJOR,
-        ta ? TRANS : NO_TRANS,
-        tb ? TRANS : NO_TRANS,
-        m,
-        n,
-        k,
-        alpha,
-        a,
-        lda,
-        b,
-        ldb,
-        beta,
-        c,
-        ldc,
-      );
-    };
-    cached = {
-      path,
-      sgemm,
-      threads: () => (getN ? getN() : null),
-      setThreads: (n) => {
-        if (setN) setN(current = Math.max(1, Math.floor(n)));
-      },
-      threadsFor,
-    };
-    // One thread unless the user chose: the per-time-step products (32×256×1024) run slower on
-    // two threads than on one here, and the big ones gain under 15% (BENCHMARKS.md).
-    if (!userThreads) cached.setThreads(1);
-    lastFailure = "";
-    return cached;
+    return { ok: true, blas: bind(lib, path, userThreads) };
   }
-  lastFailure = `no OpenBLAS library could be opened (${reasons.join("; ")})`;
-  cached = null;
-  return null;
+  return { ok: false, reason: `no OpenBLAS library could be opened (${reasons.join("; ")})` };
+}
+
+function bind(lib: Deno.DynamicLibrary<typeof SYMBOLS>, path: string, userThreads: boolean): Blas {
+  const s = lib.symbols;
+  const raw = s.cblas_sgemm;
+  const setN = s.openblas_set_num_threads;
+  const getN = s.openblas_get_num_threads;
+  /** Threads for big products: two measured ~15% faster per training step (BENCHMARKS.md). */
+  let bigThreads = Math.min(2, navigator.hardwareConcurrency || 1);
+  // Products above BIG_GEMM flops may use `bigThreads`, the small per-step ones use one:
+  // splitting a 32-row product costs more than it gains, a 3200-row one gains.
+  let current = getN ? getN() : 1;
+  const threadsFor = (m: number, n: number, k: number) => {
+    const want = m * n * k > BIG_GEMM ? bigThreads : 1;
+    if (want !== current && setN && !userThreads) {
+      setN(want);
+      current = want;
+    }
+  };
+  const sgemm: Gemm = (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+    threadsFor(m, n, k);
+    raw(
+      ROW_MAJOR,
+      ta ? TRANS : NO_TRANS,
+      tb ? TRANS : NO_TRANS,
+      m,
+      n,
+      k,
+      alpha,
+      a,
+      lda,
+      b,
+      ldb,
+      beta,
+      c,
+      ldc,
+    );
+  };
+  const blas: Blas = {
+    path,
+    sgemm,
+    threads: () => (getN ? getN() : null),
+    setThreads: (n) => {
+      if (setN) setN(current = Math.max(1, Math.floor(n)));
+    },
+    threadsFor,
+    setBigGemmThreads: (n) => {
+      bigThreads = Math.max(1, Math.floor(n));
+    },
+  };
+  // One thread unless the user chose: the per-time-step products (32×256×1024) run slower on
+  // two threads than on one here, and the big ones gain under 15% (BENCHMARKS.md).
+  if (!userThreads) blas.setThreads(1);
+  return blas;
 }

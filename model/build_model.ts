@@ -1,35 +1,45 @@
 /**
- * The tutorial's network, sized by the `train` config slice:
+ * The tutorial's network, sized by {@link NetworkSettings}:
  *
  * LSTM(units, return_sequences, recurrent_dropout) → … → LSTM(units) → BatchNormalization →
  * Dropout → Dense(denseUnits) → ReLU → BatchNormalization → Dropout → Dense(vocab) → softmax.
  *
- * Every layer gets an explicit name and every random choice a seed drawn from `train.seed`:
+ * Every layer gets an explicit name and every random choice a seed drawn from `seed`:
  * tfjs's automatic names come from process-wide counters, and they become the weight names in
  * model.json, so without them the checkpoint's bytes would depend on what else the process built.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Config } from "../core/config_schema.ts";
-import { mixSeed } from "../core/random.ts";
-import { lstmLayer } from "./lstm_kernel.ts";
-import { SeededDropout, seededDropoutFunc, seedStream } from "./seeded_dropout.ts";
+import { FusedLstm } from "./fused_lstm.ts";
+import type { LstmImplementation } from "./lstm_implementation.ts";
+import { mixSeed, seedStream } from "./random.ts";
+import { SeededDropout, seededDropoutFunc } from "./seeded_dropout.ts";
 
-/** The `train` keys that shape the network. */
-export type ModelConfig = Pick<
-  Config["train"],
-  "lstmUnits" | "lstmLayers" | "recurrentDropout" | "denseUnits" | "dropout" | "seed"
->;
+/** What shapes the network (the pipeline's `train` section has these keys among others). */
+export interface NetworkSettings {
+  /** Units in each LSTM layer. */
+  lstmUnits: number;
+  /** Stacked LSTM layers. */
+  lstmLayers: number;
+  /** Recurrent dropout of the first LSTM layer. */
+  recurrentDropout: number;
+  /** Units of the hidden dense layer. */
+  denseUnits: number;
+  /** Dropout after each batch normalisation. */
+  dropout: number;
+  /** Seed of the initial weights and of every dropout mask. */
+  seed: number;
+}
 
-/** What {@link buildModel} needs besides the config. */
+/** What {@link buildModel} needs besides the settings. */
 export interface BuildModelOptions {
   /** Distinct tokens: the size of the softmax. */
   vocabSize: number;
-  /** Tokens per input window (`window.length`). */
+  /** Tokens per input window. */
   windowLength: number;
-  /** The resolved LSTM implementation (see `resolveLstmKernel`). */
-  kernel: "blas" | "tfjs";
+  /** What computes the LSTM layers (see model/lstm_implementation.ts). */
+  lstm: LstmImplementation;
 }
 
 /**
@@ -38,7 +48,7 @@ export interface BuildModelOptions {
  * Stacked LSTMs all return sequences except the last; `recurrentDropout` applies to the first
  * LSTM only, as in the tutorial. Input shape is `[windowLength, 1]` (one normalised id per step).
  */
-export function buildModel(train: ModelConfig, options: BuildModelOptions): tf.Sequential {
+export function buildModel(train: NetworkSettings, options: BuildModelOptions): tf.Sequential {
   const { vocabSize } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < 1) {
     throw new RangeError(
@@ -75,14 +85,14 @@ function withoutOrthogonalWarning<T>(build: () => T): T {
 
 function addLayers(
   model: tf.Sequential,
-  train: ModelConfig,
+  train: NetworkSettings,
   options: BuildModelOptions,
   nextSeed: () => number,
 ): void {
-  const { windowLength, kernel, vocabSize } = options;
+  const { windowLength, lstm, vocabSize } = options;
   for (let i = 0; i < train.lstmLayers; i++) {
     const recurrentDropout = i === 0 ? train.recurrentDropout : 0;
-    const layer = lstmLayer(kernel, {
+    const layer = lstmLayer(lstm, {
       units: train.lstmUnits,
       returnSequences: i < train.lstmLayers - 1,
       recurrentDropout,
@@ -111,11 +121,49 @@ function addLayers(
   model.add(tf.layers.activation({ activation: "softmax", name: "softmax" }));
 }
 
+/** Arguments of one LSTM layer of the model. */
+interface LstmLayerArgs {
+  units: number;
+  returnSequences: boolean;
+  recurrentDropout: number;
+  inputShape?: [number, number];
+  /** Seed for the kernel initialisers and the recurrent dropout masks. */
+  seed: number;
+  name: string;
+}
+
+/**
+ * One LSTM layer on `lstm`. Both kinds are the tutorial's (Keras's) layer: sigmoid gates and a
+ * forget-gate bias of one (tfjs's own defaults are hardSigmoid and zero), the same initialisers
+ * from the same seeds.
+ */
+function lstmLayer(lstm: LstmImplementation, args: LstmLayerArgs): tf.layers.Layer {
+  if (lstm.kind === "fused") {
+    return new FusedLstm({
+      ...args,
+      implementation: lstm,
+      recurrentActivation: "sigmoid",
+      unitForgetBias: true,
+    });
+  }
+  return tf.layers.lstm({
+    units: args.units,
+    returnSequences: args.returnSequences,
+    recurrentDropout: args.recurrentDropout,
+    inputShape: args.inputShape,
+    name: args.name,
+    recurrentActivation: "sigmoid",
+    unitForgetBias: true,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: args.seed }),
+    recurrentInitializer: tf.initializers.orthogonal({ seed: args.seed + 1 }),
+  });
+}
+
 /**
  * tf.layers.lstm draws its recurrent dropout masks from `Math.random` unless its cell has a
  * `dropoutFunc`, which would make two runs of one config differ. When the layer is a tfjs LSTM
- * whose cell has none, give it a seeded one. Other kernels (the fused BLAS layer) seed their
- * own masks and are left alone.
+ * whose cell has none, give it a seeded one. The fused layer seeds its own masks and is left
+ * alone.
  */
 function seedRecurrentDropout(layer: tf.layers.Layer, rate: number, seed: number): void {
   if (rate <= 0) return;
@@ -132,7 +180,7 @@ const cellSeeds = new WeakMap<tf.layers.Layer, number>();
 /**
  * Restarts every dropout stream of the model for `epoch` (SeededDropout, the fused LSTM's
  * recurrent masks, a tfjs LSTM cell's seeded masks), so each epoch's randomness depends only on
- * (train.seed, epoch): a run resumed after epoch k continues exactly as an uninterrupted one.
+ * (seed, epoch): a run resumed after epoch k continues exactly as an uninterrupted one.
  */
 export function startEpoch(model: tf.LayersModel, epoch: number): void {
   for (const layer of model.layers) {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildModel, type ModelConfig } from "./build_model.ts";
+import { buildModel, type NetworkSettings } from "./build_model.ts";
 import { selectBackend } from "./backend.ts";
+import { TFJS_LSTM } from "./lstm_implementation.ts";
 
 /** The tutorial's recipe (configs/deep-lstm.yaml). */
-const TUTORIAL: ModelConfig = {
+const TUTORIAL: NetworkSettings = {
   lstmUnits: 256,
   lstmLayers: 2,
   recurrentDropout: 0.3,
@@ -13,7 +14,7 @@ const TUTORIAL: ModelConfig = {
   seed: 1,
 };
 
-const TINY: ModelConfig = { ...TUTORIAL, lstmUnits: 4, denseUnits: 3 };
+const TINY: NetworkSettings = { ...TUTORIAL, lstmUnits: 4, denseUnits: 3 };
 
 /** Keras's LSTM parameter count: four gates, each with input, recurrent and bias weights. */
 function lstmParams(inputDim: number, units: number): number {
@@ -25,7 +26,7 @@ await selectBackend("wasm");
 
 Deno.test("buildModel() gives the tutorial's layers in order with the tutorial's shapes", () => {
   const vocab = 200;
-  const model = buildModel(TUTORIAL, { vocabSize: vocab, windowLength: 100, kernel: "tfjs" });
+  const model = buildModel(TUTORIAL, { vocabSize: vocab, windowLength: 100, lstm: TFJS_LSTM });
   try {
     assert.deepEqual(
       model.layers.map((l) => [l.name, l.getClassName(), l.outputShape]),
@@ -64,7 +65,7 @@ Deno.test("buildModel() puts recurrent dropout on the first LSTM only and return
   const model = buildModel({ ...TINY, lstmLayers: 3 }, {
     vocabSize: 5,
     windowLength: 6,
-    kernel: "tfjs",
+    lstm: TFJS_LSTM,
   });
   try {
     const lstms = model.layers.slice(0, 3).map((l) => l.getConfig());
@@ -78,7 +79,7 @@ Deno.test("buildModel() puts recurrent dropout on the first LSTM only and return
 
 Deno.test("buildModel() initialises the same weights for the same seed and different ones for another", () => {
   const weights = (seed: number) => {
-    const model = buildModel({ ...TINY, seed }, { vocabSize: 5, windowLength: 6, kernel: "tfjs" });
+    const model = buildModel({ ...TINY, seed }, { vocabSize: 5, windowLength: 6, lstm: TFJS_LSTM });
     const values = model.getWeights().map((w) => Array.from(w.dataSync()));
     model.dispose();
     return values;
@@ -90,7 +91,7 @@ Deno.test("buildModel() initialises the same weights for the same seed and diffe
 Deno.test("buildModel() names every weight the same way in every process", () => {
   // tfjs's automatic names count models built so far; explicit names keep model.json stable.
   const names = () => {
-    const model = buildModel(TINY, { vocabSize: 5, windowLength: 6, kernel: "tfjs" });
+    const model = buildModel(TINY, { vocabSize: 5, windowLength: 6, lstm: TFJS_LSTM });
     const out = model.weights.map((w) => w.originalName);
     model.dispose();
     return out;
@@ -102,7 +103,7 @@ Deno.test("buildModel() names every weight the same way in every process", () =>
 
 Deno.test("buildModel() makes training deterministic: two runs of one seed give the same weights", async () => {
   const train = async () => {
-    const model = buildModel(TINY, { vocabSize: 5, windowLength: 6, kernel: "tfjs" });
+    const model = buildModel(TINY, { vocabSize: 5, windowLength: 6, lstm: TFJS_LSTM });
     model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
     const x = tf.tensor3d(Array.from({ length: 4 * 6 }, (_, i) => (i % 5) / 5), [4, 6, 1]);
     const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], "int32"), 5);

@@ -13,16 +13,17 @@
  * Layers of the fused LSTM (model/fused_lstm.ts) save themselves as tfjs's standard `LSTM`, so
  * nothing in model.json needs this project's code. Their names are listed in the model.json's
  * `userDefinedMetadata` (a standard field tfjs keeps and otherwise ignores), and
- * {@link loadCheckpoint} turns exactly those layers back into the fused layer when OpenBLAS
- * loads: generation then runs on the path the model was trained on, a few times faster than
- * tf.layers.lstm's step-by-step kernels. Elsewhere they load as tf.layers.lstm, the same maths.
+ * {@link loadCheckpoint}, given a fused LSTM implementation, turns exactly those layers back
+ * into the fused layer: generation then runs on the path the model was trained on, a few times
+ * faster than tf.layers.lstm's step-by-step kernels. Otherwise they load as tf.layers.lstm, the
+ * same maths.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { loadBlas } from "./blas.ts";
-// Also registers `FusedLstm`, so checkpoints written before it saved itself as LSTM still load.
+// Also registers `FusedLstm` with tfjs, which builds it from the rewritten topology.
 import { fusedIncompatibility, FusedLstm } from "./fused_lstm.ts";
+import type { LstmImplementation } from "./lstm_implementation.ts";
 
 /** A checkpoint as named bytes, ready to become stage outputs. */
 export interface CheckpointFiles {
@@ -76,13 +77,26 @@ export async function saveCheckpoint(model: tf.LayersModel): Promise<CheckpointF
   return saved;
 }
 
+/** Options of {@link loadCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /**
+   * What runs the LSTM layers that were fused when saved: a fused implementation brings them
+   * back as the fused layer on it; `tfjs` or none loads them as tf.layers.lstm.
+   */
+  lstm?: LstmImplementation;
+}
+
 /**
  * Loads a model from checkpoint bytes. LSTM layers the metadata names as fused come back as
- * the fused layer when OpenBLAS loads (see the module doc), as tf.layers.lstm otherwise.
+ * the fused layer when `options.lstm` is a fused implementation (see the module doc), as
+ * tf.layers.lstm otherwise.
  *
  * @throws {SyntaxError} When model.json is not a layers-model JSON or the weights do not match.
  */
-export async function loadCheckpoint(files: CheckpointFiles): Promise<tf.LayersModel> {
+export async function loadCheckpoint(
+  files: CheckpointFiles,
+  options: LoadCheckpointOptions = {},
+): Promise<tf.LayersModel> {
   let json: tf.io.ModelJSON;
   try {
     json = JSON.parse(new TextDecoder().decode(files["model.json"])) as tf.io.ModelJSON;
@@ -106,8 +120,9 @@ export async function loadCheckpoint(files: CheckpointFiles): Promise<tf.LayersM
   }
   // A copy: the weights must start an ArrayBuffer of their own (the store's bytes may be a view).
   const weightData = bytes.slice().buffer;
-  const modelTopology = loadBlas() ? withFusedLstm(json) : json.modelTopology;
-  return await tf.loadLayersModel(tf.io.fromMemory({
+  const fused = options.lstm?.kind === "fused" ? options.lstm : null;
+  const modelTopology = fused ? withFusedLstm(json) : json.modelTopology;
+  const model = await tf.loadLayersModel(tf.io.fromMemory({
     modelTopology,
     weightSpecs,
     weightData,
@@ -116,6 +131,9 @@ export async function loadCheckpoint(files: CheckpointFiles): Promise<tf.LayersM
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy,
   }));
+  // tfjs built the fused layers from their configs, which say nothing of where they run.
+  for (const layer of model.layers) if (layer instanceof FusedLstm) layer.implementation = fused;
+  return model;
 }
 
 /** A layer entry of a Keras model topology, as model.json stores it (snake_case). */

@@ -1,18 +1,22 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { loadBlas } from "./blas.ts";
 import { buildModel } from "./build_model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { FusedLstm } from "./fused_lstm.ts";
+import { fusedLstmImplementation, resolveLstm, TFJS_LSTM } from "./lstm_implementation.ts";
 
-const HAS_BLAS = loadBlas() !== null;
+/** The fused layer as the pipeline runs it here, or on tfjs's product where OpenBLAS is missing. */
+const FUSED = (() => {
+  const auto = resolveLstm("auto");
+  return auto.kind === "fused" ? auto : fusedLstmImplementation({ gemm: "tfjs", gates: "js" });
+})();
 
 await tf.setBackend("cpu");
 
 function tinyModel(): tf.Sequential {
   const model = buildModel(
     { lstmUnits: 4, lstmLayers: 2, recurrentDropout: 0.3, denseUnits: 3, dropout: 0.3, seed: 2 },
-    { vocabSize: 5, windowLength: 6, kernel: "tfjs" },
+    { vocabSize: 5, windowLength: 6, lstm: TFJS_LSTM },
   );
   model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
   return model;
@@ -63,13 +67,12 @@ Deno.test("loadCheckpoint() rejects a weights.bin of the wrong size with a sente
   );
 });
 
-/** The tiny model on the fused LSTM layer (tfjs's product where OpenBLAS is missing). */
+/** The tiny model on the fused LSTM layer. */
 function tinyFusedModel(): tf.Sequential {
   const model = buildModel(
     { lstmUnits: 4, lstmLayers: 2, recurrentDropout: 0.3, denseUnits: 3, dropout: 0.3, seed: 2 },
-    { vocabSize: 5, windowLength: 6, kernel: "blas" },
+    { vocabSize: 5, windowLength: 6, lstm: FUSED },
   );
-  if (!HAS_BLAS) { for (const l of model.layers) if (l instanceof FusedLstm) l.setGemm("tfjs"); }
   model.compile({ optimizer: tf.train.adam(0.001), loss: "categoricalCrossentropy" });
   return model;
 }
@@ -103,63 +106,28 @@ Deno.test("a fused-layer checkpoint loads with plain tf.loadLayersModel and pred
   plain.dispose();
 });
 
-Deno.test({
-  name: "loadCheckpoint() brings the fused layers back as FusedLstm, predicting exactly the same",
-  ignore: !HAS_BLAS,
-  fn: async () => {
-    const model = tinyFusedModel();
-    const restored = await loadCheckpoint(await saveCheckpoint(model));
-    assert.deepEqual(
-      restored.layers.slice(0, 2).map((l) => l instanceof FusedLstm),
-      [true, true],
-    );
-    const first = restored.layers[0] as FusedLstm;
-    assert.deepEqual([first.recurrentDropout, first.recurrentActivation, first.unitForgetBias], [
-      0.3,
-      "sigmoid",
-      true,
-    ]);
-    const x = window();
-    const want = model.predict(x) as tf.Tensor, got = restored.predict(x) as tf.Tensor;
-    assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()));
-    tf.dispose([x, want, got]);
-    model.dispose();
-    restored.dispose();
-  },
-});
-
-Deno.test("loadCheckpoint() still loads checkpoints whose model.json names FusedLstm", async () => {
+Deno.test("loadCheckpoint() given a fused implementation brings the fused layers back on it, predicting exactly the same", async () => {
   const model = tinyFusedModel();
   const files = await saveCheckpoint(model);
-  // Rewrite the two LSTM entries as the fused layer used to save itself.
-  const json = JSON.parse(new TextDecoder().decode(files["model.json"]));
-  delete json.userDefinedMetadata;
-  for (const layer of json.modelTopology.config.layers.slice(0, 2)) {
-    const c = layer.config;
-    layer.class_name = "FusedLstm";
-    layer.config = {
-      name: c.name,
-      trainable: c.trainable,
-      ...(c.batch_input_shape ? { batch_input_shape: c.batch_input_shape } : {}),
-      dtype: c.dtype,
-      units: c.units,
-      return_sequences: c.return_sequences,
-      recurrent_dropout: c.recurrent_dropout,
-      seed: c.kernel_initializer.config.seed,
-      recurrent_activation: c.recurrent_activation,
-      unit_forget_bias: c.unit_forget_bias,
-      gemm: HAS_BLAS ? "auto" : "tfjs",
-    };
-  }
-  const restored = await loadCheckpoint({
-    ...files,
-    "model.json": new TextEncoder().encode(JSON.stringify(json)),
-  });
-  assert.ok(restored.layers[0] instanceof FusedLstm);
+  const restored = await loadCheckpoint(files, { lstm: FUSED });
+  assert.deepEqual(
+    restored.layers.slice(0, 2).map((l) => l instanceof FusedLstm && l.implementation === FUSED),
+    [true, true],
+  );
+  const first = restored.layers[0] as FusedLstm;
+  assert.deepEqual([first.recurrentDropout, first.recurrentActivation, first.unitForgetBias], [
+    0.3,
+    "sigmoid",
+    true,
+  ]);
   const x = window();
   const want = model.predict(x) as tf.Tensor, got = restored.predict(x) as tf.Tensor;
   assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()));
+  // Without a fused implementation the same files load as tf.layers.lstm.
+  const plain = await loadCheckpoint(files, { lstm: TFJS_LSTM });
+  assert.ok(plain.layers.every((l) => !(l instanceof FusedLstm)));
   tf.dispose([x, want, got]);
   model.dispose();
   restored.dispose();
+  plain.dispose();
 });

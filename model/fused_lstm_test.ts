@@ -1,27 +1,26 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { loadBlas } from "./blas.ts";
+import { FusedLstm } from "./fused_lstm.ts";
+import { fusedLstm, type GateActivation } from "./fused_lstm_op.ts";
 import {
-  expFast,
-  FusedLstm,
-  fusedLstm,
-  type GateActivation,
-  recurrentMask,
-  tanhFast,
-  tfjsGemm,
-} from "./fused_lstm.ts";
-import { loadNativeLstm, type NativeLstm, nativeLstmFailure } from "./lstm_native.ts";
+  type FusedLstmImplementation,
+  fusedLstmImplementation,
+  fusedLstmSupport,
+} from "./lstm_implementation.ts";
+import { expFast, tanhFast } from "./lstm_js_gates.ts";
+import { LstmProfiler } from "./lstm_profile.ts";
+import { recurrentMask } from "./seeded_dropout.ts";
 
-const BLAS = loadBlas();
-const HAS_BLAS = BLAS !== null;
-const NATIVE: NativeLstm | null = BLAS ? loadNativeLstm(BLAS) : null;
-if (!NATIVE) {
-  console.warn(
-    `fused_lstm_test: native gate tests skipped: ${
-      BLAS ? nativeLstmFailure() : "OpenBLAS did not load"
-    }`,
-  );
+const SUPPORT = fusedLstmSupport();
+if (!SUPPORT.gates) {
+  console.warn(`fused_lstm_test: native gate tests skipped: ${SUPPORT.gatesFailure}`);
 }
+/** The implementations this machine has: BLAS with the C or the JS loops, tfjs's matMul. */
+const NATIVE = SUPPORT.gates ? fusedLstmImplementation({ gemm: "blas", gates: "native" }) : null;
+const BLAS_JS = SUPPORT.blas ? fusedLstmImplementation({ gemm: "blas", gates: "js" }) : null;
+const TFJS_JS = fusedLstmImplementation({ gemm: "tfjs", gates: "js" });
+/** The fastest one here, for tests about the layer rather than its arithmetic. */
+const FASTEST = NATIVE ?? BLAS_JS ?? TFJS_JS;
 const B = 3, T = 6, D = 4, U = 5;
 
 /** ‖a − b‖ / ‖b‖: the relative error the equivalence tests bound by 1e-4. */
@@ -82,32 +81,20 @@ function problem(seed: number, returnSequences: boolean) {
 }
 
 /** The paths under test: products on BLAS with the C or the JS loops, or on tfjs. */
-const gemms = [
-  {
-    name: "BLAS with native gates",
-    gemm: BLAS?.sgemm ?? tfjsGemm,
-    native: NATIVE,
-    gates: "native" as const,
-    ignore: !NATIVE,
-  },
-  {
-    name: "BLAS with JS gates",
-    gemm: BLAS?.sgemm ?? tfjsGemm,
-    native: null,
-    gates: "js" as const,
-    ignore: !HAS_BLAS,
-  },
-  { name: "tfjs fallback", gemm: tfjsGemm, native: null, gates: "js" as const, ignore: false },
+const paths: { name: string; implementation: FusedLstmImplementation | null }[] = [
+  { name: "BLAS with native gates", implementation: NATIVE },
+  { name: "BLAS with JS gates", implementation: BLAS_JS },
+  { name: "tfjs fallback", implementation: TFJS_JS },
 ];
 
-for (const { name, gemm, native, ignore } of gemms) {
+for (const { name, implementation } of paths) {
   for (const returnSequences of [true, false]) {
     for (const act of ["sigmoid", "hardSigmoid"] as const) {
       for (const withMask of [false, true]) {
         Deno.test({
           name: `fusedLstm() on ${name} matches the tf-ops LSTM in outputs and all gradients ` +
             `(returnSequences ${returnSequences}, ${act}, ${withMask ? "fixed mask" : "no mask"})`,
-          ignore,
+          ignore: !implementation,
           fn: () => {
             tf.tidy(() => {
               const { x, w, r, b, dy } = problem(7 + (returnSequences ? 10 : 0), returnSequences);
@@ -115,7 +102,12 @@ for (const { name, gemm, native, ignore } of gemms) {
               const loss = (f: typeof referenceLstm) => (...a: tf.Tensor[]) =>
                 tf.sum(tf.mul(f(a[0]!, a[1]!, a[2]!, a[3]!, returnSequences, act, mask), dy));
               const fused: typeof referenceLstm = (x, w, r, b) =>
-                fusedLstm(x, w, r, b, { returnSequences, gateActivation: act, mask, gemm, native });
+                fusedLstm(x, w, r, b, {
+                  returnSequences,
+                  gateActivation: act,
+                  mask,
+                  implementation: implementation!,
+                });
               assertClose(
                 fused(x, w, r, b, returnSequences, act, mask),
                 referenceLstm(x, w, r, b, returnSequences, act, mask),
@@ -148,21 +140,20 @@ Deno.test({
       const dy = tf.randomNormal([b, t, u], 0, 1, "float32", 45);
       const mask = recurrentMask(b, u, 0.3, 2, 0);
       for (const act of ["sigmoid", "hardSigmoid"] as const) {
-        const run = (native: NativeLstm | null) => {
+        const run = (implementation: FusedLstmImplementation) => {
           const f = (...a: tf.Tensor[]) =>
             tf.sum(tf.mul(
               fusedLstm(a[0]!, a[1]!, a[2]!, a[3]!, {
                 returnSequences: true,
                 gateActivation: act,
                 mask,
-                gemm: BLAS!.sgemm,
-                native,
+                implementation,
               }),
               dy,
             ));
           return tf.grads(f)([x, w, r, bias]);
         };
-        const got = run(NATIVE), want = run(null);
+        const got = run(NATIVE!), want = run(BLAS_JS!);
         ["dx", "dkernel", "drecurrent", "dbias"].forEach((n, i) =>
           assertClose(got[i]!, want[i]!, `${act} ${n}`)
         );
@@ -184,12 +175,12 @@ function layerGrads(layer: tf.layers.Layer, x: tf.Tensor, dy: tf.Tensor) {
   return out;
 }
 
-for (const { name, gates, ignore } of gemms) {
+for (const { name, implementation } of paths) {
   for (const returnSequences of [true, false]) {
     Deno.test({
       name: `FusedLstm on ${name} agrees with tf.layers.lstm given the same weights ` +
         `(returnSequences ${returnSequences})`,
-      ignore,
+      ignore: !implementation,
       fn: () => {
         const { x, w, r, b, dy } = problem(31, returnSequences);
         const ref = tf.layers.lstm({ units: U, returnSequences, recurrentActivation: "sigmoid" });
@@ -197,11 +188,9 @@ for (const { name, gates, ignore } of gemms) {
           units: U,
           returnSequences,
           recurrentActivation: "sigmoid",
-          gemm: name.startsWith("BLAS") ? "blas" : "tfjs",
-          gates,
+          implementation: implementation!,
         });
         tf.dispose([ref.apply(x) as tf.Tensor, fused.apply(x) as tf.Tensor]); // builds them
-        assert.equal(fused.gatesName, gates);
         ref.setWeights([w, r, b]);
         fused.setWeights([w, r, b]);
         assert.deepEqual(
@@ -227,7 +216,13 @@ for (const { name, gates, ignore } of gemms) {
 Deno.test("FusedLstm applies recurrent dropout only in training, repeatably per seed", () => {
   const x = tf.randomNormal([B, T, D], 0, 1, "float32", 3);
   const make = () => {
-    const l = new FusedLstm({ units: U, returnSequences: true, recurrentDropout: 0.5, seed: 9 });
+    const l = new FusedLstm({
+      units: U,
+      returnSequences: true,
+      recurrentDropout: 0.5,
+      seed: 9,
+      implementation: FASTEST,
+    });
     l.build([B, T, D]);
     return l;
   };
@@ -273,9 +268,10 @@ Deno.test("a model with FusedLstm saves as tfjs's LSTM and plain tfjs loads it w
         seed: 4,
         inputShape: [T, 1],
         name: "lstm_1",
+        implementation: FASTEST,
       }),
     );
-    m.add(new FusedLstm({ units: 8, seed: 6, name: "lstm_2" }));
+    m.add(new FusedLstm({ units: 8, seed: 6, name: "lstm_2", implementation: FASTEST }));
     m.add(tf.layers.dense({ units: 3, activation: "softmax", name: "dense" }));
     return m;
   };
@@ -339,7 +335,7 @@ Deno.test("a model with FusedLstm saves as tfjs's LSTM and plain tfjs loads it w
   twin.dispose();
 });
 
-Deno.test("FusedLstm.fromConfig() reads tfjs LSTM configs and the older FusedLstm configs", () => {
+Deno.test("FusedLstm.fromConfig() reads tfjs LSTM configs, leaving the implementation to the caller", () => {
   const lstm = tf.layers.lstm({
     units: 6,
     returnSequences: true,
@@ -359,19 +355,32 @@ Deno.test("FusedLstm.fromConfig() reads tfjs LSTM configs and the older FusedLst
     true,
     12,
   ]);
-  const old = FusedLstm.fromConfig(FusedLstm, {
-    name: "lstm_y",
-    units: 4,
-    returnSequences: false,
-    recurrentDropout: 0,
-    seed: 7,
-    recurrentActivation: "hardSigmoid",
-    unitForgetBias: false,
-    gemm: "tfjs",
-  }) as FusedLstm;
-  assert.deepEqual([old.seed, old.recurrentActivation, old.gemmChoice], [7, "hardSigmoid", "tfjs"]);
+  assert.equal(fromLstm.implementation, null);
+  assert.throws(
+    () => fromLstm.apply(tf.zeros([1, 2, 3])),
+    /Cannot run FusedLstm layer lstm_x: it was given no implementation/,
+  );
   assert.throws(
     () => FusedLstm.fromConfig(FusedLstm, { ...lstm.getConfig(), activation: "relu" }),
     /Cannot load LSTM layer lstm_x as FusedLstm: activation relu/,
   );
+});
+
+Deno.test("a profiler handed to FusedLstm sees its products, gates and copies", () => {
+  const profiler = new LstmProfiler();
+  const layer = new FusedLstm({ units: 64, returnSequences: true, implementation: FASTEST });
+  layer.profiler = profiler;
+  // Big enough that every part takes a measurable time.
+  const x = tf.randomNormal([16, 40, 8], 0, 1, "float32", 5);
+  const y = layer.apply(x, { training: true }) as tf.Tensor;
+  const p = profiler.snapshot();
+  assert.ok(p.gemm > 0 && p.transfer > 0 && p.gatesForward > 0, JSON.stringify(p));
+  profiler.reset();
+  assert.deepEqual(profiler.snapshot(), {
+    transfer: 0,
+    gemm: 0,
+    gatesForward: 0,
+    gatesBackward: 0,
+  });
+  tf.dispose([x, y]);
 });

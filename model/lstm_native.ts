@@ -1,15 +1,16 @@
 /**
- * The fused LSTM's recurrent loops in C (native/lstm_gates.c): per time step the recurrent
+ * The fused LSTM's per-step loops in C (native/lstm_gates.c): per time step the recurrent
  * OpenBLAS product and the gate arithmetic, one foreign call per layer and pass. The JS loops
- * in model/fused_lstm.ts compute the same thing and remain the fallback: {@link loadNativeLstm}
- * answers `null` (never throws) when the library cannot be built or loaded, and
- * {@link nativeLstmFailure} says why.
+ * of model/lstm_js_gates.ts compute the same thing and remain the fallback: {@link openNativeGates}
+ * answers with a reason (never throws) when the library cannot be built or loaded.
  *
- * Typed arrays go to C as they are (Deno passes a buffer's address, no copy).
+ * Typed arrays go to C as they are (Deno passes a buffer's address, no copy); the buffers are
+ * those of model/lstm_buffers.ts.
  *
  * @module
  */
 import type { Blas } from "./blas.ts";
+import type { BackwardPass, ForwardPass, LstmShape } from "./lstm_buffers.ts";
 import { buildSharedLibrary } from "./native_build.ts";
 
 /** The C source; its sha256 is part of the cached library's name. */
@@ -61,63 +62,29 @@ const SYMBOLS = {
   },
 } as const;
 
-/** Sizes and flags of one layer call. */
-export interface NativeLstmShape {
-  B: number;
-  T: number;
-  U: number;
-  hard: boolean;
-  returnSequences: boolean;
-}
-
-/** Buffers of the forward recurrence (layouts as in model/fused_lstm.ts's Workspace). */
-export interface NativeForwardArgs extends NativeLstmShape {
-  r: Float32Array;
-  bias: Float32Array;
-  /** In: X·W; out: gate activations. */
-  g: Float32Array;
-  c: Float32Array;
-  tc: Float32Array;
-  p: Float32Array;
-  out: Float32Array;
-  mask: Float32Array | null;
-}
-
-/** Buffers of the backward recurrence. */
-export interface NativeBackwardArgs extends NativeLstmShape {
-  r: Float32Array;
-  /** Scratch for Rᵀ, 4U·U floats. */
-  rT: Float32Array;
-  /** In: gate activations; out: dZ. */
-  g: Float32Array;
-  c: Float32Array;
-  tc: Float32Array;
-  dy: Float32Array;
-  dh: Float32Array;
-  dc: Float32Array;
-  mask: Float32Array | null;
-}
-
 /** Milliseconds the last call spent in products and in the rest (gates, copies). */
 export interface NativeTiming {
   gemm: number;
   gates: number;
 }
 
-/** The loaded loops. */
-export interface NativeLstm {
+/** The loaded loops, bound to one OpenBLAS. */
+export interface NativeGates {
   /** The shared library that was loaded. */
   path: string;
   /** True when the AVX2+FMA build of the loops runs, false for the baseline one. */
   simd: boolean;
-  forward(args: NativeForwardArgs): NativeTiming;
-  backward(args: NativeBackwardArgs): NativeTiming;
+  forward(pass: ForwardPass): NativeTiming;
+  backward(pass: BackwardPass): NativeTiming;
 }
+
+/** What {@link openNativeGates} found: the loops, or why there are none. */
+export type NativeGatesResult = { ok: true; gates: NativeGates } | { ok: false; reason: string };
 
 /** Throws unless every buffer holds what the C loops will touch (they trust their sizes). */
 function checkSizes(
   what: string,
-  a: NativeLstmShape,
+  a: LstmShape,
   bufs: Record<string, [Float32Array, number]>,
 ) {
   for (const [name, [buf, need]] of Object.entries(bufs)) {
@@ -130,7 +97,7 @@ function checkSizes(
   }
 }
 
-function commonSizes(a: NativeForwardArgs | NativeBackwardArgs) {
+function commonSizes(a: ForwardPass | BackwardPass) {
   const { B, T, U } = a;
   const sizes: Record<string, [Float32Array, number]> = {
     r: [a.r, U * 4 * U],
@@ -142,26 +109,13 @@ function commonSizes(a: NativeForwardArgs | NativeBackwardArgs) {
   return sizes;
 }
 
-let cached: NativeLstm | null | undefined;
-let lastFailure = "";
-
-/** Why the native loops did not load (empty when they did or were not tried). */
-export function nativeLstmFailure(): string {
-  return lastFailure;
-}
-
-function fail(reason: string): null {
-  lastFailure = reason;
-  cached = null;
-  return null;
-}
-
 /**
  * Builds (or finds in the cache) native/lstm_gates.c, opens it and binds it to `blas`, the
- * OpenBLAS that model/blas.ts loaded. Once per process; `null` when anything is missing.
+ * OpenBLAS that model/blas.ts opened. Never throws. model/lstm_implementation.ts calls it once
+ * per process (building means running the C compiler on a cache miss).
  */
-export function loadNativeLstm(blas: Blas): NativeLstm | null {
-  if (cached !== undefined) return cached;
+export function openNativeGates(blas: Blas): NativeGatesResult {
+  const fail = (reason: string): NativeGatesResult => ({ ok: false, reason });
   const built = buildSharedLibrary({ source: LSTM_GATES_SOURCE });
   if (!built.ok) return fail(`native/lstm_gates.c did not build: ${built.reason}`);
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
@@ -185,8 +139,7 @@ export function loadNativeLstm(blas: Blas): NativeLstm | null {
     if (!buf) scratch.set(u, buf = new Float32Array(2 * u));
     return buf;
   };
-  lastFailure = "";
-  cached = {
+  const gates: NativeGates = {
     path: built.path,
     simd: s.lstm_gates_simd() === 1,
     forward(a) {
@@ -250,5 +203,5 @@ export function loadNativeLstm(blas: Blas): NativeLstm | null {
       return timing();
     },
   };
-  return cached;
+  return { ok: true, gates };
 }

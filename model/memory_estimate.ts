@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { ModelError } from "./errors.ts";
 
 /** The sizes that decide the memory. */
 export interface NetworkSizes {
@@ -74,11 +75,13 @@ export function estimateTrainingMemory(n: NetworkSizes): MemoryPart[] {
 /**
  * Throws when the network cannot be trained within `budgetBytes`, or when one of its weight
  * matrices is larger than an array can be, naming the settings to lower.
+ *
+ * @throws {ModelError} naming the settings to lower.
  */
 export function assertTrainingFits(n: NetworkSizes, budgetBytes: number): void {
   const recurrent = n.lstmUnits * 4 * n.lstmUnits * FLOAT;
   if (recurrent > MAX_ARRAY_BYTES) {
-    throw new Error(
+    throw new ModelError(
       `train.lstmUnits ${n.lstmUnits} makes each recurrent weight matrix ${
         formatBytes(recurrent)
       }, more than one array can hold (${formatBytes(MAX_ARRAY_BYTES)}): lower train.lstmUnits`,
@@ -88,7 +91,7 @@ export function assertTrainingFits(n: NetworkSizes, budgetBytes: number): void {
   const total = parts.reduce((sum, p) => sum + p.bytes, 0);
   if (total <= budgetBytes) return;
   const top = parts[0]!;
-  throw new Error(
+  throw new ModelError(
     `training this network needs at least ${formatBytes(total)}, more than the ${
       formatBytes(budgetBytes)
     } this machine can give it (${top.what}: ${formatBytes(top.bytes)}): lower ${

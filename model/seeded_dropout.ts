@@ -1,5 +1,6 @@
 /**
- * Dropout that is both seeded and different at every step.
+ * Dropout that is both seeded and different at every step: the dropout layer, the masks tfjs's
+ * LSTM cell draws, and the recurrent masks of the fused LSTM.
  *
  * tfjs's own answer to "seeded dropout" does not work for training: `tf.layers.dropout({seed})`
  * passes the same seed to `tf.randomUniform` on every call, so every batch of every epoch drops
@@ -10,13 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { mixSeed, seededRandom } from "../core/random.ts";
-
-/** A source of mask seeds: deterministic, different on every call. */
-export function seedStream(seed: number): () => number {
-  const rng = seededRandom(seed);
-  return () => Math.floor(rng() * 0x7fffffff);
-}
+import { mixSeed, seededRandom, seedStream } from "./random.ts";
 
 /**
  * A dropout function for an RNN cell's `dropoutFunc` (tfjs calls it for each recurrent mask):
@@ -77,4 +72,23 @@ export class SeededDropout extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     return { rate: this.rate, noiseShape: null, seed: this.seed, ...super.getConfig() };
   }
+}
+
+/**
+ * The fused LSTM's recurrent dropout mask for one call: each of batch·units entries is 0 with
+ * probability `rate`, else 1/(1-rate) (inverted dropout, as tfjs scales). Deterministic in
+ * (seed, counter); the counter advances per training call, so consecutive masks are unrelated.
+ */
+export function recurrentMask(
+  batch: number,
+  units: number,
+  rate: number,
+  seed: number,
+  counter: number,
+): Float32Array {
+  const rng = seededRandom(mixSeed(seed, counter, "hashed"));
+  const keep = 1 / (1 - rate);
+  const m = new Float32Array(batch * units);
+  for (let i = 0; i < m.length; i++) m[i] = rng() < rate ? 0 : keep;
+  return m;
 }

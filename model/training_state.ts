@@ -5,6 +5,10 @@
  * Restored into a model built from the same config, training continues exactly as if it had
  * never stopped (each epoch's shuffle and dropout depend only on the seed and the epoch).
  *
+ * Tensors are stored as tfjs stores weights (`tf.io.encodeWeights`: the values back to back,
+ * described by weights-manifest entries in state.json), which is byte for byte the layout
+ * earlier versions wrote by hand, so their saved state still resumes.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -22,16 +26,12 @@ export interface EpochProgress {
   best?: { epoch: number; loss: number };
 }
 
-interface TensorEntry {
-  name: string;
-  dtype: "float32" | "int32";
-  shape: number[];
-}
-
 interface StateJson {
   progress: EpochProgress;
-  model: TensorEntry[];
-  optimizer: TensorEntry[];
+  /** The model's weights in model.bin, named by their index in getWeights(). */
+  model: tf.io.WeightsManifestEntry[];
+  /** The optimizer's weights in optimizer.bin, named as the optimizer names them. */
+  optimizer: tf.io.WeightsManifestEntry[];
   betaPowers: number[];
 }
 
@@ -47,21 +47,23 @@ export async function saveTrainingState(
 ): Promise<Record<string, Uint8Array>> {
   const modelTensors = model.getWeights().map((t, i) => ({ name: String(i), tensor: t }));
   const optimizerTensors = await optimizer.getWeights();
+  const modelData = await tf.io.encodeWeights(modelTensors);
+  const optimizerData = await tf.io.encodeWeights(optimizerTensors);
   const internals = optimizer as unknown as AdamInternals;
   const betaPowers = [internals.accBeta1, internals.accBeta2]
     .filter((v): v is tf.Variable => v !== undefined)
     .map((v) => v.dataSync()[0]!);
   const state: StateJson = {
     progress,
-    model: describe(modelTensors),
-    optimizer: describe(optimizerTensors),
+    model: modelData.specs,
+    optimizer: optimizerData.specs,
     betaPowers,
   };
   const files = {
     ...extra,
     "state.json": new TextEncoder().encode(JSON.stringify(state)),
-    "model.bin": pack(modelTensors),
-    "optimizer.bin": pack(optimizerTensors),
+    "model.bin": new Uint8Array(modelData.data),
+    "optimizer.bin": new Uint8Array(optimizerData.data),
   };
   // getWeights() hands out the optimizer's own variables plus a fresh step-count scalar.
   tf.dispose(optimizerTensors.map((t) => t.tensor).filter((t) => !(t instanceof tf.Variable)));
@@ -75,10 +77,10 @@ export async function restoreTrainingState(
   files: Record<string, Uint8Array>,
 ): Promise<EpochProgress> {
   const state = JSON.parse(new TextDecoder().decode(files["state.json"]!)) as StateJson;
-  const weights = unpack(state.model, files["model.bin"]!);
+  const weights = decode(state.model, files["model.bin"]!);
   model.setWeights(weights.map((w) => w.tensor));
   tf.dispose(weights.map((w) => w.tensor));
-  const named = unpack(state.optimizer, files["optimizer.bin"]!);
+  const named = decode(state.optimizer, files["optimizer.bin"]!);
   await optimizer.setWeights(named); // copies the values into variables of its own
   tf.dispose(named.map((n) => n.tensor));
   // setWeights recomputes the beta powers as pow(beta, step); the running products differ in
@@ -89,36 +91,9 @@ export async function restoreTrainingState(
   return state.progress;
 }
 
-function describe(tensors: NamedTensor[]): TensorEntry[] {
-  return tensors.map(({ name, tensor }) => ({
-    name,
-    dtype: tensor.dtype === "int32" ? "int32" : "float32",
-    shape: tensor.shape,
-  }));
-}
-
-/** Every tensor's values back to back, 4 bytes each (float32 or int32). */
-function pack(tensors: NamedTensor[]): Uint8Array {
-  const size = tensors.reduce((n, { tensor }) => n + tensor.size, 0);
-  const out = new Uint8Array(size * 4);
-  let at = 0;
-  for (const { tensor } of tensors) {
-    const data = tensor.dataSync() as Float32Array | Int32Array;
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    at += data.byteLength;
-  }
-  return out;
-}
-
-function unpack(entries: TensorEntry[], bytes: Uint8Array): NamedTensor[] {
-  const buffer = bytes.slice().buffer; // aligned copy
-  let at = 0;
-  return entries.map(({ name, dtype, shape }) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = dtype === "int32"
-      ? new Int32Array(buffer, at, size)
-      : new Float32Array(buffer, at, size);
-    at += size * 4;
-    return { name, tensor: tf.tensor(data, shape, dtype) };
-  });
+/** The tensors `specs` describes in `bytes`, in the order of `specs`. */
+function decode(specs: tf.io.WeightsManifestEntry[], bytes: Uint8Array): NamedTensor[] {
+  // A copy: decodeWeights wants an ArrayBuffer of its own (the store's bytes may be a view).
+  const byName = tf.io.decodeWeights(bytes.slice().buffer, specs);
+  return specs.map(({ name }) => ({ name, tensor: byName[name]! }));
 }

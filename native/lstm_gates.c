@@ -1,5 +1,5 @@
 /*
- * The recurrent loop of model/fused_lstm.ts in C: per time step one OpenBLAS product for the
+ * The recurrent loop of model/lstm_js_gates.ts in C: per time step one OpenBLAS product for the
  * recurrence and the gate arithmetic, for a whole sequence batch in ONE foreign call per layer
  * and pass. In JS the gate loops cost ~75 ms of a ~205 ms training step (scalar code, five
  * exponentials per unit); vectorised here they cost a few milliseconds, and driving the 200
@@ -12,7 +12,7 @@
  * model/blas.ts opened (same path, so the same handle and the same thread setting), which keeps
  * the build free of -dev packages and of library search paths.
  *
- * Layouts are those of model/fused_lstm.ts, row-major: g [B*T, 4U] (gate order i, f, c, o),
+ * Layouts are those of model/lstm_buffers.ts, row-major: g [B*T, 4U] (gate order i, f, c, o),
  * c, tc, p [B, T, U], recurrent kernel R [U, 4U], bias [4U], mask [B, U].
  *
  * Maths is single precision with Cephes-style expf and tanhf (relative error ~2e-7, against

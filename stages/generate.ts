@@ -13,18 +13,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, StageInputError } from "../core/stage.ts";
-import { randomInt, seededRandom } from "../core/random.ts";
 import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
+import { ModelError } from "../model/errors.ts";
 import type { Config } from "../core/config_schema.ts";
 import type { TrainHistory } from "./train.ts";
-import { lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { resolveLstm } from "../model/lstm_implementation.ts";
+import { randomInt, seededRandom } from "../model/random.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import { tokenIds, type Vocab } from "./vocab.ts";
 
 export const generate = defineStage({
   name: "generate",
+  module: import.meta.url,
   description:
     "predicts generate.length tokens greedily from a seeded window of the training tokens",
   inputs: ["parse", "vocab", "train"],
@@ -34,7 +36,7 @@ export const generate = defineStage({
   async environment() {
     // The checkpoint loads into the fused layer where OpenBLAS loads, else tf.layers.lstm; the
     // two can differ in the last bits of a probability, so the choice is part of the key.
-    return { tfjs: tf.version.tfjs, lstm: lstmKernelDescription(await resolveLstmKernel("auto")) };
+    return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
   async run(inputs, config, ctx) {
     const notesBytes = inputs.parse?.["notes.json"];
@@ -69,10 +71,19 @@ export const generate = defineStage({
       return id;
     });
 
-    const { backend } = await selectBackend(history.backend as Config["train"]["backend"]);
+    let backend: string;
+    try {
+      ({ backend } = await selectBackend(history.backend as Config["train"]["backend"]));
+    } catch (e) {
+      // A backend train used that does not load here: the user's to fix, in model/'s words.
+      if (e instanceof ModelError) throw new StageInputError(e.message, { cause: e });
+      throw e;
+    }
     ctx.info(`backend ${backend}, as train used`);
     ctx.metric("backend", backend);
-    const model = await loadCheckpoint({ "model.json": modelJson, "weights.bin": weights });
+    const model = await loadCheckpoint({ "model.json": modelJson, "weights.bin": weights }, {
+      lstm: resolveLstm("auto"),
+    });
     try {
       const inputShape = model.inputs[0]?.shape;
       const outputUnits = model.outputs[0]?.shape.at(-1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../core/config_schema.ts";
-import { randomInt, seededRandom } from "../core/random.ts";
+import { randomInt, seededRandom } from "../model/random.ts";
 import { StageInputError } from "../core/stage.ts";
 import { encodeNpy } from "../formats/npy.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";

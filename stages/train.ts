@@ -13,14 +13,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { mixSeed, seededRandom, shuffleInPlace } from "../core/random.ts";
 import { decodeNpy } from "../formats/npy.ts";
 import { selectBackend } from "../model/backend.ts";
+import { ModelError } from "../model/errors.ts";
 import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
 import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
-import { blasLibraryPath, lstmKernelDescription, resolveLstmKernel } from "../model/lstm_kernel.ts";
+import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
+import { mixSeed, seededRandom, shuffleInPlace } from "../model/random.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
 import { decodeJson, encodeJson } from "../formats/json.ts";
 import type { Vocab } from "./vocab.ts";
@@ -49,6 +50,7 @@ interface TrainingData {
 
 export const train = defineStage({
   name: "train",
+  module: import.meta.url,
   description: "fits the LSTM network to the windows; keeps the lowest-loss checkpoint",
   inputs: ["window", "vocab"],
   reads: ["train"],
@@ -71,19 +73,20 @@ export const train = defineStage({
     } catch (e) {
       throw new StageInputError((e as Error).message);
     }
-    const { backend, reason } = await selectBackend(settings.backend);
-    const kernel = await resolveLstmKernel(settings.lstm, backend);
-    const description = lstmKernelDescription(kernel);
-    const blas = kernel === "blas" ? ` on ${blasLibraryPath()}` : "";
+    const { backend, reason } = await asStageInput(() => selectBackend(settings.backend));
+    const lstm = await asStageInput(() => resolveLstm(settings.lstm, backend));
+    const description = lstm.id;
+    const blasPath = blasLibraryOf(lstm);
+    const blas = blasPath !== null ? ` on ${blasPath}` : "";
     ctx.info(`backend ${backend} (${reason}); LSTM kernel ${description}${blas}`);
     ctx.metric("backend", backend);
     ctx.metric("lstmKernel", description);
-    if (kernel === "blas") ctx.metric("blasLibrary", blasLibraryPath());
+    if (blasPath !== null) ctx.metric("blasLibrary", blasPath);
 
     const model = buildModel(settings, {
       vocabSize: data.vocabSize,
       windowLength: data.length,
-      kernel,
+      lstm,
     });
     const optimizer = tf.train.adam(settings.learningRate);
     model.compile({ optimizer, loss: "categoricalCrossentropy" });
@@ -197,15 +200,33 @@ export async function trainEnvironment(
   settings: Pick<Config["train"], "backend" | "lstm">,
 ): Promise<Record<string, string>> {
   const { backend } = await selectBackend(settings.backend);
-  const kernel = await resolveLstmKernel(settings.lstm, backend);
+  const lstm = resolveLstm(settings.lstm, backend);
   const environment: Record<string, string> = {
     tfjs: tf.version.tfjs,
     backend,
-    lstm: lstmKernelDescription(kernel),
+    lstm: lstm.id,
   };
   // Another BLAS build may sum in another order: its checkpoints differ in the last bits.
-  if (kernel === "blas") environment.blas = blasLibraryPath() ?? "none";
+  if (lstm.kind === "fused") environment.blas = blasLibraryOf(lstm) ?? "none";
   return environment;
+}
+
+/** The OpenBLAS the LSTM runs on (for the run record and the key), or null if none. */
+function blasLibraryOf(lstm: LstmImplementation): string | null {
+  return lstm.kind === "fused" ? lstm.blas?.path ?? null : null;
+}
+
+/**
+ * Runs `work`, turning a setting model/ cannot honour on this machine (a ModelError) into this
+ * stage's input error, in the same words.
+ */
+async function asStageInput<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ModelError) throw new StageInputError(e.message, { cause: e });
+    throw e;
+  }
 }
 
 /** What training may use: three quarters of the machine's memory, the rest left to the system. */

@@ -131,6 +131,18 @@ Deno.test("train rejects a target outside the vocabulary with one sentence", asy
   );
 });
 
+Deno.test("train turns a backend that does not load into one sentence the user can act on", async () => {
+  const config = tinyTrainConfig();
+  config.train.backend = "tensorflow";
+  await assert.rejects(
+    () => train.run(trainInputs(TUNE, 8), config, fakeContext()),
+    (error: unknown) =>
+      error instanceof StageInputError &&
+      error.message ===
+        "train.backend: tensorflow needs @tensorflow/tfjs-node, but @tensorflow/tfjs-node is not installed; use auto, wasm or cpu",
+  );
+});
+
 Deno.test("train's environment names the tfjs version, the backend and the LSTM kernel", async () => {
   assert.deepEqual(await train.environment!(tinyTrainConfig()), {
     tfjs: tf.version.tfjs,
