@@ -12,24 +12,31 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineStage, StageInputError } from "../core/stage.ts";
+import { defineStage, input, StageInputError } from "../core/stage.ts";
+import { rawBytes } from "../formats/codec.ts";
+import { trainHistory } from "../formats/history.ts";
+import { tokenIds, tokenList, vocabulary as vocabularyCodec } from "../formats/tokens.ts";
 import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import type { Config } from "../core/config_schema.ts";
-import type { TrainHistory } from "./train.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
-import { decodeJson, encodeJson } from "../formats/json.ts";
-import { tokenIds, type Vocab } from "./vocab.ts";
 
 export const generate = defineStage({
   name: "generate",
   module: import.meta.url,
   description:
     "predicts generate.length tokens greedily from a seeded window of the training tokens",
-  inputs: ["parse", "vocab", "train"],
+  inputs: {
+    tokens: input("parse", "notes.json", tokenList),
+    vocab: input("vocab", "vocab.json", vocabularyCodec),
+    modelJson: input("train", "model.json", rawBytes),
+    weights: input("train", "weights.bin", rawBytes),
+    history: input("train", "history.json", trainHistory),
+  },
+  outputs: { "tokens.json": tokenList },
   // The backend is the one train used (from history.json, an input), so generate reads no
   // train settings: changing train.epochs reaches it only through the model.
   reads: ["generate", "window"],
@@ -38,35 +45,20 @@ export const generate = defineStage({
     // two can differ in the last bits of a probability, so the choice is part of the key.
     return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
-  async run(inputs, config, ctx) {
-    const notesBytes = inputs.parse?.["notes.json"];
-    const vocabBytes = inputs.vocab?.["vocab.json"];
-    const modelJson = inputs.train?.["model.json"];
-    const weights = inputs.train?.["weights.bin"];
-    const historyBytes = inputs.train?.["history.json"];
-    if (
-      notesBytes === undefined || vocabBytes === undefined || modelJson === undefined ||
-      weights === undefined || historyBytes === undefined
-    ) {
-      throw new StageInputError(
-        "generate: needs parse's notes.json, vocab's vocab.json and train's model.json, weights.bin and history.json",
-      );
-    }
-    const history = decodeJson<TrainHistory>(historyBytes);
-    const tokens = decodeJson<string[]>(notesBytes);
-    const { tokens: vocabulary } = decodeJson<Vocab>(vocabBytes);
+  async run({ tokens, vocab, modelJson, weights, history }, config, ctx) {
+    const vocabulary = vocab.tokens;
     const length = config.window.length;
     const windows = tokens.length - length;
     if (windows < 1) {
       throw new StageInputError(
-        `generate: ${tokens.length} tokens give no window of window.length ${length}`,
+        `${tokens.length} tokens give no window of window.length ${length}`,
       );
     }
-    const index = tokenIds({ tokens: vocabulary });
+    const index = tokenIds(vocab);
     const ids = tokens.map((token) => {
       const id = index.get(token);
       if (id === undefined) {
-        throw new StageInputError(`generate: token ${JSON.stringify(token)} is not in vocab.json`);
+        throw new StageInputError(`token ${JSON.stringify(token)} is not in vocab.json`);
       }
       return id;
     });
@@ -89,7 +81,7 @@ export const generate = defineStage({
       const outputUnits = model.outputs[0]?.shape.at(-1);
       if (inputShape?.[1] !== length || outputUnits !== vocabulary.length) {
         throw new StageInputError(
-          `generate: the checkpoint takes windows of ${inputShape?.[1]} and predicts ` +
+          `the checkpoint takes windows of ${inputShape?.[1]} and predicts ` +
             `${outputUnits} tokens, but window.length is ${length} and vocab.json has ` +
             `${vocabulary.length}`,
         );
@@ -122,7 +114,7 @@ export const generate = defineStage({
         bar.done();
       }
       ctx.metric("distinctTokens", new Set(generated).size);
-      return { "tokens.json": encodeJson(generated) };
+      return { "tokens.json": generated };
     } finally {
       disposeModel(model);
     }

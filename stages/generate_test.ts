@@ -3,14 +3,12 @@ import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../core/config_schema.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { StageInputError } from "../core/stage.ts";
-import { encodeNpy } from "../formats/npy.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
-import { fakeContext, tinyTrainConfig, TUNE, utf8 } from "../tests/_helpers.ts";
+import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
 import { argMax, generate, sample } from "./generate.ts";
 import { train } from "./train.ts";
-import { decodeJson } from "../formats/json.ts";
-import { buildVocab, tokenIds } from "./vocab.ts";
-import { makeWindows } from "./window.ts";
+import { tokenIds } from "../formats/tokens.ts";
+import { buildVocab } from "./vocab.ts";
 
 /** About 50 tokens of a little tune: 7 distinct tokens. */
 const VOCAB = buildVocab(TUNE);
@@ -23,39 +21,22 @@ function tinyConfig(): Config {
 
 /** One tiny checkpoint, trained once for every test here. */
 const checkpoint = await (async () => {
-  const index = tokenIds(VOCAB);
-  const ids = Int32Array.from(TUNE, (t) => index.get(t)!);
-  const { x, y, count } = makeWindows(ids, 8, VOCAB.tokens.length);
-  const out = await train.run(
-    {
-      window: {
-        "x.npy": encodeNpy({ dtype: "float32", shape: [count, 8, 1], data: x }),
-        "y.npy": encodeNpy({ dtype: "int32", shape: [count], data: y }),
-      },
-      vocab: { "vocab.json": utf8(JSON.stringify(VOCAB)) },
-    },
-    tinyConfig(),
-    fakeContext(),
-  );
+  const out = await train.run(trainInputs(TUNE, 8), tinyConfig(), fakeContext());
   return {
-    "model.json": out["model.json"]!,
-    "weights.bin": out["weights.bin"]!,
-    "history.json": out["history.json"]!,
+    modelJson: out["model.json"],
+    weights: out["weights.bin"],
+    history: out["history.json"],
   };
 })();
 
 function inputs(notes: string[] = TUNE) {
-  return {
-    parse: { "notes.json": utf8(JSON.stringify(notes)) },
-    vocab: { "vocab.json": utf8(JSON.stringify(VOCAB)) },
-    train: checkpoint,
-  };
+  return { tokens: notes, vocab: VOCAB, ...checkpoint };
 }
 
 Deno.test("generate writes generate.length tokens, every one from the vocabulary", async () => {
   const ctx = fakeContext();
   const out = await generate.run(inputs(), tinyConfig(), ctx);
-  const tokens = decodeJson<string[]>(out["tokens.json"]!);
+  const tokens = out["tokens.json"];
   assert.equal(tokens.length, 20);
   for (const token of tokens) assert.ok(VOCAB.tokens.includes(token), token);
   assert.equal(ctx.collected.metrics.distinctTokens, new Set(tokens).size);
@@ -83,11 +64,14 @@ Deno.test("generate predicts greedily: each token is the argmax after the slidin
   config.generate.length = 3;
   const ctx = fakeContext();
   const out = await generate.run(inputs(), config, ctx);
-  const tokens = decodeJson<string[]>(out["tokens.json"]!);
+  const tokens = out["tokens.json"];
   const index = tokenIds(VOCAB);
   const start = ctx.collected.metrics.startIndex as number;
   const pattern = TUNE.slice(start, start + 8).map((t) => index.get(t)!);
-  const model = await loadCheckpoint(checkpoint);
+  const model = await loadCheckpoint({
+    "model.json": checkpoint.modelJson,
+    "weights.bin": checkpoint.weights,
+  });
   const expected: string[] = [];
   for (let i = 0; i < 3; i++) {
     const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);

@@ -11,9 +11,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineStage, type StageContext, StageInputError } from "../core/stage.ts";
+import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { decodeNpy } from "../formats/npy.ts";
+import { rawBytes } from "../formats/codec.ts";
+import { type TrainHistory, trainHistory } from "../formats/history.ts";
+import { type NpyArray, npyCodec } from "../formats/npy.ts";
+import { vocabulary } from "../formats/tokens.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
@@ -23,19 +26,6 @@ import { saveCheckpoint } from "../model/checkpoint.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
 import { mixSeed, seededRandom, shuffleInPlace } from "../model/random.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
-import { decodeJson, encodeJson } from "../formats/json.ts";
-import type { Vocab } from "./vocab.ts";
-
-/** `history.json`: what training did, epoch by epoch (epochs count from 1). */
-export interface TrainHistory {
-  /** Mean loss of each epoch, weighted by batch size (as Keras reports it). */
-  loss: number[];
-  /** The epoch (from 1) whose weights are in the checkpoint: the lowest loss. */
-  bestEpoch: number;
-  bestLoss: number;
-  backend: string;
-  lstmKernel: string;
-}
 
 /** The windows the window stage made. */
 interface TrainingData {
@@ -52,7 +42,17 @@ export const train = defineStage({
   name: "train",
   module: import.meta.url,
   description: "fits the LSTM network to the windows; keeps the lowest-loss checkpoint",
-  inputs: ["window", "vocab"],
+  inputs: {
+    x: input("window", "x.npy", npyCodec("float32", 3)),
+    y: input("window", "y.npy", npyCodec("int32", 1)),
+    vocab: input("vocab", "vocab.json", vocabulary),
+  },
+  outputs: {
+    "model.json": rawBytes,
+    "weights.bin": rawBytes,
+    "history.json": trainHistory,
+    "loss.svg": rawBytes,
+  },
   reads: ["train"],
   settledByEnvironment: ["train.backend", "train.lstm"],
   async environment(config) {
@@ -62,9 +62,9 @@ export const train = defineStage({
     // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
     assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
   },
-  async run(inputs, config, ctx) {
+  async run({ x, y, vocab }, config, ctx) {
     const settings = config.train;
-    const data = readTrainingData(inputs.window, inputs.vocab);
+    const data = trainingData(x, y, vocab.tokens.length);
     try {
       assertTrainingFits(
         { ...settings, vocabSize: data.vocabSize, windowLength: data.length },
@@ -159,7 +159,7 @@ export const train = defineStage({
     }
     if (best === undefined) {
       throw new StageInputError(
-        `train: the loss was not a finite number in any of ${settings.epochs} epochs ` +
+        `the loss was not a finite number in any of ${settings.epochs} epochs ` +
           `(found ${losses.join(", ")}); lower train.learningRate`,
       );
     }
@@ -178,8 +178,9 @@ export const train = defineStage({
     ctx.metric("bestEpoch", best.epoch);
     ctx.metric("secondsPerEpoch", secondsPerEpoch);
     return {
-      ...best.files,
-      "history.json": encodeJson(history),
+      "model.json": best.files["model.json"]!,
+      "weights.bin": best.files["weights.bin"]!,
+      "history.json": history,
       "loss.svg": new TextEncoder().encode(
         lossCurveSvg(losses, {
           title: `Training loss (${backend}, ${description})`,
@@ -234,40 +235,24 @@ function memoryBudget(): number {
   return Deno.systemMemoryInfo().total * 0.75;
 }
 
-/** Checks and decodes the window and vocab outputs. */
-function readTrainingData(
-  window: Record<string, Uint8Array> | undefined,
-  vocab: Record<string, Uint8Array> | undefined,
+/** The windows as training reads them, checked against each other and the vocabulary. */
+function trainingData(
+  x: Extract<NpyArray, { dtype: "float32" }>,
+  y: Extract<NpyArray, { dtype: "int32" }>,
+  vocabSize: number,
 ): TrainingData {
-  const xBytes = window?.["x.npy"];
-  const yBytes = window?.["y.npy"];
-  const vocabBytes = vocab?.["vocab.json"];
-  if (xBytes === undefined || yBytes === undefined || vocabBytes === undefined) {
-    throw new StageInputError("train: needs window's x.npy and y.npy and vocab's vocab.json");
+  const [count = 0, length = 0, features] = x.shape;
+  if (features !== 1) {
+    throw new StageInputError(`x.npy must be [windows, length, 1] (found [${x.shape}])`);
   }
-  const x = decodeNpy(xBytes);
-  const y = decodeNpy(yBytes);
-  const { tokens } = decodeJson<Vocab>(vocabBytes);
-  const vocabSize = tokens.length;
-  const [count, length, features] = x.shape;
-  if (
-    x.dtype !== "float32" || x.shape.length !== 3 || features !== 1 || count === undefined ||
-    length === undefined
-  ) {
-    throw new StageInputError(
-      `train: x.npy must be float32 [windows, length, 1] (found ${x.dtype} [${x.shape}])`,
-    );
+  if (y.shape[0] !== count) {
+    throw new StageInputError(`y.npy must hold ${count} targets to match x.npy (found ${y.shape})`);
   }
-  if (y.dtype !== "int32" || y.shape.length !== 1 || y.shape[0] !== count) {
-    throw new StageInputError(
-      `train: y.npy must be int32 [${count}] to match x.npy (found ${y.dtype} [${y.shape}])`,
-    );
-  }
-  if (count === 0) throw new StageInputError("train: window gave no windows to train on");
+  if (count === 0) throw new StageInputError("window gave no windows to train on");
   const outside = y.data.find((id) => id < 0 || id >= vocabSize);
   if (outside !== undefined) {
     throw new StageInputError(
-      `train: y.npy holds class id ${outside}, outside the vocabulary of ${vocabSize} tokens`,
+      `y.npy holds class id ${outside}, outside the vocabulary of ${vocabSize} tokens`,
     );
   }
   return { x: x.data, y: y.data, count, length, vocabSize };

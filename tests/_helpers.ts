@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import { describeEvent } from "../cli/console_reporter.ts";
+import { tokenIds } from "../formats/tokens.ts";
+import { buildVocab } from "../stages/vocab.ts";
+import { makeWindows } from "../stages/window.ts";
 import type {
   DatasetEntry,
   Metric,
@@ -174,3 +177,16 @@ export const SMALL_RUN = [
   "--set",
   "train.epochs=1",
 ];
+
+/** What the window and vocab stages give train for `notes`, windows of `length`. */
+export function trainInputs(notes: readonly string[], length: number) {
+  const vocab = buildVocab(notes);
+  const index = tokenIds(vocab);
+  const ids = Int32Array.from(notes, (t) => index.get(t)!);
+  const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
+  return {
+    x: { dtype: "float32" as const, shape: [count, length, 1], data: x },
+    y: { dtype: "int32" as const, shape: [count], data: y },
+    vocab,
+  };
+}
