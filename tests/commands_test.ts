@@ -43,7 +43,7 @@ Deno.test("show: one run's stages with keys and outputs, and its metrics", async
 Deno.test("compare: the key that differs, both values, and the figures side by side", async () => {
   const r = await pipeline("compare", first, second, "--store", store);
   assert.equal(r.code, 0, r.stderr);
-  const rows = r.stdout.trim().split("\n");
+  const rows = r.stdout.trimEnd().split("\n");
   assert.match(rows[0]!, new RegExp(`^\\s+${first}\\s+${second}$`));
   assert.match(r.stdout, /\ngenerate\.length\s+16\s+24\n/);
   assert.doesNotMatch(r.stdout, /\ntrain\.epochs/, "equal keys are left out");
