@@ -1,13 +1,15 @@
 /**
- * The deep-LSTM MIDI pipeline: eight stages in one DAG, run by the caching runner in core/.
+ * The deep-LSTM MIDI pipeline: the tutorial's eight stages and the two that measure the music,
+ * in one DAG run by the caching runner in core/.
  *
  *   scan      → sample200
  *   sample200 → parse
- *   parse     → vocab, window, generate
+ *   parse     → vocab, window, generate, datastats
  *   vocab     → window, train, generate
  *   window    → train
  *   train     → generate
- *   generate  → render
+ *   generate  → render, stats
+ *   datastats → stats
  *
  * Usage: `deno task pipeline --config deep-lstm.yaml` (see `--help`).
  *
@@ -22,10 +24,12 @@ import { window } from "./stages/window.ts";
 import { train } from "./stages/train.ts";
 import { generate } from "./stages/generate.ts";
 import { render } from "./stages/render.ts";
+import { datastats } from "./stages/datastats.ts";
+import { stats } from "./stages/stats.ts";
 
 /** The DAG: each stage names its inputs; the runner orders them. */
 export const PIPELINE: Pipeline = {
-  stages: [scan, sample200, parse, vocab, window, train, generate, render],
+  stages: [scan, sample200, parse, vocab, window, train, generate, render, datastats, stats],
   exports: [
     "render/generated.mid",
     "render/piano_roll.svg",
@@ -35,6 +39,7 @@ export const PIPELINE: Pipeline = {
     "train/weights.bin",
     "generate/tokens.json",
     "parse/notes.json",
+    "stats/stats.json",
   ],
   root: new URL(".", import.meta.url).pathname.replace(/\/$/, ""),
 };
