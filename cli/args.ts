@@ -33,6 +33,8 @@ export interface CliArgs {
   json: boolean;
   /** `runs --all`: every recorded run, not only the latest of each config. */
   all: boolean;
+  /** `runs --last N`: only the N newest runs. */
+  last?: number;
   /** `gc --keep-last N`: keep only the N configs that ran most recently. */
   keepLast?: number;
   /** `gc --dry-run`: say what would be removed, remove nothing. */
@@ -59,6 +61,7 @@ export function parseCli(argv: string[]): CliArgs {
         json: { type: "boolean" },
         all: { type: "boolean" },
         "keep-last": { type: "string" },
+        last: { type: "string" },
         "dry-run": { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
         quiet: { type: "boolean", short: "q" },
@@ -99,10 +102,17 @@ export function parseCli(argv: string[]): CliArgs {
   for (const flag of ["store", "out", "config"] as const) {
     if (v[flag] === "") throw new UsageError(`--${flag} is empty; give it a path (see --help)`);
   }
-  const keepLast = v["keep-last"] === undefined ? undefined : Number(v["keep-last"]);
-  if (keepLast !== undefined && !(Number.isInteger(keepLast) && keepLast >= 0)) {
-    throw new UsageError(`--keep-last ${v["keep-last"]}: give a whole number of runs, e.g. 5`);
-  }
+  const count = (flag: "keep-last" | "last") => {
+    const text = v[flag];
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new UsageError(`--${flag} ${text}: give a whole number of runs, e.g. 5`);
+    }
+    return n;
+  };
+  const keepLast = count("keep-last");
+  const last = count("last");
   return {
     command,
     rest,
@@ -115,6 +125,7 @@ export function parseCli(argv: string[]): CliArgs {
     json: v.json ?? false,
     all: v.all ?? false,
     keepLast,
+    last,
     dryRun: v["dry-run"] ?? false,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
@@ -128,8 +139,10 @@ export const HELP = `Usage: deno task pipeline [COMMAND] [OPTIONS]
 Commands:
   run (default)          run the DAG for --config; only stale stages execute
   status                 say which stages are cached or stale, and why (nothing runs)
-  runs [--all]           list recorded runs: config hash, date, status, best loss
-                         (--all: every run kept, failed and --until runs included)
+  runs [--all] [--last N]
+                         list recorded runs: hash, date, the settings that differ, loss,
+                         the generated piece's statistics, duration (--all: every run
+                         kept, failed and --until runs included; --last: the N newest)
   show HASH              show one run: config, stage keys, outputs, timings, metrics
   compare HASH HASH      put two runs side by side: config differences, metrics, loss
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches

@@ -11,9 +11,14 @@ import { formatDuration } from "./progress.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import type { Store } from "../core/store.ts";
 
-/** Lists recorded runs, newest first. */
+/**
+ * Lists recorded runs, newest first: one row per run with the settings that differ between the
+ * listed runs (and no others), the final loss, headline statistics of the generated piece and
+ * the run's duration.
+ */
 export async function runsCommand(args: CliArgs, store: Store): Promise<number> {
-  const runs = await listRecords(store, args.all);
+  const all = await listRecords(store, args.all);
+  const runs = args.last === undefined ? all : all.slice(0, args.last);
   if (args.json) {
     console.log(JSON.stringify(runs.map(summary), null, 2));
     return 0;
@@ -22,15 +27,19 @@ export async function runsCommand(args: CliArgs, store: Store): Promise<number> 
     console.log(`no runs recorded in ${store.root}`);
     return 0;
   }
+  const varying = differingKeys(runs);
   const rows = [[
     "config hash",
     "finished",
     "status",
     "config",
-    "tokens",
-    "vocab",
+    ...varying,
     "epochs",
-    "best loss",
+    "loss",
+    "distinct",
+    "top share",
+    "JS dist",
+    "took",
   ]];
   for (const r of runs) {
     const s = summary(r);
@@ -39,14 +48,33 @@ export async function runsCommand(args: CliArgs, store: Store): Promise<number> 
       s.finishedAt.slice(0, 19).replace("T", " "),
       s.status,
       s.configPath,
-      str(s.tokens),
-      str(s.vocabSize),
+      ...varying.map((k) => short(valueAt(r.config, k))),
       str(s.epochs),
-      s.bestLoss === undefined ? "-" : s.bestLoss.toFixed(4),
+      fixed(s.loss.at(-1)),
+      str(s.generated.distinct_tokens),
+      fixed(s.generated.top_token_share),
+      fixed(s.generated.js_distance),
+      formatDuration(r.seconds),
     ]);
   }
   printTable(rows);
   return 0;
+}
+
+/** The config keys whose values are not the same in every one of `runs`. */
+function differingKeys(runs: readonly RunRecord[]): string[] {
+  const keys = new Set<string>();
+  for (const r of runs.slice(1)) {
+    for (const d of diffValues(runs[0]!.config, r.config)) keys.add(d.path);
+  }
+  return [...keys].sort();
+}
+
+function valueAt(config: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>(
+    (v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined),
+    config,
+  );
 }
 
 /** Shows one run. */
@@ -160,7 +188,22 @@ export function summary(r: RunRecord) {
     backend: m.train?.backend as string | undefined,
     lstmKernel: m.train?.lstmKernel as string | undefined,
     loss,
+    generated: generatedStatistics(r),
   };
+}
+
+/** The first generated piece's token statistics (value of each), from the stats stage. */
+function generatedStatistics(r: RunRecord): Record<string, number | undefined> {
+  const pieces = r.metrics.stats?.pieces;
+  const first = Array.isArray(pieces) ? pieces[0] as Record<string, unknown> : undefined;
+  const tokens = (first?.tokens ?? {}) as Record<string, { value?: number | null }>;
+  return Object.fromEntries(
+    Object.entries(tokens).map(([k, v]) => [k, typeof v?.value === "number" ? v.value : undefined]),
+  );
+}
+
+function fixed(v: number | undefined): string {
+  return v === undefined ? "-" : v.toFixed(4);
 }
 
 /** The config keys whose values differ between two runs. */
