@@ -71,11 +71,6 @@ const DIGITS = new RegExp(
   "u",
 );
 
-/** Whether one code point is Python whitespace. */
-export function isPySpace(cp: number): boolean {
-  return PY_SPACE.has(cp);
-}
-
 // Python's whitespace is all in the BMP and no surrogate is whitespace, so the functions below
 // may test UTF-16 units one by one, slicing rather than copying character by character.
 

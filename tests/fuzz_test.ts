@@ -1,14 +1,11 @@
 /**
  * Hostile input: 5,000 seeded mutations of the Groove files (see tests/_fuzz.ts) each give a
- * token list or a MidiReadError, never another exception, a hang or a blow-up in memory; and the
- * tokens CLI refuses a file over the size limit while still printing the others.
+ * token list or a MidiReadError, never another exception, a hang or a blow-up in memory.
  */
 import assert from "node:assert/strict";
-import { MAX_FILE_BYTES } from "../cli/tokens.ts";
-import { SLOW_SHAPES } from "../music/_slow_shapes.ts";
 import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
 import { mutants } from "./_fuzz.ts";
-import { GROOVE, PROJECT_ROOT } from "./_helpers.ts";
+import { GROOVE } from "./_helpers.ts";
 
 const FILES = 5000;
 const BATCH = 500;
@@ -67,23 +64,4 @@ Deno.test("5,000 mutated MIDI files each give tokens or a MidiReadError, in boun
   console.log(
     `fuzz: ${FILES} files, ${tokenized} tokenized, ${refused} MidiReadError, ${seconds} s`,
   );
-});
-
-Deno.test("the tokens CLI refuses a file over 16 MiB and still prints the others", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "tokens-limit-" });
-  const huge = `${dir}/huge.mid`;
-  const small = `${dir}/small.mid`;
-  await Deno.writeFile(huge, SLOW_SHAPES.programs(MAX_FILE_BYTES + 100));
-  const smallBytes = SLOW_SHAPES.notes(100);
-  await Deno.writeFile(small, smallBytes);
-  const { code, stdout } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "cli/tokens.ts", huge, small],
-    cwd: PROJECT_ROOT,
-    stdout: "piped",
-  }).output();
-  await Deno.remove(dir, { recursive: true });
-  assert.equal(code, 1);
-  const report = JSON.parse(new TextDecoder().decode(stdout));
-  assert.match(report[huge].error, /over the limit of 16777216 bytes \(16 MiB/);
-  assert.deepEqual(report[small], tokenizeMidi(smallBytes));
 });
