@@ -1,15 +1,21 @@
 /**
  * `deno task tokens FILE.mid ...`: prints one JSON object that maps each path, exactly as
  * given, to its token list as the tutorial's music21 6.7.1 code gives it, or to
- * `{"error": "..."}` when the file cannot be read or music21 could not parse it. The whole
- * object is always printed; the exit status is 1 if any file failed, 2 for no arguments.
+ * `{"error": "..."}` when the file cannot be read, is larger than the pipeline's default
+ * `parse.maxFileBytes` (16 MiB, which bounds the tokenizer's memory and time), or music21 could
+ * not parse it. The whole object is always printed; the exit status is 1 if any file failed, 2
+ * for no arguments.
  *
  * @module
  */
+import { defaultConfig } from "../core/config_schema.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 
 /** The usage line. */
 export const USAGE = "usage: deno task tokens FILE.mid [FILE.mid ...]";
+
+/** The largest file tokenized: the pipeline's default `parse.maxFileBytes`. */
+export const MAX_FILE_BYTES = defaultConfig().parse.maxFileBytes;
 
 /** Token lists (or errors) by path, in argument order. */
 export type TokensReport = Record<string, string[] | { error: string }>;
@@ -22,25 +28,43 @@ function describeReadError(e: unknown): string {
   return (e as Error).message;
 }
 
+/** The error of a file over {@link MAX_FILE_BYTES}. */
+const tooLarge = (path: string, size: number) =>
+  `Cannot tokenize ${path}: it is ${size} bytes, over the limit of ${MAX_FILE_BYTES} bytes ` +
+  `(16 MiB, the pipeline's parse.maxFileBytes)`;
+
 /**
  * Tokenizes each file.
  *
  * @param paths the files, as given on the command line
  * @param readFile how to read a file (Deno.readFile in the CLI)
+ * @param sizeOf a file's size, to refuse one over the limit unread (Deno.stat in the CLI)
  * @returns the report and whether any file failed
  */
 export async function tokensReport(
   paths: readonly string[],
   readFile: (path: string) => Promise<Uint8Array>,
+  sizeOf: (path: string) => Promise<number> = () => Promise.resolve(0),
 ): Promise<{ report: TokensReport; failed: boolean }> {
   const report: TokensReport = {};
   let failed = false;
   for (const path of paths) {
     let bytes: Uint8Array;
     try {
+      const size = await sizeOf(path);
+      if (size > MAX_FILE_BYTES) {
+        report[path] = { error: tooLarge(path, size) };
+        failed = true;
+        continue;
+      }
       bytes = await readFile(path);
     } catch (e) {
       report[path] = { error: `Cannot read ${path}: ${describeReadError(e)}` };
+      failed = true;
+      continue;
+    }
+    if (bytes.length > MAX_FILE_BYTES) {
+      report[path] = { error: tooLarge(path, bytes.length) };
       failed = true;
       continue;
     }
@@ -63,7 +87,11 @@ if (import.meta.main) {
     console.log(USAGE);
     Deno.exit(0);
   }
-  const { report, failed } = await tokensReport(Deno.args, (p) => Deno.readFile(p));
+  const { report, failed } = await tokensReport(
+    Deno.args,
+    (p) => Deno.readFile(p),
+    async (p) => (await Deno.stat(p)).size,
+  );
   console.log(JSON.stringify(report));
   Deno.exit(failed ? 1 : 0);
 }

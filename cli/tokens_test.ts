@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { SLOW_SHAPES } from "../music/_slow_shapes.ts";
+import { tokenizeMidi } from "../music/tokenize.ts";
+import { MAX_FILE_BYTES } from "./tokens.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const GOOD = "../shared/references/music21/synthetic/a1_vel0_is_off.mid";
@@ -36,4 +39,19 @@ Deno.test("tokens prints a usage line and exits 2 without arguments", async () =
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assert.match(stderr, /^usage: deno task tokens FILE\.mid/);
+});
+
+Deno.test("the tokens CLI refuses a file over 16 MiB and still prints the others", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tokens-limit-" });
+  const huge = `${dir}/huge.mid`;
+  const small = `${dir}/small.mid`;
+  await Deno.writeFile(huge, SLOW_SHAPES.programs(MAX_FILE_BYTES + 100));
+  const smallBytes = SLOW_SHAPES.notes(100);
+  await Deno.writeFile(small, smallBytes);
+  const { code, stdout } = await tokensCli(huge, small);
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(code, 1);
+  const report = JSON.parse(stdout);
+  assert.match(report[huge].error, /over the limit of 16777216 bytes \(16 MiB/);
+  assert.deepEqual(report[small], tokenizeMidi(smallBytes));
 });

@@ -63,46 +63,48 @@ const PY_OTHER_DIGITS: readonly (readonly [number, number])[] = [
   [0x1f100, 0x1f10a],
 ];
 
-const ND = /^\p{Nd}$/u;
+/** Python's `isdigit()` over a whole string, as one pattern: Nd plus the other digits. */
+const DIGITS = new RegExp(
+  `^[\\p{Nd}${
+    PY_OTHER_DIGITS.map(([lo, hi]) => `\\u{${lo.toString(16)}}-\\u{${hi.toString(16)}}`).join("")
+  }]+$`,
+  "u",
+);
 
-/** Whether one code point is Python whitespace. */
-export function isPySpace(cp: number): boolean {
-  return PY_SPACE.has(cp);
-}
+// Python's whitespace is all in the BMP and no surrogate is whitespace, so the functions below
+// may test UTF-16 units one by one, slicing rather than copying character by character.
 
 /** Python's `s.strip()`. */
 export function pyStrip(s: string): string {
-  const cps = Array.from(s);
   let a = 0;
-  let b = cps.length;
-  while (a < b && PY_SPACE.has(cps[a]!.codePointAt(0)!)) a++;
-  while (b > a && PY_SPACE.has(cps[b - 1]!.codePointAt(0)!)) b--;
-  return cps.slice(a, b).join("");
+  let b = s.length;
+  while (a < b && PY_SPACE.has(s.charCodeAt(a))) a++;
+  while (b > a && PY_SPACE.has(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
 }
 
 /** Python's `s.split()` with no separator: runs of whitespace split, empty words dropped. */
 export function pySplit(s: string): string[] {
   const words: string[] = [];
-  let word = "";
-  for (const ch of s) {
-    if (PY_SPACE.has(ch.codePointAt(0)!)) {
-      if (word !== "") words.push(word);
-      word = "";
-    } else {
-      word += ch;
+  forEachPyWord(s, (word) => words.push(word));
+  return words;
+}
+
+/** Calls `visit` with each word of {@link pySplit}, in order, without listing them all. */
+export function forEachPyWord(s: string, visit: (word: string) => void): void {
+  let start = -1;
+  for (let i = 0; i < s.length; i++) {
+    if (PY_SPACE.has(s.charCodeAt(i))) {
+      if (start >= 0) visit(s.slice(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
     }
   }
-  if (word !== "") words.push(word);
-  return words;
+  if (start >= 0) visit(s.slice(start));
 }
 
 /** Python's `s.isdigit()`: non-empty and every character a digit. */
 export function pyIsDigit(s: string): boolean {
-  if (s === "") return false;
-  for (const ch of s) {
-    if (ND.test(ch)) continue;
-    const cp = ch.codePointAt(0)!;
-    if (!PY_OTHER_DIGITS.some(([lo, hi]) => cp >= lo && cp <= hi)) return false;
-  }
-  return true;
+  return DIGITS.test(s);
 }

@@ -14,6 +14,7 @@ import {
   PROGRAM_CLASS,
   PUNCTUATION,
 } from "./instrument_tables.ts";
+import { pySplit } from "./_py_str.ts";
 
 const TABLES = new URL("../../shared/references/music21/instrument-tables.json", import.meta.url);
 const text = (s: string) => new TextEncoder().encode(s);
@@ -111,37 +112,107 @@ Deno.test("instrumentFromNameEvent() ignores lousy and undecodable names", () =>
   });
 });
 
-const at = (instrument: Instrument, tick = 0) => ({ instrument, tick });
+/** Instruments with their ticks, as deduplicate takes them. */
+const placed = (...list: [Instrument, number?][]) => ({
+  instruments: list.map(([instrument]) => instrument),
+  ticks: list.map(([, tick = 0]) => tick),
+});
 
 Deno.test("deduplicate() merges a track name and an instrument name into one Instrument", () => {
-  const out = deduplicate([
-    at(instrumentFromNameEvent(0x03, text("Midi Drums"))),
-    at(instrumentFromNameEvent(0x04, text("Brooklyn"))),
-  ]);
-  assert.deepEqual(out, [at({ cls: GENERIC, instrumentName: "Brooklyn", partName: "Midi Drums" })]);
+  const out = deduplicate(placed(
+    [instrumentFromNameEvent(0x03, text("Midi Drums"))],
+    [instrumentFromNameEvent(0x04, text("Brooklyn"))],
+  ));
+  assert.deepEqual(
+    out,
+    placed([{ cls: GENERIC, instrumentName: "Brooklyn", partName: "Midi Drums" }]),
+  );
 });
 
 Deno.test("deduplicate() drops the generic Instrument next to a Piano", () => {
-  const out = deduplicate([
-    at(instrumentFromNameEvent(0x03, text("Track 1"))),
-    at(instrumentFromProgram(0)),
-  ]);
-  assert.deepEqual(out, [at({ cls: "Piano", instrumentName: "Piano", partName: "Track 1" })]);
+  const out = deduplicate(placed(
+    [instrumentFromNameEvent(0x03, text("Track 1"))],
+    [instrumentFromProgram(0)],
+  ));
+  assert.deepEqual(out, placed([{ cls: "Piano", instrumentName: "Piano", partName: "Track 1" }]));
 });
 
 Deno.test("deduplicate() changes nothing when instrument names differ", () => {
-  const input = [at(instrumentFromNameEvent(0x03, text("Piano RH"))), at(instrumentFromProgram(0))];
+  const input = placed(
+    [instrumentFromNameEvent(0x03, text("Piano RH"))],
+    [instrumentFromProgram(0)],
+  );
   assert.deepEqual(deduplicate(input), input);
-  const programs = [at(instrumentFromProgram(0)), at(instrumentFromProgram(40), 480)];
+  const programs = placed([instrumentFromProgram(0)], [instrumentFromProgram(40), 480]);
   assert.deepEqual(deduplicate(programs), programs);
 });
 
 Deno.test("deduplicate() keeps the first of one class whatever the offsets", () => {
-  const out = deduplicate([at(instrumentFromProgram(0)), at(instrumentFromProgram(1), 480)]);
-  assert.deepEqual(out, [at({ cls: "Piano", instrumentName: "Piano", partName: null })]);
-  const h3 = deduplicate([
-    at(instrumentFromNameEvent(0x03, text(""))),
-    at(instrumentFromProgram(0), 480),
-  ]);
-  assert.deepEqual(h3, [at({ cls: "Piano", instrumentName: "Piano", partName: null }, 480)]);
+  const out = deduplicate(placed([instrumentFromProgram(0)], [instrumentFromProgram(1), 480]));
+  assert.deepEqual(out, placed([{ cls: "Piano", instrumentName: "Piano", partName: null }]));
+  const h3 = deduplicate(placed(
+    [instrumentFromNameEvent(0x03, text(""))],
+    [instrumentFromProgram(0), 480],
+  ));
+  assert.deepEqual(h3, placed([{ cls: "Piano", instrumentName: "Piano", partName: null }, 480]));
+});
+
+/**
+ * music21's `fromString` word for word: every run of consecutive words, 1-word runs first,
+ * scored in that order. Cubic, so only for short names.
+ */
+function fromStringAsMusic21(text: string): string | null {
+  let cleaned = "";
+  for (const ch of text.replaceAll(".", " ")) if (!PUNCTUATION.includes(ch)) cleaned += ch;
+  const words = pySplit(cleaned);
+  const toBest = new Map(ALL_TO_BEST_NAME);
+  const toClass = new Map(BEST_NAME_TO_CLASS);
+  const info = new Map(CLASSES.map(([name, best, , mro]) => [name, { best, mro }]));
+  let best: { cls: string; words: number; mro: readonly string[] } | undefined;
+  for (let size = 1; size <= words.length; size++) {
+    for (let start = 0; start + size <= words.length; start++) {
+      const english = toBest.get(words.slice(start, start + size).join(" ").toLowerCase());
+      const cls = english === undefined ? undefined : toClass.get(english);
+      const c = cls === undefined ? undefined : info.get(cls);
+      if (cls === undefined || c === undefined || c.best === null) continue;
+      if (!c.mro.includes("Instrument") && !c.mro.includes("Musician")) continue;
+      const n = c.best.toLowerCase().split(" ").length;
+      if (best === undefined || (n >= best.words && !best.mro.includes(cls))) {
+        best = { cls, words: n, mro: c.mro };
+      }
+    }
+  }
+  return best?.cls ?? null;
+}
+
+Deno.test("instrumentFromString() picks what music21's search of every run of words picks", () => {
+  // Runs of the tables' words in any case, between odd spaces, punctuation and sigmas.
+  const words = [...new Set(ALL_TO_BEST_NAME.flatMap(([key]) => key.split(" ")))];
+  const between = [" ", "  ", "\t", ".", "-", "\x1f", "\u3000", ", ", "Σ ", "ς"];
+  let seed = 3;
+  const random = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+  const picked = new Set<string | null>();
+  for (let i = 0; i < 5000; i++) {
+    let name = "";
+    for (let k = 1 + random(6); k > 0; k--) {
+      const word = words[random(words.length)]!;
+      const cased = [word, word.toUpperCase(), word[0]!.toUpperCase() + word.slice(1)][random(3)]!;
+      name += (name === "" ? "" : between[random(between.length)]!) + cased;
+    }
+    const cls = fromStringAsMusic21(name);
+    assert.equal(instrumentFromString(name)?.cls ?? null, cls, name);
+    picked.add(cls);
+  }
+  assert.ok(picked.size > 50, `only ${picked.size} classes picked`);
+});
+
+Deno.test("instrumentFromString() takes near-linear time on a long name of short words", () => {
+  // 8 KB of two-letter words took music21's search (and this code before) about 120 s.
+  const words = Array.from({ length: 2730 }, (_, i) => "ab cd ef gh ij".split(" ")[i % 5]);
+  const long = `${words.join(" ")} violin`;
+  const started = performance.now();
+  assert.equal(instrumentFromString(long)?.cls, "Violin");
+  assert.equal(instrumentFromString(`${long} piano`.repeat(100))?.cls, "Piano");
+  assert.ok(performance.now() - started < 2000);
+  assert.equal(instrumentFromString(words.join(" ").repeat(100)), null);
 });

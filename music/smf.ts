@@ -4,10 +4,14 @@
  * would give them. A malformed event that music21 drops is dropped here too, and its delta time
  * is lost; an input on which music21 raises makes {@link readSmf} throw {@link MidiReadError}.
  *
+ * Events are rows of typed columns, about 20 bytes each, and payloads stay in the file's bytes:
+ * an object per event took 2–3 GB for 50 MB of dense events and ran out of memory.
+ *
  * Pure functions on bytes: no Deno APIs.
  *
  * @module
  */
+import { widen } from "./columns.ts";
 
 /**
  * Thrown where music21 6.7.1 could not read the file. The message is one sentence,
@@ -25,51 +29,43 @@ export class MidiReadError extends Error {
   }
 }
 
-/** A channel voice or mode message (`8n`–`En`). */
-export interface ChannelEvent {
-  kind: "channel";
+/** The status of the typeless event music21 records when fewer than 2 bytes follow a delta. */
+export const EMPTY_STATUS = 0;
+/** The status of a meta event (`FF`). */
+export const META_STATUS = 0xff;
+
+/** Whether a status byte is a channel voice or mode message (`8n`–`En`). */
+export const isChannelStatus = (status: number): boolean => status >= 0x80 && status < 0xf0;
+
+/**
+ * Every event of a file as columns (event `i` is row `i`), in file order, track after track:
+ * a dense 16 MiB file holds 8 million events, far too many for one object each.
+ */
+export interface SmfEvents {
+  /** How many rows are in use; the columns may be longer. */
+  count: number;
   /** Absolute tick. */
-  tick: number;
-  /** The effective status byte (after running status): its high nibble is the message type. */
-  status: number;
-  /** 1-based channel, 1–16. */
-  channel: number;
-  /** First data byte (pitch, controller, program, …), not range-checked. */
-  data1: number;
-  /** Second data byte, 0 when missing or unused. */
-  data2: number;
+  tick: Float64Array;
+  /**
+   * A channel message's effective status (after running status; its high nibble is the
+   * message type, its low nibble the channel − 1), {@link META_STATUS}, `F0`/`F7` for sysex,
+   * or {@link EMPTY_STATUS}.
+   */
+  status: Uint8Array;
+  /** A channel message's first data byte (pitch, controller, program, …), a meta type. */
+  data1: Uint8Array;
+  /** A channel message's second data byte, 0 when missing or unused. */
+  data2: Uint8Array;
+  /** Where a meta or sysex payload starts in the file's bytes. */
+  payloadStart: Uint32Array;
+  /** Where it ends (exclusive): cut short at the end of its track. */
+  payloadEnd: Uint32Array;
 }
 
-/** A meta event (`FF`). */
-export interface MetaEvent {
-  kind: "meta";
-  tick: number;
-  /** The meta type byte, e.g. 0x03 for SEQUENCE_TRACK_NAME. */
-  type: number;
-  /** The payload, cut short at the end of the track. */
-  data: Uint8Array;
-}
-
-/** A system exclusive event (`F0` or `F7`). */
-export interface SysexEvent {
-  kind: "sysex";
-  tick: number;
-  status: number;
-  data: Uint8Array;
-}
-
-/** The typeless event music21 records when fewer than 2 bytes follow a delta time. */
-export interface EmptyEvent {
-  kind: "empty";
-  tick: number;
-}
-
-/** One decoded event. */
-export type SmfEvent = ChannelEvent | MetaEvent | SysexEvent | EmptyEvent;
-
-/** One `MTrk` chunk. */
+/** One `MTrk` chunk: the rows `[first, end)` of {@link Smf.events}. */
 export interface SmfTrack {
-  events: SmfEvent[];
+  first: number;
+  end: number;
 }
 
 /** A whole file. */
@@ -78,40 +74,91 @@ export interface Smf {
   format: number;
   /** Ticks per quarter note; 1024 for SMPTE divisions (music21's default), possibly 0. */
   ticksPerQuarter: number;
+  /** The file's bytes, which meta and sysex payloads point into. */
+  bytes: Uint8Array;
+  events: SmfEvents;
   tracks: SmfTrack[];
 }
 
-/** Meta types music21 6.7.1 knows; any other makes the event fail (and be dropped). */
-const KNOWN_META = new Set([
-  0x00,
-  0x01,
-  0x02,
-  0x03,
-  0x04,
-  0x05,
-  0x06,
-  0x07,
-  0x08,
-  0x09,
-  0x20,
-  0x21,
-  0x2f,
-  0x51,
-  0x54,
-  0x58,
-  0x59,
-  0x7f,
-]);
+/** A meta or sysex event's payload, a view of the file's bytes. */
+export function payload(smf: Smf, row: number): Uint8Array {
+  return smf.bytes.subarray(smf.events.payloadStart[row], smf.events.payloadEnd[row]);
+}
 
-/** Marks an event music21 drops (its `MidiException` inside `processDataToEvents`). */
-const DROPPED = -1;
+/** Meta types music21 6.7.1 knows (1 at the type); any other makes the event fail (dropped). */
+const KNOWN_META = new Uint8Array(256);
+for (
+  const type of [
+    0x00,
+    0x01,
+    0x02,
+    0x03,
+    0x04,
+    0x05,
+    0x06,
+    0x07,
+    0x08,
+    0x09,
+    0x20,
+    0x21,
+    0x2f,
+    0x51,
+    0x54,
+    0x58,
+    0x59,
+    0x7f,
+  ]
+) KNOWN_META[type] = 1;
+
+/** The growable columns {@link readSmf} fills. */
+class EventColumns implements SmfEvents {
+  count = 0;
+  tick: Float64Array;
+  status: Uint8Array;
+  data1: Uint8Array;
+  data2: Uint8Array;
+  payloadStart: Uint32Array;
+  payloadEnd: Uint32Array;
+
+  constructor(capacity: number) {
+    this.tick = new Float64Array(capacity);
+    this.status = new Uint8Array(capacity);
+    this.data1 = new Uint8Array(capacity);
+    this.data2 = new Uint8Array(capacity);
+    this.payloadStart = new Uint32Array(capacity);
+    this.payloadEnd = new Uint32Array(capacity);
+  }
+
+  /** Appends a row (payload columns left 0) and returns its index. */
+  push(tick: number, status: number, data1: number, data2: number): number {
+    if (this.count === this.tick.length) this.grow();
+    const row = this.count++;
+    this.tick[row] = tick;
+    this.status[row] = status;
+    this.data1[row] = data1;
+    this.data2[row] = data2;
+    return row;
+  }
+
+  /** Doubles every column: amortised O(1) per row, at most twice the memory needed. */
+  private grow(): void {
+    const size = this.tick.length * 2;
+    this.tick = widen(this.tick, size);
+    this.status = widen(this.status, size);
+    this.data1 = widen(this.data1, size);
+    this.data2 = widen(this.data2, size);
+    this.payloadStart = widen(this.payloadStart, size);
+    this.payloadEnd = widen(this.payloadEnd, size);
+  }
+}
 
 /**
  * Reads a Standard MIDI File the way music21 6.7.1 does.
  *
- * @param bytes the whole file
+ * @param bytes the whole file, under 4 GiB (payload offsets are 32-bit)
  * @returns the header fields and every track's events in file order
  * @throws {MidiReadError} where `converter.parse` raises (SPEC §2.5, header and chunk cases)
+ * @throws {RangeError} for a file of 4 GiB or more
  */
 export function readSmf(bytes: Uint8Array): Smf {
   if (
@@ -123,6 +170,7 @@ export function readSmf(bytes: Uint8Array): Smf {
   if (bytes.length < 14) {
     throw new MidiReadError(`the header is cut short (${bytes.length} bytes)`);
   }
+  if (bytes.length > 0xffffffff) throw new RangeError("a MIDI file of 4 GiB or more");
   const headerLength = u32(bytes, 4);
   if (headerLength !== 6) {
     throw new MidiReadError(`the header length is ${headerLength}, not 6`);
@@ -142,6 +190,8 @@ export function readSmf(bytes: Uint8Array): Smf {
   } else {
     ticksPerQuarter = division & 0x7fff;
   }
+  // Most events take 3 or 4 bytes; the columns double when a file packs them denser.
+  const events = new EventColumns(16 + (bytes.length >> 2));
   const tracks: SmfTrack[] = [];
   let pos = 14;
   for (let i = 0; i < trackCount; i++) {
@@ -158,14 +208,15 @@ export function readSmf(bytes: Uint8Array): Smf {
     }
     const length = u32(bytes, pos + 4);
     const start = pos + 8;
-    const end = Math.min(start + length, bytes.length);
-    tracks.push({ events: readTrackEvents(bytes, start, end, i + 1) });
+    const first = events.count;
+    readTrackEvents(bytes, start, Math.min(start + length, bytes.length), i + 1, events);
+    tracks.push({ first, end: events.count });
     pos = start + length;
   }
   if (tracks.length === 0) {
     throw new MidiReadError("the file declares no tracks");
   }
-  return { format, ticksPerQuarter, tracks };
+  return { format, ticksPerQuarter, bytes, events, tracks };
 }
 
 function u16(b: Uint8Array, at: number): number {
@@ -177,19 +228,21 @@ function u32(b: Uint8Array, at: number): number {
 }
 
 /**
- * Decodes the events of one track's bytes `[start, end)`, following `processDataToEvents`:
- * running status (defaulting to `90`), dropped events losing their delta, no stop at
- * END_OF_TRACK.
+ * Decodes the events of one track's bytes `[start, end)` into `out`, following
+ * `processDataToEvents`: running status (defaulting to `90`), dropped events losing their
+ * delta, no stop at END_OF_TRACK.
  */
-function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: number): SmfEvent[] {
-  const events: SmfEvent[] = [];
+function readTrackEvents(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  trackNo: number,
+  out: EventColumns,
+): void {
   let time = 0;
   let lastStatus = -1;
   let p = start;
-  // Scratch results of decode(): the position after the event.
-  let next = 0;
-
-  /** Reads a variable-length quantity at `at`; `vlqEnd` is set to the byte after it. */
+  // Where the last readVlq() stopped: the byte after the number.
   let vlqEnd = 0;
   const readVlq = (at: number): number => {
     let value = 0;
@@ -205,16 +258,18 @@ function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: num
     return value;
   };
 
-  /** Decodes the event whose status is `s` and whose first data byte is at `q`. */
-  const decode = (s: number, q: number, tick: number): SmfEvent | typeof DROPPED => {
+  /**
+   * Decodes the event whose status is `s` and whose first data byte is at `q` into a new row,
+   * returning the position after it, or -1 where music21 drops the event.
+   */
+  const decode = (s: number, q: number, tick: number): number => {
     const hi = s & 0xf0;
     if (hi >= 0x80 && hi <= 0xe0) {
-      const channel = (s & 0x0f) + 1;
       const data1 = b[q]!;
       if (hi === 0xc0 || hi === 0xd0) {
-        if (data1 > 127) return DROPPED;
-        next = q + 1;
-        return { kind: "channel", tick, status: s, channel, data1, data2: 0 };
+        if (data1 > 127) return -1;
+        out.push(tick, s, data1, 0);
+        return q + 1;
       }
       const has2 = q + 1 < end;
       if (hi === 0xb0 && data1 === 0x7a && !has2) {
@@ -222,44 +277,41 @@ function readTrackEvents(b: Uint8Array, start: number, end: number, trackNo: num
           `a local-control message in track ${trackNo} lacks its value`,
         );
       }
-      next = has2 ? q + 2 : end;
-      return { kind: "channel", tick, status: s, channel, data1, data2: has2 ? b[q + 1]! : 0 };
+      out.push(tick, s, data1, has2 ? b[q + 1]! : 0);
+      return has2 ? q + 2 : end;
     }
-    if (s === 0xff) {
+    if (s === META_STATUS) {
       const type = b[q]!;
-      if (!KNOWN_META.has(type)) return DROPPED;
-      const length = readVlq(q + 1);
-      const r = vlqEnd;
-      const stop = Math.min(r + length, end);
-      next = stop;
-      return { kind: "meta", tick, type, data: b.subarray(r, stop) };
+      if (!KNOWN_META[type]) return -1;
+      return pushPayload(tick, s, type, readVlq(q + 1));
     }
-    if (s === 0xf0 || s === 0xf7) {
-      const length = readVlq(q);
-      const r = vlqEnd;
-      const stop = Math.min(r + length, end);
-      next = stop;
-      return { kind: "sysex", tick, status: s, data: b.subarray(r, stop) };
-    }
-    return DROPPED;
+    if (s === 0xf0 || s === 0xf7) return pushPayload(tick, s, 0, readVlq(q));
+    return -1;
+  };
+
+  /** A meta or sysex row whose payload of `length` bytes starts at `vlqEnd`. */
+  const pushPayload = (tick: number, s: number, type: number, length: number): number => {
+    const stop = Math.min(vlqEnd + length, end);
+    const row = out.push(tick, s, type, 0);
+    out.payloadStart[row] = vlqEnd;
+    out.payloadEnd[row] = stop;
+    return stop;
   };
 
   while (p < end) {
     const delta = readVlq(p);
     p = vlqEnd;
     if (end - p < 2) {
-      events.push({ kind: "empty", tick: time + delta });
+      out.push(time + delta, EMPTY_STATUS, 0, 0);
       break;
     }
     const first = b[p]!;
     const running = first < 0x80;
     const s = running ? (lastStatus < 0 ? 0x90 : lastStatus) : first;
-    const event = decode(s, running ? p : p + 1, time + delta);
-    if (event === DROPPED) continue; // delta lost; resume right after the delta
+    const next = decode(s, running ? p : p + 1, time + delta);
+    if (next < 0) continue; // dropped: its delta is lost; resume right after the delta
     time += delta;
-    events.push(event);
     p = next;
     if (!running) lastStatus = s;
   }
-  return events;
 }

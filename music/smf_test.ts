@@ -1,14 +1,54 @@
 import assert from "node:assert/strict";
-import { type ChannelEvent, MidiReadError, readSmf, type SmfEvent } from "./smf.ts";
+import {
+  EMPTY_STATUS,
+  isChannelStatus,
+  META_STATUS,
+  MidiReadError,
+  payload,
+  readSmf,
+  type Smf,
+} from "./smf.ts";
+import { SLOW_SHAPES } from "./_slow_shapes.ts";
 import { events, meta, smf, vlq } from "./_test_smf.ts";
 
-const channel = (evs: SmfEvent[]) =>
-  evs.filter((e): e is ChannelEvent => e.kind === "channel").map((e) => [
-    e.tick,
-    e.status,
-    e.data1,
-    e.data2,
-  ]);
+/** One event of a track as an object, to compare with what music21 would hold. */
+type EventView =
+  | { kind: "channel"; tick: number; status: number; channel: number; data1: number; data2: number }
+  | { kind: "meta"; tick: number; type: number; data: number[] }
+  | { kind: "sysex"; tick: number; status: number; data: number[] }
+  | { kind: "empty"; tick: number };
+
+/** The rows of track `t` as objects. */
+function eventsOf(s: Smf, t = 0): EventView[] {
+  const { first, end } = s.tracks[t]!;
+  const { tick, status, data1, data2 } = s.events;
+  const out: EventView[] = [];
+  for (let r = first; r < end; r++) {
+    const st = status[r]!;
+    if (isChannelStatus(st)) {
+      const channel = (st & 0x0f) + 1;
+      out.push({
+        kind: "channel",
+        tick: tick[r]!,
+        status: st,
+        channel,
+        data1: data1[r]!,
+        data2: data2[r]!,
+      });
+    } else if (st === META_STATUS) {
+      out.push({ kind: "meta", tick: tick[r]!, type: data1[r]!, data: [...payload(s, r)] });
+    } else if (st === EMPTY_STATUS) {
+      out.push({ kind: "empty", tick: tick[r]! });
+    } else {
+      out.push({ kind: "sysex", tick: tick[r]!, status: st, data: [...payload(s, r)] });
+    }
+  }
+  return out;
+}
+
+/** `[tick, status, data1, data2]` of the channel events of track `t`. */
+const channel = (s: Smf, t = 0) =>
+  eventsOf(s, t).flatMap((e) => e.kind === "channel" ? [[e.tick, e.status, e.data1, e.data2]] : []);
 
 Deno.test("vlq() writes 7 bits per byte, high bit first", () => {
   assert.deepEqual(vlq(0), [0]);
@@ -22,8 +62,28 @@ Deno.test("readSmf() reads header fields and events with absolute ticks", () => 
   );
   assert.equal(s.format, 0);
   assert.equal(s.ticksPerQuarter, 480);
-  assert.deepEqual(channel(s.tracks[0]!.events), [[0, 0x90, 60, 100], [480, 0x80, 60, 0]]);
-  assert.equal(s.tracks[0]!.events[2]!.kind, "meta");
+  assert.deepEqual(channel(s), [[0, 0x90, 60, 100], [480, 0x80, 60, 0]]);
+  assert.equal(eventsOf(s)[2]!.kind, "meta");
+});
+
+Deno.test("readSmf() gives every kind of event with its fields, track by track", () => {
+  const s = readSmf(smf({
+    format: 1,
+    tracks: [
+      events([0, ...meta(0x03, "Piano")], [10, 0xf0, 2, 0x43, 0xf7], [5, 0x93, 60, 100]),
+      events([7, 0xc9, 40], [0, 0xf7, 0x83, 0x60, 1]),
+    ],
+  }));
+  assert.deepEqual(eventsOf(s, 0), [
+    { kind: "meta", tick: 0, type: 0x03, data: [...new TextEncoder().encode("Piano")] },
+    { kind: "sysex", tick: 10, status: 0xf0, data: [0x43, 0xf7] },
+    { kind: "channel", tick: 15, status: 0x93, channel: 4, data1: 60, data2: 100 },
+  ]);
+  // A payload longer than the track is cut at the track's end.
+  assert.deepEqual(eventsOf(s, 1), [
+    { kind: "channel", tick: 7, status: 0xc9, channel: 10, data1: 40, data2: 0 },
+    { kind: "sysex", tick: 7, status: 0xf7, data: [1] },
+  ]);
 });
 
 Deno.test("readSmf() rejects files music21 cannot read", async (t) => {
@@ -56,7 +116,7 @@ Deno.test("readSmf() keeps tpq 1024 for an accepted SMPTE division", () => {
 
 Deno.test("readSmf() applies running status, defaulting to note-on", () => {
   const s = readSmf(smf({ tracks: [[0, 60, 100, 0x83, 0x60, 60, 0, 0, 0x80, 62, 0, 0, 64, 0]] }));
-  assert.deepEqual(channel(s.tracks[0]!.events), [
+  assert.deepEqual(channel(s), [
     [0, 0x90, 60, 100],
     [480, 0x90, 60, 0],
     [480, 0x80, 62, 0],
@@ -69,7 +129,7 @@ Deno.test("readSmf() drops an unknown meta event, loses its delta and rereads it
   const s = readSmf(smf({
     tracks: [events([0, 0x90, 60, 100], [480, 0xff, 0x60, 0x01, 0x00], [0, 0x80, 60, 0])],
   }));
-  assert.deepEqual(channel(s.tracks[0]!.events), [
+  assert.deepEqual(channel(s), [
     [0, 0x90, 60, 100],
     [16352, 0x90, 1, 0],
     [16352, 0x80, 60, 0],
@@ -80,22 +140,32 @@ Deno.test("readSmf() reads a data byte after a meta event as a meta type", () =>
   // LS becomes FF, so `00 3C 40` is `FF 3C 40`: an unknown type, dropped with its delta. `3C`
   // is then read as a delta, and the lone `40` is a short tail that ends the track.
   const s = readSmf(smf({ tracks: [[0, ...meta(0x03, "x"), 0, 0x3c, 0x40]] }));
-  assert.deepEqual(s.tracks[0]!.events.map((e) => [e.kind, e.tick]), [["meta", 0], ["empty", 60]]);
+  assert.deepEqual(eventsOf(s).map((e) => [e.kind, e.tick]), [["meta", 0], ["empty", 60]]);
 });
 
 Deno.test("readSmf() keeps reading after END_OF_TRACK", () => {
   const s = readSmf(smf({ tracks: [events([0, ...meta(0x2f, [])], [0, 0x90, 60, 1])] }));
-  assert.equal(channel(s.tracks[0]!.events).length, 1);
+  assert.equal(channel(s).length, 1);
 });
 
 Deno.test("readSmf() stops a track at a tail shorter than 2 bytes", () => {
   const s = readSmf(smf({ tracks: [[0, 0x90, 60, 100, 0, 0x80]] }));
-  assert.deepEqual(s.tracks[0]!.events.map((e) => e.kind), ["channel", "empty"]);
+  assert.deepEqual(eventsOf(s).map((e) => e.kind), ["channel", "empty"]);
 });
 
 Deno.test("readSmf() takes a missing velocity as 0 and drops a program above 127", () => {
   // `C0 90` fails; `C0 90 00` is then read as a delta (1050624), and `90 3C` as a note-on
   // with no velocity byte, which is velocity 0.
   const s = readSmf(smf({ tracks: [[0, 0xc0, 0x90, 0, 0x90, 60]] }));
-  assert.deepEqual(channel(s.tracks[0]!.events), [[1050624, 0x90, 60, 0]]);
+  assert.deepEqual(channel(s), [[1050624, 0x90, 60, 0]]);
+});
+
+Deno.test("readSmf() holds millions of events in a few bytes each", () => {
+  // 2 million running-status program changes: an object per event took about 200 bytes.
+  const file = SLOW_SHAPES.programs(4 << 20);
+  const s = readSmf(file);
+  assert.equal(s.events.count, 1 + (file.length - 22 - 3) / 2);
+  const columns = Object.values(s.events).filter(ArrayBuffer.isView) as Uint8Array[];
+  const held = columns.reduce((n, c) => n + c.byteLength, 0);
+  assert.ok(held <= 40 * s.events.count, `${held} bytes for ${s.events.count} events`);
 });

@@ -10,21 +10,36 @@
  * # Note -> str(pitch); Chord -> '.'.join(str(n) for n in normalOrder)
  * ```
  *
+ * Time and memory grow about linearly with the file, whatever is in it (bench/parse_bench.ts
+ * measures the worst shapes up to 16 MiB: about a second and a few hundred MB): events, notes
+ * and elements live in typed columns rather than an object each, and the searches music21 does
+ * pair by pair (notes into chords, elements into Instrument spans) look only where a match can
+ * be.
+ *
  * Pure functions on bytes: no Deno APIs.
  *
  * @module
  */
+import { IntList } from "./columns.ts";
+import { groupNotes } from "./group_notes.ts";
 import {
   deduplicate,
   type Instrument,
   instrumentFromNameEvent,
   instrumentFromProgram,
-  type PlacedInstrument,
 } from "./instruments.ts";
-import { chordToken } from "./normal_order.ts";
+import { normalOrderOfMask } from "./normal_order.ts";
 import { pitchName, storedMidi } from "./pitch.ts";
 import { quantize12, quantizeNoteDuration12 } from "./quantize.ts";
-import { MidiReadError, readSmf, type Smf, type SmfEvent } from "./smf.ts";
+import {
+  isChannelStatus,
+  META_STATUS,
+  MidiReadError,
+  payload,
+  readSmf,
+  type Smf,
+  type SmfEvents,
+} from "./smf.ts";
 
 export { MidiReadError } from "./smf.ts";
 
@@ -54,24 +69,44 @@ export interface ParsedMidi {
   elements: MusicElement[];
 }
 
-/** A paired note: on and off ticks, raw pitch byte. */
-interface RawNote {
-  on: number;
-  off: number;
-  pitch: number;
+/**
+ * The paired notes of every track, as columns (a dense file has millions): row `n` is a note
+ * from tick `on[n]` to `off[n]` with raw pitch byte `pitch[n]`, tracks one after another, each
+ * in note-on order.
+ */
+interface NoteTable {
+  count: number;
+  on: Float64Array;
+  off: Float64Array;
+  pitch: Uint8Array;
 }
 
-/** One element with its creation index in its track. */
-interface TrackElement extends MusicElement {
-  seq: number;
+/**
+ * The Notes and Chords of every track, as columns, tracks one after another, each in creation
+ * order: element `e`'s notes are `members[memberStart[e] .. memberStart[e + 1])`, its first
+ * note first.
+ */
+interface ElementTable {
+  count: number;
+  offset12: Float64Array;
+  duration12: Float64Array;
+  grace: Uint8Array;
+  /** The token, as an id for {@link tokenText}. */
+  token: Uint16Array;
+  memberStart: Int32Array;
+  members: IntList;
 }
 
 /** What one track contributes. */
 interface TrackInfo {
   isNoteTrack: boolean;
-  elements: TrackElement[];
+  /** Its elements are `[firstElement, endElement)` of the table, in creation order. */
+  firstElement: number;
+  endElement: number;
   /** The track's Instruments after deduplicate, sorted by quantized offset then file order. */
-  instruments: { instrument: Instrument; offset12: number }[];
+  instruments: readonly Instrument[];
+  /** Their quantized offsets. */
+  instrumentOffsets12: Float64Array;
   /** Largest quantized offset of the track's TimeSignature/KeySignature/MetronomeMark, or -1. */
   metaMax12: number;
   /** Largest end (offset + duration) of its Notes, Chords and Instruments, or -1. */
@@ -86,7 +121,10 @@ interface TrackInfo {
  * @throws {MidiReadError} when music21's `converter.parse` would raise
  */
 export function tokenizeMidi(bytes: Uint8Array): string[] {
-  return parseMidi(bytes).elements.map((e) => e.token);
+  const { order, elements } = parse(readSmf(bytes));
+  const tokens: string[] = [];
+  for (const e of order) tokens.push(tokenText(elements.token[e]!));
+  return tokens;
 }
 
 /**
@@ -102,47 +140,135 @@ export function parseMidi(bytes: Uint8Array): ParsedMidi {
 
 /** Steps 2–6 of SPEC §1 on a file already read. */
 export function parseSmf(smf: Smf): ParsedMidi {
-  const tpq = smf.ticksPerQuarter;
-  const tracks = smf.tracks.map((t, i) => readTrack(t.events, tpq, i + 1));
+  const { branch, order, notes, elements } = parse(smf);
+  return { branch, elements: Array.from(order, (e) => musicElement(e, notes, elements)) };
+}
+
+/** One element as an object. */
+function musicElement(e: number, notes: NoteTable, elements: ElementTable): MusicElement {
+  const { data } = elements.members;
+  const from = elements.memberStart[e]!;
+  const to = elements.memberStart[e + 1]!;
+  const midi: number[] = [];
+  for (let m = from; m < to; m++) midi.push(storedMidi(notes.pitch[data[m]!]!));
+  return {
+    cls: to - from > 1 ? "Chord" : "Note",
+    offset12: elements.offset12[e]!,
+    duration12: elements.duration12[e]!,
+    grace: elements.grace[e] === 1,
+    midi,
+    token: tokenText(elements.token[e]!),
+    tick: notes.on[data[from]!]!,
+  };
+}
+
+/** Steps 2–6 of SPEC §1: the elements, and which of them the tutorial's loop visits in order. */
+function parse(smf: Smf): {
+  branch: ParsedMidi["branch"];
+  order: Int32Array;
+  notes: NoteTable;
+  elements: ElementTable;
+} {
+  const capacity = mostNotes(smf.events);
+  const notes: NoteTable = {
+    count: 0,
+    on: new Float64Array(capacity),
+    off: new Float64Array(capacity),
+    pitch: new Uint8Array(capacity),
+  };
+  const elements: ElementTable = {
+    count: 0,
+    offset12: new Float64Array(capacity),
+    duration12: new Float64Array(capacity),
+    grace: new Uint8Array(capacity),
+    token: new Uint16Array(capacity),
+    memberStart: new Int32Array(capacity + 1),
+    members: new IntList(capacity),
+  };
+  const pairing = new Pairing();
+  const tracks = smf.tracks.map((t, i) =>
+    readTrack(smf, t.first, t.end, i + 1, pairing, notes, elements)
+  );
   let conductorMax12 = -1;
   for (const t of tracks) {
     if (!t.isNoteTrack) conductorMax12 = Math.max(conductorMax12, t.metaMax12);
   }
   const noteTracks = tracks.filter((t) => t.isNoteTrack);
   const first = noteTracks.find((t) => t.instruments.length > 0);
-  if (first === undefined) return { branch: "except", elements: exceptBranch(noteTracks) };
-
-  const target = first.instruments[0]!.instrument.instrumentName;
-  const taken: { element: TrackElement; track: number; span: number }[] = [];
-  noteTracks.forEach((track, ti) => {
-    const highest = Math.max(track.ownMax12, track.metaMax12, conductorMax12);
-    const seen = new Set<TrackElement>();
-    const spans = track.instruments;
-    for (let k = 0; k < spans.length; k++) {
-      if (spans[k]!.instrument.instrumentName !== target) continue;
-      const start = spans[k]!.offset12;
-      const end = k + 1 < spans.length ? spans[k + 1]!.offset12 : highest;
-      for (const element of track.elements) {
-        if (seen.has(element) || !inSpan(element, start, end)) continue;
-        seen.add(element);
-        taken.push({ element, track: ti, span: k });
-      }
-    }
+  if (first === undefined) {
+    const runs = noteTracks.map((t) => range(t.firstElement, t.endElement));
+    return { branch: "except", order: inSortedOrder(runs, elements), notes, elements };
+  }
+  const target = first.instruments[0]!.instrumentName;
+  const seen = new Uint8Array(elements.count);
+  const runs = noteTracks.map((t) => {
+    const highest = Math.max(t.ownMax12, t.metaMax12, conductorMax12);
+    return takenBy(t, target, highest, elements, seen);
   });
-  taken.sort((a, b) =>
-    a.element.offset12 - b.element.offset12 ||
-    Number(b.element.grace) - Number(a.element.grace) ||
-    a.track - b.track ||
-    a.span - b.span ||
-    a.element.seq - b.element.seq
-  );
-  return { branch: "partition", elements: taken.map((t) => strip(t.element)) };
+  return { branch: "partition", order: inSortedOrder(runs, elements), notes, elements };
+}
+
+/** The most notes the file can pair: one note-on and one note-off each. */
+function mostNotes(events: SmfEvents): number {
+  let ons = 0;
+  let offs = 0;
+  for (let r = 0; r < events.count; r++) {
+    if ((events.status[r]! & 0xf0) === 0x90 && events.data2[r] !== 0) ons++;
+    else if (isNoteOff(events, r)) offs++;
+  }
+  return Math.min(ons, offs);
+}
+
+/** The integers `[from, to)`. */
+function range(from: number, to: number): Int32Array {
+  const out = new Int32Array(to - from);
+  for (let k = 0; k < out.length; k++) out[k] = from + k;
+  return out;
+}
+
+/**
+ * The elements of one track that `parts[0]` takes through the Instruments named `target`
+ * (SPEC §9.2), each once, at its first span, in (span, creation) order.
+ *
+ * That order is by offset too, so a span only needs to look at the elements from its start to
+ * its end: every element it accepts has `start <= o` and, unless `end` is NaN, `o <= end`.
+ * Spans follow one another, so each element is looked at by a bounded number of spans, except
+ * for repeats of one span (many Instruments at one offset), which cannot take anything new and
+ * are skipped.
+ */
+function takenBy(
+  track: TrackInfo,
+  target: string | null,
+  highest: number,
+  elements: ElementTable,
+  seen: Uint8Array,
+): Int32Array {
+  const taken = new IntList();
+  const { instruments, instrumentOffsets12: starts } = track;
+  const { offset12, duration12 } = elements;
+  let from = track.firstElement;
+  // The last span looked at (a start is never NaN, so the first span is always looked at).
+  let lastStart = NaN;
+  let lastEnd = NaN;
+  for (let k = 0; k < instruments.length; k++) {
+    if (instruments[k]!.instrumentName !== target) continue;
+    const start = starts[k]!;
+    const end = k + 1 < instruments.length ? starts[k + 1]! : highest;
+    if (start === lastStart && Object.is(end, lastEnd)) continue;
+    lastStart = start;
+    lastEnd = end;
+    while (from < track.endElement && offset12[from]! < start) from++;
+    for (let e = from; e < track.endElement && !(offset12[e]! > end); e++) {
+      if (seen[e] || !inSpan(offset12[e]!, duration12[e]!, start, end)) continue;
+      seen[e] = 1;
+      taken.push(e);
+    }
+  }
+  return taken.data.slice(0, taken.length);
 }
 
 /** `OffsetFilter` of `getElementsByOffset(start, end)` as `partitionByInstrument` calls it. */
-function inSpan(e: TrackElement, start: number, end: number): boolean {
-  const o = e.offset12;
-  const d = e.duration12;
+function inSpan(o: number, d: number, start: number, end: number): boolean {
   if (o > end) return false;
   if (o + d < start) return false;
   if (end <= start && d === 0) return true;
@@ -151,91 +277,193 @@ function inSpan(e: TrackElement, start: number, end: number): boolean {
   return true;
 }
 
-/** `midi.flat.notes`: every note track's elements by offset, grace, track, creation order. */
-function exceptBranch(noteTracks: TrackInfo[]): MusicElement[] {
-  const all = noteTracks.flatMap((t, ti) => t.elements.map((element) => ({ element, ti })));
-  all.sort((a, b) =>
-    a.element.offset12 - b.element.offset12 ||
-    Number(b.element.grace) - Number(a.element.grace) ||
-    a.ti - b.ti ||
-    a.element.seq - b.element.seq
-  );
-  return all.map((x) => strip(x.element));
+/**
+ * The elements of all runs (one per note track, in track order), sorted as music21 sorts them
+ * (SPEC §10, §11): by offset, grace first, track, then the run's own order (span, creation
+ * index). A run is already in offset order, so grace elements are moved first within each
+ * offset, and the runs are merged.
+ */
+function inSortedOrder(runs: Int32Array[], elements: ElementTable): Int32Array {
+  for (const run of runs) graceFirst(run, elements);
+  return mergeRuns(runs, elements);
 }
 
-/** Drops the creation index, which only matters for sorting. */
-function strip(e: TrackElement): MusicElement {
-  const { seq: _seq, ...rest } = e;
-  return rest;
+/** Moves the grace elements of each stretch of equal offsets before the others, stably. */
+function graceFirst(run: Int32Array, { offset12, grace }: ElementTable): void {
+  for (let a = 0; a < run.length;) {
+    const o = offset12[run[a]!]!;
+    let b = a + 1;
+    while (b < run.length && offset12[run[b]!] === o) b++;
+    if (graceAfterOther(run, a, b, grace)) {
+      const stretch = run.slice(a, b);
+      let w = a;
+      for (const e of stretch) if (grace[e]) run[w++] = e;
+      for (const e of stretch) if (!grace[e]) run[w++] = e;
+    }
+    a = b;
+  }
 }
 
-const isNoteOn = (e: SmfEvent) =>
-  e.kind === "channel" && (e.status & 0xf0) === 0x90 && e.data2 !== 0;
+/** Whether `run[a..b)` has a grace element after a non-grace one: most stretches do not. */
+function graceAfterOther(run: Int32Array, a: number, b: number, grace: Uint8Array): boolean {
+  let other = false;
+  for (let k = a; k < b; k++) {
+    if (!grace[run[k]!]) other = true;
+    else if (other) return true;
+  }
+  return false;
+}
 
-const isNoteOff = (e: SmfEvent) =>
-  e.kind === "channel" &&
-  ((e.status & 0xf0) === 0x80 || ((e.status & 0xf0) === 0x90 && e.data2 === 0));
+/**
+ * Merges runs sorted by (offset, grace first) into one, an earlier run's element first on a
+ * tie: pairs of neighbouring runs are merged until one is left, in O(n log runs).
+ */
+function mergeRuns(runs: Int32Array[], elements: ElementTable): Int32Array {
+  if (runs.length === 0) return new Int32Array(0);
+  let level = runs;
+  while (level.length > 1) {
+    const next: Int32Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      next.push(i + 1 < level.length ? merge(level[i]!, level[i + 1]!, elements) : level[i]!);
+    }
+    level = next;
+  }
+  return level[0]!;
+}
 
-/** `midiTrackToStream` for one track, up to quantization (SPEC §3–§7). */
-function readTrack(events: SmfEvent[], tpq: number, trackNo: number): TrackInfo {
-  const notes = pairNotes(events);
-  const placed: PlacedInstrument[] = [];
-  const metaTicks: number[] = [];
+/** Merges two sorted runs, `left`'s element first on a tie. */
+function merge(left: Int32Array, right: Int32Array, { offset12, grace }: ElementTable): Int32Array {
+  const out = new Int32Array(left.length + right.length);
+  let i = 0;
+  let j = 0;
+  let w = 0;
+  while (i < left.length && j < right.length) {
+    const a = left[i]!;
+    const b = right[j]!;
+    const oa = offset12[a]!;
+    const ob = offset12[b]!;
+    const rightFirst = ob < oa || (ob === oa && grace[b]! > grace[a]!);
+    out[w++] = rightFirst ? right[j++]! : left[i++]!;
+  }
+  while (i < left.length) out[w++] = left[i++]!;
+  while (j < right.length) out[w++] = right[j++]!;
+  return out;
+}
+
+/** Whether an event row is a note-off: `8n`, or `9n` with velocity 0. */
+function isNoteOff(events: SmfEvents, r: number): boolean {
+  const hi = events.status[r]! & 0xf0;
+  return hi === 0x80 || (hi === 0x90 && events.data2[r] === 0);
+}
+
+/** `midiTrackToStream` for one track's event rows `[first, end)` (SPEC §3–§7). */
+function readTrack(
+  smf: Smf,
+  first: number,
+  end: number,
+  trackNo: number,
+  pairing: Pairing,
+  notes: NoteTable,
+  elements: ElementTable,
+): TrackInfo {
+  const { events } = smf;
+  const tpq = smf.ticksPerQuarter;
   let isNoteTrack = false;
-  for (const e of events) {
-    if (e.kind === "channel") {
-      const hi = e.status & 0xf0;
-      if (hi === 0x90 && e.data2 !== 0) isNoteTrack = true;
-      else if (hi === 0xc0) {
-        placed.push({ instrument: instrumentFromProgram(e.data1), tick: e.tick });
+  for (let r = first; r < end && !isNoteTrack; r++) {
+    isNoteTrack = (events.status[r]! & 0xf0) === 0x90 && events.data2[r] !== 0;
+  }
+  const firstNote = notes.count;
+  if (isNoteTrack) pairing.pair(events, first, end, notes);
+  // Instruments are only kept for a note track; other tracks only count them for the tpq check.
+  const instruments: Instrument[] = [];
+  const ticks: number[] = [];
+  let instrumentCount = 0;
+  let metaCount = 0;
+  let metaMaxTick = 0;
+  for (let r = first; r < end; r++) {
+    const status = events.status[r]!;
+    const tick = events.tick[r]!;
+    if (isChannelStatus(status)) {
+      if ((status & 0xf0) !== 0xc0) continue;
+      instrumentCount++;
+      if (isNoteTrack) {
+        instruments.push(instrumentFromProgram(events.data1[r]!));
+        ticks.push(tick);
       }
-    } else if (e.kind === "meta") {
-      const d = e.data;
-      switch (e.type) {
-        case 0x58:
-          if (d.length < 2) fail(trackNo, e.tick, "a time signature has fewer than 2 bytes");
-          if (d[0] === 0) fail(trackNo, e.tick, "a time signature has numerator 0");
-          if (d[1]! >= 8) fail(trackNo, e.tick, `a time signature has denominator 2^${d[1]}`);
-          metaTicks.push(e.tick);
-          break;
-        case 0x59:
-          if (d.length < 2) fail(trackNo, e.tick, "a key signature has fewer than 2 bytes");
-          metaTicks.push(e.tick);
-          break;
-        case 0x51:
-          if (d.length < 3) fail(trackNo, e.tick, "a tempo has fewer than 3 bytes");
-          if (d[0] === 0 && d[1] === 0 && d[2] === 0) fail(trackNo, e.tick, "a tempo is 0");
-          metaTicks.push(e.tick);
-          break;
-        case 0x03:
-        case 0x04:
-          placed.push({ instrument: instrumentFromNameEvent(e.type, d), tick: e.tick });
-          break;
+    } else if (status === META_STATUS) {
+      const type = events.data1[r]!;
+      if (type === 0x03 || type === 0x04) {
+        instrumentCount++;
+        if (isNoteTrack) {
+          instruments.push(instrumentFromNameEvent(type, payload(smf, r)));
+          ticks.push(tick);
+        }
+      } else if (type === 0x58 || type === 0x59 || type === 0x51) {
+        checkMeta(type, payload(smf, r), trackNo, tick);
+        metaCount++;
+        metaMaxTick = Math.max(metaMaxTick, tick);
       }
     }
   }
-  if (tpq === 0 && (notes.length > 0 || placed.length > 0 || metaTicks.length > 0)) {
+  if (tpq === 0 && (notes.count > firstNote || instrumentCount > 0 || metaCount > 0)) {
     throw new MidiReadError(
       `the division is 0 ticks per quarter, so track ${trackNo} has no timing`,
     );
   }
+  // Quantizing is monotone, so the largest tick gives the largest quantized offset.
+  const metaMax12 = metaCount > 0 ? quantize12(metaMaxTick, tpq) : -1;
+  const firstElement = elements.count;
   if (!isNoteTrack) {
-    let metaMax12 = -1;
-    for (const t of metaTicks) metaMax12 = Math.max(metaMax12, quantize12(t, tpq));
-    return { isNoteTrack, elements: [], instruments: [], metaMax12, ownMax12: -1 };
+    return {
+      isNoteTrack,
+      firstElement,
+      endElement: firstElement,
+      instruments: [],
+      instrumentOffsets12: new Float64Array(0),
+      metaMax12,
+      ownMax12: -1,
+    };
   }
-
-  const instruments = deduplicate(placed)
-    .map((p, order) => ({ instrument: p.instrument, offset12: quantize12(p.tick, tpq), order }))
-    .sort((a, b) => a.offset12 - b.offset12 || a.order - b.order)
-    .map(({ instrument, offset12 }) => ({ instrument, offset12 }));
-  const elements = makeElements(notes, tpq);
+  // Ticks never decrease in file order and deduplicate keeps file order, so the Instruments
+  // are already sorted by quantized offset, then file order.
+  const kept = deduplicate({ instruments, ticks });
+  const instrumentOffsets12 = new Float64Array(kept.ticks.length);
+  kept.ticks.forEach((t, k) => instrumentOffsets12[k] = quantize12(t, tpq));
+  groupNotes(notes.on, notes.off, firstNote, notes.count, tpq, (head, members) => {
+    addElement(head, members, tpq, notes, elements);
+  });
   let ownMax12 = -1;
-  for (const e of elements) ownMax12 = Math.max(ownMax12, e.offset12 + e.duration12);
-  for (const i of instruments) ownMax12 = Math.max(ownMax12, i.offset12);
-  let metaMax12 = -1;
-  for (const t of metaTicks) metaMax12 = Math.max(metaMax12, quantize12(t, tpq));
-  return { isNoteTrack, elements, instruments, metaMax12, ownMax12 };
+  for (let e = firstElement; e < elements.count; e++) {
+    ownMax12 = Math.max(ownMax12, elements.offset12[e]! + elements.duration12[e]!);
+  }
+  for (const o of instrumentOffsets12) ownMax12 = Math.max(ownMax12, o);
+  return {
+    isNoteTrack,
+    firstElement,
+    endElement: elements.count,
+    instruments: kept.instruments,
+    instrumentOffsets12,
+    metaMax12,
+    ownMax12,
+  };
+}
+
+/** The checks music21 makes on a time signature, key signature or tempo (SPEC §4). */
+function checkMeta(type: number, d: Uint8Array, trackNo: number, tick: number): void {
+  switch (type) {
+    case 0x58:
+      if (d.length < 2) fail(trackNo, tick, "a time signature has fewer than 2 bytes");
+      if (d[0] === 0) fail(trackNo, tick, "a time signature has numerator 0");
+      if (d[1]! >= 8) fail(trackNo, tick, `a time signature has denominator 2^${d[1]}`);
+      break;
+    case 0x59:
+      if (d.length < 2) fail(trackNo, tick, "a key signature has fewer than 2 bytes");
+      break;
+    case 0x51:
+      if (d.length < 3) fail(trackNo, tick, "a tempo has fewer than 3 bytes");
+      if (d[0] === 0 && d[1] === 0 && d[2] === 0) fail(trackNo, tick, "a tempo is 0");
+      break;
+  }
 }
 
 function fail(trackNo: number, tick: number, what: string): never {
@@ -243,74 +471,106 @@ function fail(trackNo: number, tick: number, what: string): never {
 }
 
 /**
- * Pairs each note-on with the first later unused note-off of the same pitch and channel, in
- * file order (SPEC §3). Unpaired note-ons are dropped. The result is in note-on order.
+ * A Note or Chord from a group (SPEC §6, §7): a Chord lasts from its last note's on to its
+ * first note's off, and either is grace when created with zero length.
  */
-function pairNotes(events: SmfEvent[]): RawNote[] {
-  // Off positions per (channel, pitch); ons are visited in file order, so every unused off
-  // before the current on is dead and every used one after it forms a prefix: a cursor works.
-  const offs = new Map<number, number[]>();
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.kind === "channel" && isNoteOff(e)) {
-      const key = e.channel * 256 + e.data1;
-      const list = offs.get(key);
-      if (list === undefined) offs.set(key, [i]);
-      else list.push(i);
-    }
-  }
-  const cursor = new Map<number, number>();
-  const notes: RawNote[] = [];
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.kind !== "channel" || !isNoteOn(e)) continue;
-    const key = e.channel * 256 + e.data1;
-    const list = offs.get(key);
-    if (list === undefined) continue;
-    let c = cursor.get(key) ?? 0;
-    while (c < list.length && list[c]! < i) c++;
-    if (c < list.length) {
-      notes.push({ on: e.tick, off: events[list[c]!]!.tick, pitch: e.data1 });
-      c++;
-    }
-    cursor.set(key, c);
-  }
-  return notes;
+function addElement(
+  head: number,
+  others: readonly number[],
+  tpq: number,
+  notes: NoteTable,
+  elements: ElementTable,
+): void {
+  const e = elements.count++;
+  const isChord = others.length > 0;
+  const ticks = isChord
+    ? notes.off[head]! - notes.on[others[others.length - 1]!]!
+    : notes.off[head]! - notes.on[head]!;
+  const grace = ticks === 0;
+  elements.offset12[e] = quantize12(notes.on[head]!, tpq);
+  elements.duration12[e] = quantizeNoteDuration12(ticks, tpq, grace);
+  elements.grace[e] = grace ? 1 : 0;
+  elements.members.push(head);
+  for (const n of others) elements.members.push(n);
+  elements.memberStart[e + 1] = elements.members.length;
+  elements.token[e] = isChord ? chordId(head, others, notes) : notes.pitch[head]!;
+}
+
+/** Token ids: a raw pitch byte (0–255) for a Note, 256 + the pitch-class mask for a Chord. */
+const tokenTexts: (string | undefined)[] = new Array(256 + 4096);
+
+/** The token of an id: each text is made once, not once per note. */
+function tokenText(id: number): string {
+  return tokenTexts[id] ??= id < 256 ? pitchName(id) : normalOrderOfMask(id - 256).join(".");
+}
+
+/** The token id of a chord: its pitch classes as music21 stores the pitches. */
+function chordId(head: number, others: readonly number[], notes: NoteTable): number {
+  let mask = 1 << (storedMidi(notes.pitch[head]!) % 12);
+  for (const n of others) mask |= 1 << (storedMidi(notes.pitch[n]!) % 12);
+  return 256 + mask;
 }
 
 /**
- * Groups paired notes into Notes and Chords (SPEC §6: tolerance tpq/16 inclusive, compared
- * with the group's first note, gathered notes reusable) and quantizes them (SPEC §7).
+ * Pairs each note-on with the first later unused note-off of the same pitch and channel, in
+ * file order (SPEC §3). Unpaired note-ons are dropped; notes come out in note-on order.
+ *
+ * The note-offs of a track are listed per (channel, pitch) key; ons are visited in file
+ * order, so every unused off before the current on is dead and every used one after it forms
+ * a prefix: a cursor per key works. The per-key tables are kept across tracks and reset key by
+ * key, as a file may hold 65,535 tracks.
  */
-function makeElements(notes: RawNote[], tpq: number): TrackElement[] {
-  const gathered = new Uint8Array(notes.length);
-  const out: TrackElement[] = [];
-  for (let i = 0; i < notes.length; i++) {
-    if (gathered[i]) continue;
-    const head = notes[i]!;
-    const group = [head];
-    for (let j = i + 1; j < notes.length; j++) {
-      const other = notes[j]!;
-      if (16 * Math.abs(other.on - head.on) > tpq) break;
-      if (16 * Math.abs(other.off - head.off) > tpq) continue;
-      group.push(other);
-      gathered[i] = 1;
-      gathered[j] = 1;
+class Pairing {
+  /** Offs per key, then where each key's offs start in {@link offRows}. */
+  private readonly count = new Int32Array(4096);
+  private readonly start = new Int32Array(4096);
+  private readonly cursor = new Int32Array(4096);
+  private readonly used: number[] = [];
+
+  pair(events: SmfEvents, first: number, end: number, notes: NoteTable): void {
+    const { count, start, cursor, used } = this;
+    let offs = 0;
+    for (let r = first; r < end; r++) {
+      if (!isNoteOff(events, r)) continue;
+      const key = noteKey(events, r);
+      if (count[key] === 0) used.push(key);
+      count[key] = count[key]! + 1;
+      offs++;
     }
-    const isChord = group.length > 1;
-    const ticks = isChord ? head.off - group[group.length - 1]!.on : head.off - head.on;
-    const grace = ticks === 0;
-    const midi = group.map((n) => storedMidi(n.pitch));
-    out.push({
-      cls: isChord ? "Chord" : "Note",
-      offset12: quantize12(head.on, tpq),
-      duration12: quantizeNoteDuration12(ticks, tpq, grace),
-      grace,
-      midi,
-      token: isChord ? chordToken(midi) : pitchName(head.pitch),
-      tick: head.on,
-      seq: out.length,
-    });
+    let at = 0;
+    for (const key of used) {
+      start[key] = at;
+      at += count[key]!;
+    }
+    const offRows = new Int32Array(offs);
+    for (let r = first; r < end; r++) {
+      if (!isNoteOff(events, r)) continue;
+      const key = noteKey(events, r);
+      offRows[start[key]! + cursor[key]!++] = r;
+    }
+    for (const key of used) cursor[key] = 0;
+    for (let r = first; r < end; r++) {
+      if ((events.status[r]! & 0xf0) !== 0x90 || events.data2[r] === 0) continue;
+      const key = noteKey(events, r);
+      const n = count[key]!;
+      if (n === 0) continue;
+      let c = cursor[key]!;
+      while (c < n && offRows[start[key]! + c]! < r) c++;
+      if (c < n) {
+        const k = notes.count++;
+        notes.on[k] = events.tick[r]!;
+        notes.off[k] = events.tick[offRows[start[key]! + c]!]!;
+        notes.pitch[k] = events.data1[r]!;
+        c++;
+      }
+      cursor[key] = c;
+    }
+    for (const key of used) count[key] = cursor[key] = 0;
+    used.length = 0;
   }
-  return out;
+}
+
+/** The pairing key of a channel message: its channel and first data byte. */
+function noteKey(events: SmfEvents, r: number): number {
+  return ((events.status[r]! & 0x0f) << 8) | events.data1[r]!;
 }

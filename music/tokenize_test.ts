@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { pitchName } from "./pitch.ts";
 import { MidiReadError, parseMidi, tokenizeMidi } from "./tokenize.ts";
+import { SLOW_SHAPES } from "./_slow_shapes.ts";
 import { events, meta, smf } from "./_test_smf.ts";
 
 const on = (delta: number, pitch: number, ch = 0) => [delta, 0x90 | ch, pitch, 100];
@@ -98,4 +100,41 @@ Deno.test("tokenizeMidi() throws for tpq 0 only once there is something to time"
   assert.deepEqual(tokenizeMidi(noTiming), []);
   const paired = smf({ division: 0, tracks: [events(on(0, 60), off(0, 60))] });
   assert.throws(() => tokenizeMidi(paired), MidiReadError);
+});
+
+Deno.test("tokenizeMidi() takes near-linear time on 640 KB of notes starting at one tick", () => {
+  // No two of them form a chord, so music21's grouping compares every pair: this took 28 s.
+  const bytes = SLOW_SHAPES.chordTick(640 << 10);
+  const started = performance.now();
+  const tokens = tokenizeMidi(bytes);
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  // Note k has pitch k % 128; all start at 0 and none is grace, so they come in note order.
+  assert.equal(tokens.length, Math.floor((bytes.length - 23) / 6));
+  assert.ok(tokens.every((t, k) => t === pitchName(k % 128)));
+});
+
+Deno.test("tokenizeMidi() takes near-linear time on a long track name of short words", () => {
+  // music21 tries every run of words as a name: cubic, 132 s for these 8 KB.
+  const bytes = SLOW_SHAPES.longName(8 << 10);
+  const started = performance.now();
+  assert.deepEqual(tokenizeMidi(bytes), ["C4"]);
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  const short = smf({
+    tracks: [events([0, ...meta(0x03, "ab cd")], [0, 0x90, 60, 100], [480, 0x80, 60, 0])],
+  });
+  assert.deepEqual(tokenizeMidi(short), ["C4"]);
+});
+
+Deno.test("tokenizeMidi() takes near-linear time on a program change before every note", () => {
+  // Each Piano span was matched against every note of the track: 86 s for 1 MB.
+  const bytes = SLOW_SHAPES.spans(256 << 10);
+  const started = performance.now();
+  const tokens = tokenizeMidi(bytes);
+  assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  // Unit k is program 0 (Piano, the first name) when k is even, then a note of pitch 60 + k % 12.
+  const units = Math.floor((bytes.length - 22) / 10);
+  assert.deepEqual(
+    tokens,
+    Array.from({ length: Math.ceil(units / 2) }, (_, k) => pitchName(60 + (2 * k) % 12)),
+  );
 });

@@ -3,7 +3,11 @@
  * gives it (see music/tokenize.ts), concatenated in sample order into `notes.json`.
  *
  * A file music21 cannot read is skipped with a warning (`parse.onError: skip`) or stops the run
- * (`fail`). A file that parses but yields no tokens counts as parsed, with a warning.
+ * (`fail`). A file larger than `parse.maxFileBytes` is always skipped with a warning, unread when
+ * the sample gives its size: that bounds parse's memory and the time one file takes (a 16 MiB
+ * file of the densest events takes about a second and a few hundred MB), so that Ctrl-C, seen
+ * between files, stops the stage promptly. A file that parses but yields no tokens counts as
+ * parsed, with a warning.
  *
  * @module
  */
@@ -21,6 +25,7 @@ const encoder = new TextEncoder();
 
 export const parse = defineStage({
   name: "parse",
+  module: import.meta.url,
   description: "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords)",
   inputs: ["sample200"],
   reads: ["parse"],
@@ -31,8 +36,27 @@ export const parse = defineStage({
     const skipped: string[] = [];
     const empty: string[] = [];
     const bar = ctx.progress("parse", files.length);
-    for (const { path, sha256 } of files) {
+    const limit = config.parse.maxFileBytes;
+    const skip = (path: string, sha256: string, warning: string, error: string) => {
+      ctx.warn(`skipped ${path}: ${warning}`);
+      skipped.push(path);
+      results.push({ path, sha256, error });
+      bar.tick();
+    };
+    const tooLarge = (path: string, sha256: string, size: number) =>
+      skip(
+        path,
+        sha256,
+        `it is ${size} bytes, over parse.maxFileBytes (${limit}); to parse it, raise the limit ` +
+          `with --set parse.maxFileBytes=${size}`,
+        `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
+      );
+    for (const { path, sha256, size } of files) {
       ctx.signal.throwIfAborted();
+      if (typeof size === "number" && size > limit) {
+        tooLarge(path, sha256, size);
+        continue;
+      }
       let bytes: Uint8Array;
       try {
         bytes = await ctx.readDataset(path);
@@ -47,6 +71,12 @@ export const parse = defineStage({
           `dataset file ${path} changed since it was scanned (sha256 ${actual}, scan recorded ${sha256}); rerun with --force scan`,
         );
       }
+      if (bytes.length > limit) {
+        tooLarge(path, sha256, bytes.length);
+        continue;
+      }
+      // A Ctrl-C during the last file is only seen once reading this one gave way to it.
+      ctx.signal.throwIfAborted();
       let tokens: string[];
       try {
         tokens = tokenizeMidi(bytes);
@@ -57,10 +87,7 @@ export const parse = defineStage({
             `music21 cannot read ${path} (${e.reason}); fix or remove the file, or set parse.onError: skip`,
           );
         }
-        ctx.warn(`skipped ${path}: music21 cannot read it (${e.reason})`);
-        skipped.push(path);
-        results.push({ path, sha256, error: e.message });
-        bar.tick();
+        skip(path, sha256, `music21 cannot read it (${e.reason})`, e.message);
         continue;
       }
       if (tokens.length === 0) {

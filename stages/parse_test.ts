@@ -34,12 +34,15 @@ function sample(files: Record<string, Uint8Array>, order: string[]) {
 const decode = <T>(bytes: Uint8Array | undefined): T =>
   JSON.parse(new TextDecoder().decode(bytes)) as T;
 
+/** The parse section of the config. */
+const settings = (onError: "skip" | "fail", maxFileBytes = 16 << 20) => ({
+  parse: { onError, maxFileBytes },
+});
+
 Deno.test("parse concatenates every file's tokens in sample order", async () => {
   const files = { "b/chords.mid": chordFile, "a/note.mid": noteFile };
   const ctx = fakeContext(files);
-  const out = await parse.run(sample(files, ["b/chords.mid", "a/note.mid"]), {
-    parse: { onError: "skip" },
-  }, ctx);
+  const out = await parse.run(sample(files, ["b/chords.mid", "a/note.mid"]), settings("skip"), ctx);
   assert.deepEqual(decode(out["notes.json"]), ["0.4", "D4", "F#2"]);
   assert.deepEqual(decode<ParsedFile[]>(out["files.json"]), [
     { path: "b/chords.mid", sha256: sha256Hex(chordFile), tokens: 2 },
@@ -58,8 +61,8 @@ Deno.test("parse concatenates every file's tokens in sample order", async () => 
 Deno.test("parse writes the same bytes for the same input", async () => {
   const files = { "x.mid": chordFile, "y.mid": noteFile };
   const input = sample(files, ["x.mid", "y.mid"]);
-  const a = await parse.run(input, { parse: { onError: "skip" } }, fakeContext(files));
-  const b = await parse.run(input, { parse: { onError: "skip" } }, fakeContext(files));
+  const a = await parse.run(input, settings("skip"), fakeContext(files));
+  const b = await parse.run(input, settings("skip"), fakeContext(files));
   assert.deepEqual(a, b);
   assert.equal(new TextDecoder().decode(a["notes.json"]), '["0.4","D4","F#2"]');
 });
@@ -74,9 +77,7 @@ Deno.test("parse skips a file music21 cannot read when parse.onError is skip", a
     await t.step(name, async () => {
       const files = { "good.mid": noteFile, "bad.mid": bad };
       const ctx = fakeContext(files);
-      const out = await parse.run(sample(files, ["bad.mid", "good.mid"]), {
-        parse: { onError: "skip" },
-      }, ctx);
+      const out = await parse.run(sample(files, ["bad.mid", "good.mid"]), settings("skip"), ctx);
       assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
       assert.equal(ctx.collected.warnings.length, 1);
       assert.match(ctx.collected.warnings[0]!, /^skipped bad\.mid: music21 cannot read it \(.+\)$/);
@@ -95,7 +96,7 @@ Deno.test("parse stops at a file music21 cannot read when parse.onError is fail"
     () =>
       parse.run(
         sample(files, ["good.mid", "dir/bad.mid"]),
-        { parse: { onError: "fail" } },
+        settings("fail"),
         fakeContext(files),
       ),
     (e: Error) => {
@@ -111,9 +112,7 @@ Deno.test("parse stops at a file music21 cannot read when parse.onError is fail"
 Deno.test("parse counts a file with no tokens as parsed and warns about it", async () => {
   const files = { "empty.mid": emptyFile, "note.mid": noteFile };
   const ctx = fakeContext(files);
-  const out = await parse.run(sample(files, ["empty.mid", "note.mid"]), {
-    parse: { onError: "fail" },
-  }, ctx);
+  const out = await parse.run(sample(files, ["empty.mid", "note.mid"]), settings("fail"), ctx);
   assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
   assert.equal(ctx.collected.warnings.length, 1);
   assert.match(ctx.collected.warnings[0]!, /^empty\.mid gave no tokens/);
@@ -129,7 +128,7 @@ Deno.test("parse counts a file with no tokens as parsed and warns about it", asy
 Deno.test("parse rejects a dataset file that changed since the scan", async () => {
   const input = sample({ "a.mid": noteFile }, ["a.mid"]);
   await assert.rejects(
-    () => parse.run(input, { parse: { onError: "skip" } }, fakeContext({ "a.mid": chordFile })),
+    () => parse.run(input, settings("skip"), fakeContext({ "a.mid": chordFile })),
     (e: Error) =>
       e instanceof StageInputError && /a\.mid changed since it was scanned/.test(e.message),
   );
@@ -138,9 +137,53 @@ Deno.test("parse rejects a dataset file that changed since the scan", async () =
 Deno.test("parse rejects a sample that is not a list of files", async () => {
   await assert.rejects(
     () =>
-      parse.run({ sample200: { "files.json": utf8('{"path": 1}') } }, {
-        parse: { onError: "skip" },
-      }, fakeContext()),
+      parse.run(
+        { sample200: { "files.json": utf8('{"path": 1}') } },
+        settings("skip"),
+        fakeContext(),
+      ),
     StageInputError,
   );
+});
+
+Deno.test("parse skips a file over parse.maxFileBytes unread, naming the file and the limit", async () => {
+  const files = { "big.mid": chordFile, "note.mid": noteFile };
+  const ctx = fakeContext(files);
+  const read: string[] = [];
+  const readDataset = ctx.readDataset;
+  ctx.readDataset = (path) => (read.push(path), readDataset(path));
+  const limit = noteFile.length;
+  // Even with onError: fail, a file beyond a configured limit is skipped, not fatal.
+  const out = await parse.run(sample(files, ["big.mid", "note.mid"]), settings("fail", limit), ctx);
+  assert.deepEqual(read, ["note.mid"]);
+  assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+  assert.deepEqual(ctx.collected.warnings, [
+    `skipped big.mid: it is ${chordFile.length} bytes, over parse.maxFileBytes (${limit}); ` +
+    `to parse it, raise the limit with --set parse.maxFileBytes=${chordFile.length}`,
+  ]);
+  assert.deepEqual(decode<ParsedFile[]>(out["files.json"])[0], {
+    path: "big.mid",
+    sha256: sha256Hex(chordFile),
+    error: `File too large: ${chordFile.length} bytes, over parse.maxFileBytes (${limit})`,
+  });
+  assert.equal(ctx.collected.metrics.filesParsed, 1);
+  assert.equal(ctx.collected.metrics.filesSkipped, 1);
+  assert.deepEqual(ctx.collected.metrics.skippedFiles, ["big.mid"]);
+});
+
+Deno.test("parse checks the size it read when the sample does not give one", async () => {
+  const files = { "big.mid": chordFile };
+  const list = [{ path: "big.mid", sha256: sha256Hex(chordFile) }];
+  const ctx = fakeContext(files);
+  const out = await parse.run(
+    { sample200: { "files.json": utf8(JSON.stringify(list)) } },
+    settings("skip", 20),
+    ctx,
+  );
+  assert.deepEqual(decode(out["notes.json"]), []);
+  assert.match(
+    ctx.collected.warnings[0]!,
+    /^skipped big\.mid: it is \d+ bytes, over parse\.maxFileBytes \(20\)/,
+  );
+  assert.deepEqual(ctx.collected.metrics.skippedFiles, ["big.mid"]);
 });
