@@ -30,6 +30,19 @@ export const rawBytes: Codec<Uint8Array> = {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** UTF-8 text: SVG drawings, small values. */
+export const text: Codec<string> = {
+  what: "UTF-8 text",
+  encode: (value) => new TextEncoder().encode(value),
+  decode(bytes) {
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw new FormatError("it is not UTF-8 text");
+    }
+  },
+};
+
 /**
  * A JSON artifact, compact (so equal values give equal bytes), whose decoded value `check`
  * validates: it returns nothing when the value is right, or what is wrong with it.

@@ -1,10 +1,11 @@
 /**
  * parse: each sampled MIDI file to its token list, exactly as the tutorial's music21 6.7.1 code
- * gives it (see music/tokenize.ts), concatenated in sample order into `notes.json`.
+ * gives it (see music/tokenize.ts), concatenated in sample order into `notes.json`, and per
+ * file its token count or why it was skipped, in `parse_report.json`.
  *
  * A file music21 cannot read is skipped with a warning (`parse.onError: skip`) or stops the run
- * (`fail`). A file larger than `parse.maxFileBytes` is always skipped with a warning, unread when
- * the sample gives its size: that bounds parse's memory and the time one file takes (a 16 MiB
+ * (`fail`). A file larger than `parse.maxFileBytes` is always skipped with a warning, unread (the
+ * sample gives its size): that bounds parse's memory and the time one file takes (a 16 MiB
  * file of the densest events takes about a second and a few hundred MB), so that Ctrl-C, seen
  * between files, stops the stage promptly. A file that parses but yields no tokens counts as
  * parsed, with a warning.
@@ -12,25 +13,19 @@
  * @module
  */
 import { sha256Hex } from "../core/hash.ts";
-import { defineStage, StageInputError } from "../core/stage.ts";
+import { defineStage, input, StageInputError } from "../core/stage.ts";
+import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
+import { tokenList } from "../formats/tokens.ts";
 import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
-import { decodeFiles } from "./scan.ts";
-
-/** One entry of parse's `files.json`: the token count, or why music21 could not read it. */
-export type ParsedFile =
-  | { path: string; sha256: string; tokens: number }
-  | { path: string; sha256: string; error: string };
-
-const encoder = new TextEncoder();
 
 export const parse = defineStage({
   name: "parse",
   module: import.meta.url,
   description: "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords)",
-  inputs: ["sample200"],
+  inputs: { files: input("sample200", "files.json", fileList) },
+  outputs: { "notes.json": tokenList, "parse_report.json": parseReport },
   reads: ["parse"],
-  async run(inputs, config, ctx) {
-    const files = decodeFiles(inputs.sample200?.["files.json"], "sample200");
+  async run({ files }, config, ctx) {
     const notes: string[] = [];
     const results: ParsedFile[] = [];
     const skipped: string[] = [];
@@ -53,7 +48,7 @@ export const parse = defineStage({
       );
     for (const { path, sha256, size } of files) {
       ctx.signal.throwIfAborted();
-      if (typeof size === "number" && size > limit) {
+      if (size > limit) {
         tooLarge(path, sha256, size);
         continue;
       }
@@ -70,10 +65,6 @@ export const parse = defineStage({
         throw new StageInputError(
           `dataset file ${path} changed since it was scanned (sha256 ${actual}, scan recorded ${sha256}); rerun with --force scan`,
         );
-      }
-      if (bytes.length > limit) {
-        tooLarge(path, sha256, bytes.length);
-        continue;
       }
       // A Ctrl-C during the last file is only seen once reading this one gave way to it.
       ctx.signal.throwIfAborted();
@@ -104,9 +95,6 @@ export const parse = defineStage({
     ctx.metric("skippedFiles", skipped);
     ctx.metric("emptyFiles", empty);
     ctx.metric("tokens", notes.length);
-    return {
-      "notes.json": encoder.encode(JSON.stringify(notes)),
-      "files.json": encoder.encode(JSON.stringify(results)),
-    };
+    return { "notes.json": notes, "parse_report.json": results };
   },
 });

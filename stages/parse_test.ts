@@ -3,7 +3,7 @@ import { sha256Hex } from "../core/hash.ts";
 import { StageInputError } from "../core/stage.ts";
 import { events, meta, smf } from "../music/_test_smf.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
-import { parse, type ParsedFile } from "./parse.ts";
+import { parse } from "./parse.ts";
 
 const on = (delta: number, pitch: number) => [delta, 0x90, pitch, 90];
 const off = (delta: number, pitch: number) => [delta, 0x80, pitch, 0];
@@ -28,11 +28,8 @@ function sample(files: Record<string, Uint8Array>, order: string[]) {
     size: files[path]!.length,
     sha256: sha256Hex(files[path]!),
   }));
-  return { sample200: { "files.json": utf8(JSON.stringify(list)) } };
+  return { files: list };
 }
-
-const decode = <T>(bytes: Uint8Array | undefined): T =>
-  JSON.parse(new TextDecoder().decode(bytes)) as T;
 
 /** The parse section of the config. */
 const settings = (onError: "skip" | "fail", maxFileBytes = 16 << 20) => ({
@@ -43,8 +40,8 @@ Deno.test("parse concatenates every file's tokens in sample order", async () => 
   const files = { "b/chords.mid": chordFile, "a/note.mid": noteFile };
   const ctx = fakeContext(files);
   const out = await parse.run(sample(files, ["b/chords.mid", "a/note.mid"]), settings("skip"), ctx);
-  assert.deepEqual(decode(out["notes.json"]), ["0.4", "D4", "F#2"]);
-  assert.deepEqual(decode<ParsedFile[]>(out["files.json"]), [
+  assert.deepEqual(out["notes.json"], ["0.4", "D4", "F#2"]);
+  assert.deepEqual(out["parse_report.json"], [
     { path: "b/chords.mid", sha256: sha256Hex(chordFile), tokens: 2 },
     { path: "a/note.mid", sha256: sha256Hex(noteFile), tokens: 1 },
   ]);
@@ -58,13 +55,16 @@ Deno.test("parse concatenates every file's tokens in sample order", async () => 
   });
 });
 
-Deno.test("parse writes the same bytes for the same input", async () => {
+Deno.test("parse gives the same tokens for the same input, written as compact JSON", async () => {
   const files = { "x.mid": chordFile, "y.mid": noteFile };
   const input = sample(files, ["x.mid", "y.mid"]);
   const a = await parse.run(input, settings("skip"), fakeContext(files));
   const b = await parse.run(input, settings("skip"), fakeContext(files));
   assert.deepEqual(a, b);
-  assert.equal(new TextDecoder().decode(a["notes.json"]), '["0.4","D4","F#2"]');
+  assert.equal(
+    new TextDecoder().decode(parse.outputs["notes.json"].encode(a["notes.json"])),
+    '["0.4","D4","F#2"]',
+  );
 });
 
 Deno.test("parse skips a file music21 cannot read when parse.onError is skip", async (t) => {
@@ -78,10 +78,10 @@ Deno.test("parse skips a file music21 cannot read when parse.onError is skip", a
       const files = { "good.mid": noteFile, "bad.mid": bad };
       const ctx = fakeContext(files);
       const out = await parse.run(sample(files, ["bad.mid", "good.mid"]), settings("skip"), ctx);
-      assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+      assert.deepEqual(out["notes.json"], ["F#2"]);
       assert.equal(ctx.collected.warnings.length, 1);
       assert.match(ctx.collected.warnings[0]!, /^skipped bad\.mid: music21 cannot read it \(.+\)$/);
-      const results = decode<ParsedFile[]>(out["files.json"]);
+      const results = out["parse_report.json"];
       assert.ok("error" in results[0]! && results[0].error.startsWith("Cannot read MIDI: "));
       assert.equal(ctx.collected.metrics.filesParsed, 1);
       assert.equal(ctx.collected.metrics.filesSkipped, 1);
@@ -113,12 +113,12 @@ Deno.test("parse counts a file with no tokens as parsed and warns about it", asy
   const files = { "empty.mid": emptyFile, "note.mid": noteFile };
   const ctx = fakeContext(files);
   const out = await parse.run(sample(files, ["empty.mid", "note.mid"]), settings("fail"), ctx);
-  assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+  assert.deepEqual(out["notes.json"], ["F#2"]);
   assert.equal(ctx.collected.warnings.length, 1);
   assert.match(ctx.collected.warnings[0]!, /^empty\.mid gave no tokens/);
   assert.equal(ctx.collected.metrics.filesParsed, 2);
   assert.deepEqual(ctx.collected.metrics.emptyFiles, ["empty.mid"]);
-  assert.deepEqual(decode<ParsedFile[]>(out["files.json"])[0], {
+  assert.deepEqual(out["parse_report.json"][0], {
     path: "empty.mid",
     sha256: sha256Hex(emptyFile),
     tokens: 0,
@@ -134,18 +134,6 @@ Deno.test("parse rejects a dataset file that changed since the scan", async () =
   );
 });
 
-Deno.test("parse rejects a sample that is not a list of files", async () => {
-  await assert.rejects(
-    () =>
-      parse.run(
-        { sample200: { "files.json": utf8('{"path": 1}') } },
-        settings("skip"),
-        fakeContext(),
-      ),
-    StageInputError,
-  );
-});
-
 Deno.test("parse skips a file over parse.maxFileBytes unread, naming the file and the limit", async () => {
   const files = { "big.mid": chordFile, "note.mid": noteFile };
   const ctx = fakeContext(files);
@@ -156,34 +144,17 @@ Deno.test("parse skips a file over parse.maxFileBytes unread, naming the file an
   // Even with onError: fail, a file beyond a configured limit is skipped, not fatal.
   const out = await parse.run(sample(files, ["big.mid", "note.mid"]), settings("fail", limit), ctx);
   assert.deepEqual(read, ["note.mid"]);
-  assert.deepEqual(decode(out["notes.json"]), ["F#2"]);
+  assert.deepEqual(out["notes.json"], ["F#2"]);
   assert.deepEqual(ctx.collected.warnings, [
     `skipped big.mid: it is ${chordFile.length} bytes, over parse.maxFileBytes (${limit}); ` +
     `to parse it, raise the limit with --set parse.maxFileBytes=${chordFile.length}`,
   ]);
-  assert.deepEqual(decode<ParsedFile[]>(out["files.json"])[0], {
+  assert.deepEqual(out["parse_report.json"][0], {
     path: "big.mid",
     sha256: sha256Hex(chordFile),
     error: `File too large: ${chordFile.length} bytes, over parse.maxFileBytes (${limit})`,
   });
   assert.equal(ctx.collected.metrics.filesParsed, 1);
   assert.equal(ctx.collected.metrics.filesSkipped, 1);
-  assert.deepEqual(ctx.collected.metrics.skippedFiles, ["big.mid"]);
-});
-
-Deno.test("parse checks the size it read when the sample does not give one", async () => {
-  const files = { "big.mid": chordFile };
-  const list = [{ path: "big.mid", sha256: sha256Hex(chordFile) }];
-  const ctx = fakeContext(files);
-  const out = await parse.run(
-    { sample200: { "files.json": utf8(JSON.stringify(list)) } },
-    settings("skip", 20),
-    ctx,
-  );
-  assert.deepEqual(decode(out["notes.json"]), []);
-  assert.match(
-    ctx.collected.warnings[0]!,
-    /^skipped big\.mid: it is \d+ bytes, over parse\.maxFileBytes \(20\)/,
-  );
   assert.deepEqual(ctx.collected.metrics.skippedFiles, ["big.mid"]);
 });

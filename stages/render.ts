@@ -6,7 +6,7 @@
  * @module
  */
 import { defineStage, input } from "../core/stage.ts";
-import { rawBytes } from "../formats/codec.ts";
+import { rawBytes, text } from "../formats/codec.ts";
 import { tokenList } from "../formats/tokens.ts";
 import { renderMidi, TICKS_PER_QUARTER } from "../music/render_midi.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
@@ -18,7 +18,7 @@ export const render = defineStage({
   description:
     "writes the generated tokens as a MIDI file (music21 6.7.1 create_midi) and a piano roll",
   inputs: { tokens: input("generate", "tokens.json", tokenList) },
-  outputs: { "generated.mid": rawBytes, "piano_roll.svg": rawBytes },
+  outputs: { "generated.mid": rawBytes, "piano_roll.svg": text },
   reads: ["render"],
   async run({ tokens }, config, ctx) {
     const { bytes, warnings, notes } = renderMidi(tokens, { step: config.render.step });
@@ -33,6 +33,6 @@ export const render = defineStage({
       })),
       { title: `Generated: ${tokens.length} tokens` },
     );
-    return { "generated.mid": bytes, "piano_roll.svg": new TextEncoder().encode(svg) };
+    return { "generated.mid": bytes, "piano_roll.svg": svg };
   },
 });

@@ -18,7 +18,7 @@ Deno.test("render stage writes the create_midi bytes and a piano roll from token
   const out = await render.run({ tokens: tokens }, config(), ctx);
   assert.deepEqual(Object.keys(out).sort(), ["generated.mid", "piano_roll.svg"]);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens).bytes);
-  const svg = new TextDecoder().decode(out["piano_roll.svg"]);
+  const svg = out["piano_roll.svg"];
   assert.ok(svg.startsWith("<svg"));
   assert.equal(svg.match(/<rect class="note"/g)?.length, 5);
   assert.deepEqual(warnings, []);

@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { rawBytes } from "../formats/codec.ts";
+import { rawBytes, text } from "../formats/codec.ts";
 import { type TrainHistory, trainHistory } from "../formats/history.ts";
 import { type NpyArray, npyCodec } from "../formats/npy.ts";
 import { vocabulary } from "../formats/tokens.ts";
@@ -51,7 +51,7 @@ export const train = defineStage({
     "model.json": rawBytes,
     "weights.bin": rawBytes,
     "history.json": trainHistory,
-    "loss.svg": rawBytes,
+    "loss.svg": text,
   },
   reads: ["train"],
   settledByEnvironment: ["train.backend", "train.lstm"],
@@ -181,12 +181,10 @@ export const train = defineStage({
       "model.json": best.files["model.json"]!,
       "weights.bin": best.files["weights.bin"]!,
       "history.json": history,
-      "loss.svg": new TextEncoder().encode(
-        lossCurveSvg(losses, {
-          title: `Training loss (${backend}, ${description})`,
-          best: best.epoch - 1,
-        }),
-      ),
+      "loss.svg": lossCurveSvg(losses, {
+        title: `Training loss (${backend}, ${description})`,
+        best: best.epoch - 1,
+      }),
     };
   },
 });

@@ -8,9 +8,10 @@
  */
 import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
-import { defineStage, type Stage, StageInputError } from "../core/stage.ts";
+import { defineStage, input, type Stage, StageInputError } from "../core/stage.ts";
+import { text } from "../formats/codec.ts";
 import type { Store } from "../core/store.ts";
-import { collectingReporter, utf8 } from "./_helpers.ts";
+import { collectingReporter } from "./_helpers.ts";
 
 /** A temp project with stage files (for code digests) and a tiny dataset. */
 export async function project() {
@@ -33,7 +34,8 @@ export const a = defineStage({
   name: "a",
   module: "stages/a.ts",
   description: "sums the dataset",
-  inputs: [],
+  inputs: {},
+  outputs: { "parity.txt": text },
   reads: ["dataset"],
   readsDataset: true,
   async run(_i, _c, ctx) {
@@ -44,7 +46,7 @@ export const a = defineStage({
     }
     ctx.metric("sum", sum);
     // Only the parity of the sum goes downstream, to exercise early cutoff.
-    return { "parity.txt": utf8(String(sum % 2)) };
+    return { "parity.txt": String(sum % 2) };
   },
 });
 /** b: reads a and sample.count. */
@@ -52,12 +54,12 @@ export const b = defineStage({
   name: "b",
   module: "stages/b.ts",
   description: "combines",
-  inputs: ["a"],
+  inputs: { parity: input("a", "parity.txt", text) },
+  outputs: { "out.txt": text },
   reads: ["sample"],
-  run(inputs, config) {
+  run({ parity }, config) {
     calls.push("b");
-    const parity = new TextDecoder().decode(inputs.a!["parity.txt"]!);
-    return Promise.resolve({ "out.txt": utf8(`${parity}-${config.sample.count}`) });
+    return Promise.resolve({ "out.txt": `${parity}-${config.sample.count}` });
   },
 });
 /** c: reads b and generate.length; fails when generate.length is 13. */
@@ -65,14 +67,13 @@ export const c = defineStage({
   name: "c",
   module: "stages/c.ts",
   description: "finishes",
-  inputs: ["b"],
+  inputs: { out: input("b", "out.txt", text) },
+  outputs: { "final.txt": text },
   reads: ["generate"],
-  run(inputs, config) {
+  run({ out }, config) {
     calls.push("c");
     if (config.generate.length === 13) throw new StageInputError("generate.length 13 is unlucky");
-    return Promise.resolve({
-      "final.txt": utf8(new TextDecoder().decode(inputs.b!["out.txt"]!) + "!"),
-    });
+    return Promise.resolve({ "final.txt": `${out}!` });
   },
 });
 export const STAGES: Stage[] = [a, b, c] as Stage[];

@@ -46,9 +46,9 @@ Deno.test("show: one run's stages with keys and outputs, and its metrics", async
   for (const stage of ["scan", "sample200", "parse", "vocab", "window", "train", "generate"]) {
     assert.match(r.stdout, new RegExp(`\\n  ${stage}\\s+[0-9a-f]{12}  (ran in|cached)`), stage);
   }
-  assert.match(r.stdout, /\n    generated\.mid\s+[0-9a-f]{16}/);
-  assert.match(r.stdout, /\n  parse\.tokens = \d+/);
-  assert.match(r.stdout, /\n  train\.loss = \[/);
+  assert.match(r.stdout, /\n {4}generated\.mid\s+[0-9a-f]{16}/);
+  assert.match(r.stdout, /\n {2}parse\.tokens = \d+/);
+  assert.match(r.stdout, /\n {2}train\.loss = \[/);
 });
 
 Deno.test("compare: the key that differs, both values, and the figures side by side", async () => {
@@ -107,7 +107,7 @@ Deno.test("gc --keep-last 0 removes every run record and leaves an empty cache",
 Deno.test("reproduce: a recorded run rebuilt from nothing matches every digest, exit 0", async () => {
   const r = await pipeline("reproduce", first, "--store", store);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /  same  render\/generated\.mid /);
+  assert.match(r.stdout, / {2}same {2}render\/generated\.mid /);
   assert.match(r.stdout, /reproduced: every output digest matches/);
 });
 
@@ -119,7 +119,7 @@ Deno.test("reproduce and verify: a tampered record or object is reported, exit 1
   await Deno.writeTextFile(recordPath, JSON.stringify(record));
   const r = await pipeline("reproduce", first, "--store", store);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /DIFFERENT  render\/generated\.mid  0{16} → /);
+  assert.match(r.stdout, /DIFFERENT {2}render\/generated\.mid {2}0{16} → /);
   assert.match(r.stdout, /1 outputs differ from the recorded run; the fresh store is kept at /);
 
   const object = `${store}/objects/${real.slice(0, 2)}/${real.slice(2)}`;
