@@ -1,9 +1,17 @@
 import assert from "node:assert/strict";
 import { selectStages, topologicalOrder } from "./dag.ts";
-import type { Stage } from "./stage.ts";
+import { text } from "../formats/codec.ts";
+import { input, type Stage } from "./stage.ts";
 
-const stage = (name: string, inputs: string[] = []) =>
-  ({ name, module: `stages/${name}.ts`, inputs, reads: [], description: name }) as unknown as Stage;
+const stage = (name: string, from: string[] = []): Stage => ({
+  name,
+  module: `stages/${name}.ts`,
+  description: name,
+  inputs: Object.fromEntries(from.map((s) => [s, input(s, "out.txt", text)])),
+  outputs: { "out.txt": text },
+  reads: [],
+  run: () => Promise.resolve({ "out.txt": name }),
+});
 const names = (stages: Stage[]) => stages.map((s) => s.name);
 
 Deno.test("topologicalOrder() puts every stage after its inputs, keeping declaration order where free", () => {
