@@ -15,12 +15,14 @@ export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
     dryRun: args.dryRun,
     onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
   });
-  const mib = (r.objectBytes / 2 ** 20).toFixed(1);
+  const size = r.objectBytes < 2 ** 20
+    ? `${(r.objectBytes / 1024).toFixed(1)} KiB`
+    : `${(r.objectBytes / 2 ** 20).toFixed(1)} MiB`;
   const verb = args.dryRun ? "would remove" : "removed";
   console.log(
     `gc ${verb} ${r.runs.length} run${r.runs.length === 1 ? "" : "s"}${
       r.runs.length ? ` (${r.runs.join(", ")})` : ""
-    }, ${r.objects} objects (${mib} MiB), ${r.keys} cache entries, ${r.partial} partial, ${r.exports} exports`,
+    }, ${r.objects} objects (${size}), ${r.keys} cache entries, ${r.partial} partial, ${r.exports} exports`,
   );
   return 0;
 }
