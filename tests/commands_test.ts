@@ -85,7 +85,10 @@ Deno.test("gc: frees a deleted run's objects, keeps what the kept run needs, ref
 
   const gc = await pipeline("gc", "--store", store);
   assert.equal(gc.code, 0, gc.stderr);
-  assert.match(gc.stdout, new RegExp(`^gc removed 0 runs, ${freed} objects \\(\\d+\\.\\d [KM]iB\\)`));
+  assert.match(
+    gc.stdout,
+    new RegExp(`^gc removed 0 runs, ${freed} objects \\(\\d+\\.\\d [KM]iB\\)`),
+  );
   assert.equal(await count(), before - freed);
   // The kept run is whole: rerunning it executes nothing.
   const again = await pipeline(...SMALL_RUN, "--set", "generate.length=16", "--store", store);
