@@ -69,7 +69,10 @@ export function buildModel(train: NetworkSettings, options: BuildModelOptions): 
  * warning fires on every build, says nothing the user can act on, and `--quiet` cannot hide it.
  */
 function withoutOrthogonalWarning<T>(build: () => T): T {
+  // model/ prints nothing itself; here it only filters what tfjs prints.
+  // deno-lint-ignore no-console
   const warn = console.warn;
+  // deno-lint-ignore no-console
   console.warn = (...args: unknown[]) => {
     if (
       typeof args[0] === "string" && args[0].startsWith("Orthogonal initializer is being called")
@@ -79,6 +82,7 @@ function withoutOrthogonalWarning<T>(build: () => T): T {
   try {
     return build();
   } finally {
+    // deno-lint-ignore no-console
     console.warn = warn;
   }
 }
