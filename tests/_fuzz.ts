@@ -6,19 +6,8 @@
  *
  * @module
  */
+import { seededRandom } from "../model/random.ts";
 import { midiFile, SLOW_SHAPES, type SlowShape } from "../music/_slow_shapes.ts";
-
-/** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One fuzz input. */
 export interface Mutant {
@@ -136,7 +125,7 @@ export function* mutants(
   seed: number,
   huge: number,
 ): Generator<Mutant> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const kinds = Object.keys(MUTATIONS);
   const shapes = Object.keys(SLOW_SHAPES) as SlowShape[];
   const hugeEvery = huge > 0 ? Math.floor(count / huge) : Infinity;
