@@ -1,12 +1,14 @@
 /**
- * The deep-LSTM MIDI pipeline: the tutorial's eight stages and the two that measure the music,
- * in one DAG run by the caching runner in core/.
+ * The deep-LSTM MIDI pipeline: the tutorial's eight stages, the held-out data that scores
+ * training, and the two stages that measure the music, in one DAG run by the caching runner in
+ * core/.
  *
- *   scan      → sample200
- *   sample200 → parse
+ *   scan      → sample200, heldout
+ *   sample200 → parse, heldout
  *   parse     → vocab, window, generate, datastats
- *   vocab     → window, train, generate
+ *   vocab     → window, heldout, train, generate
  *   window    → train
+ *   heldout   → train
  *   train     → generate
  *   generate  → render, stats
  *   datastats → stats
@@ -24,17 +26,31 @@ import { window } from "./stages/window.ts";
 import { train } from "./stages/train.ts";
 import { generate } from "./stages/generate.ts";
 import { render } from "./stages/render.ts";
+import { heldout } from "./stages/heldout.ts";
 import { datastats } from "./stages/datastats.ts";
 import { stats } from "./stages/stats.ts";
 
 /** The DAG: each stage names its inputs; the runner orders them. */
 export const PIPELINE: Pipeline = {
-  stages: [scan, sample200, parse, vocab, window, train, generate, render, datastats, stats],
+  stages: [
+    scan,
+    sample200,
+    parse,
+    vocab,
+    window,
+    train,
+    generate,
+    render,
+    heldout,
+    datastats,
+    stats,
+  ],
   exports: [
     "render/generated.mid",
     "render/piano_roll.svg",
     "train/loss.svg",
     "train/history.json",
+    "train/validation.json",
     "train/model.json",
     "train/weights.bin",
     "generate/tokens.json",

@@ -82,6 +82,11 @@ export const SCHEMA = {
     epochs: int(30, 1, "passes over the windows"),
     shuffle: bool(true, "shuffle the windows every epoch"),
     seed: int(1, 0, "seed of weight initialisation, shuffling and dropout"),
+    monitor: added(oneOf(
+      "loss",
+      ["loss", "val_loss"] as const,
+      "what the kept checkpoint follows: the lowest training loss (the tutorial's) or the lowest validation loss",
+    )),
   },
   generate: {
     length: int(500, 1, "tokens to generate"),
@@ -92,6 +97,14 @@ export const SCHEMA = {
       "0 = argmax, as the tutorial; above 0 samples from the softmax at that temperature",
       10,
     ),
+  },
+  validation: {
+    count: added(int(
+      50,
+      0,
+      "held-out files, drawn from outside the training sample, scored after every epoch (validation loss, top-1/top-5 accuracy, perplexity); 0 turns it off",
+    )),
+    seed: added(int(7, 0, "seed of the held-out draw")),
   },
   render: {
     step: num(

@@ -1,6 +1,8 @@
 /**
  * `history.json`: what training did, epoch by epoch (epochs count from 1). generate reads the
- * backend and LSTM implementation from it, so it runs the model the way train did.
+ * backend and LSTM implementation from it, so it runs the model the way train did. The held-out
+ * scores are apart, in `validation.json`, so that scoring leaves history.json (and so generate's
+ * key) as it was.
  *
  * @module
  */
@@ -15,6 +17,20 @@ export interface TrainHistory {
   bestLoss: number;
   backend: string;
   lstmKernel: string;
+  /** Present when the checkpoint follows the validation loss (`train.monitor: val_loss`). */
+  monitor?: "val_loss";
+  /** The validation loss of the kept checkpoint, with `monitor`. */
+  bestValLoss?: number;
+}
+
+/** `validation.json`: the held-out scores after each epoch (empty lists when validation is off). */
+export interface ValidationHistory {
+  /** Held-out windows scored. */
+  windows: number;
+  loss: number[];
+  top1: number[];
+  top5: number[];
+  perplexity: number[];
 }
 
 export const trainHistory: Codec<TrainHistory> = jsonCodec<TrainHistory>(
@@ -26,5 +42,16 @@ export const trainHistory: Codec<TrainHistory> = jsonCodec<TrainHistory>(
         typeof h.lstmKernel === "string"
       ? undefined
       : "bestEpoch, backend or lstmKernel is missing";
+  },
+);
+
+export const validationHistory: Codec<ValidationHistory> = jsonCodec<ValidationHistory>(
+  "an object {windows, loss, top1, top5, perplexity}",
+  (v) => {
+    const h = v as Partial<ValidationHistory> | null;
+    return typeof h === "object" && h !== null && typeof h.windows === "number" &&
+        [h.loss, h.top1, h.top5, h.perplexity].every(Array.isArray)
+      ? undefined
+      : "a field is missing";
   },
 );

@@ -12,6 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Evaluation } from "./evaluate.ts";
 
 /** A tensor with the name tfjs optimizers give their state. */
 type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -22,8 +23,13 @@ export interface EpochProgress {
   epoch: number;
   losses: number[];
   secondsPerEpoch: number[];
-  /** The epoch and loss of the best checkpoint so far, whose files are saved beside. */
-  best?: { epoch: number; loss: number };
+  /**
+   * The best checkpoint so far (whose files are saved beside): its epoch, training loss and the
+   * value it was chosen by (its validation loss when the monitor says so; else absent).
+   */
+  best?: { epoch: number; loss: number; score?: number };
+  /** The held-out scores of each finished epoch, when validation is on. */
+  validation?: Evaluation[];
 }
 
 interface StateJson {

@@ -1,6 +1,7 @@
 /**
  * The training loss per epoch as a self-contained SVG line chart: epochs (from 1) on x, loss on
- * y, round-numbered ticks on both axes, and a marker on the best epoch.
+ * y, round-numbered ticks on both axes, and a marker on the best epoch; with the validation loss,
+ * a second, dashed line and a legend.
  *
  * @module
  */
@@ -16,6 +17,8 @@ export interface LossCurveOptions {
    * loss falls back to the default.
    */
   best?: number;
+  /** The validation loss after each epoch, drawn dashed beside the training loss. */
+  validation?: readonly number[];
   /** Total width in pixels; default 640. */
   width?: number;
   /** Total height in pixels; default 360. */
@@ -78,7 +81,10 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
     : niceTicks(1, epochs, Math.min(10, epochs - 1), 1).filter((t) => t >= 1 && t <= epochs);
   const xLo = epochs === 1 ? 0.5 : 1;
   const xHi = epochs === 1 ? 1.5 : epochs;
-  const finite = points.map((p) => p.loss);
+  const validation = (opts.validation ?? [])
+    .map((loss, i) => ({ epoch: i + 1, loss }))
+    .filter((p) => Number.isFinite(p.loss));
+  const finite = [...points, ...validation].map((p) => p.loss);
   const yMin = finite.length > 0 ? Math.min(...finite) : 0;
   const yMax = finite.length > 0 ? Math.max(...finite) : 1;
   // A little room above and below, so no point sits on the frame.
@@ -146,6 +152,21 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
       }" font-size="14" fill="#888" text-anchor="middle">no finite loss values</text>`,
     );
   } else {
+    if (validation.length > 0) {
+      const coords = validation.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
+      out.push(
+        `<polyline class="val-loss" points="${coords}" fill="none" stroke="#e8590c" ` +
+          `stroke-width="2" stroke-dasharray="6 4" stroke-linejoin="round"/>`,
+        `<g class="legend" font-size="12" fill="#333">` +
+          `<line x1="${left + 12}" y1="${top + 10}" x2="${left + 36}" y2="${top + 10}" ` +
+          `stroke="#2f6fd0" stroke-width="2"/><text x="${left + 42}" y="${
+            top + 14
+          }">training</text>` +
+          `<line x1="${left + 112}" y1="${top + 10}" x2="${left + 136}" y2="${top + 10}" ` +
+          `stroke="#e8590c" stroke-width="2" stroke-dasharray="6 4"/>` +
+          `<text x="${left + 142}" y="${top + 14}">validation</text></g>`,
+      );
+    }
     const coords = points.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
     out.push(
       `<polyline class="loss" points="${coords}" fill="none" stroke="#2f6fd0" ` +

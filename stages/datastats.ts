@@ -9,8 +9,7 @@
  *
  * @module
  */
-import { sha256Hex } from "../core/hash.ts";
-import { asMetric, defineStage, input, StageInputError } from "../core/stage.ts";
+import { asMetric, defineStage, input } from "../core/stage.ts";
 import { parseReport } from "../formats/files.ts";
 import { dataStats } from "../formats/stats.ts";
 import { tokenList } from "../formats/tokens.ts";
@@ -24,6 +23,7 @@ import {
   type TokenStatistics,
   tokenStatistics,
 } from "../metrics/mod.ts";
+import { readScannedFile } from "./_scanned_file.ts";
 
 export const datastats = defineStage({
   name: "datastats",
@@ -50,12 +50,7 @@ export const datastats = defineStage({
       const tokens = notes.slice(offset, offset + entry.tokens);
       offset += entry.tokens;
       tokenRecords.push(tokenStatistics(tokens, counts, { tokensPerBar: perBar }));
-      const bytes = await ctx.readDataset(entry.path);
-      if (sha256Hex(bytes) !== entry.sha256) {
-        throw new StageInputError(
-          `dataset file ${entry.path} changed since it was scanned; rerun with --force scan`,
-        );
-      }
+      const bytes = await readScannedFile(ctx, entry);
       try {
         musicRecords.push(pieceStatistics(pieceFromMidi(bytes)));
       } catch (e) {

@@ -12,11 +12,11 @@
  *
  * @module
  */
-import { sha256Hex } from "../core/hash.ts";
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { tokenList } from "../formats/tokens.ts";
 import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
+import { readScannedFile } from "./_scanned_file.ts";
 
 export const parse = defineStage({
   name: "parse",
@@ -52,20 +52,7 @@ export const parse = defineStage({
         tooLarge(path, sha256, size);
         continue;
       }
-      let bytes: Uint8Array;
-      try {
-        bytes = await ctx.readDataset(path);
-      } catch (e) {
-        throw new StageInputError(
-          `cannot read dataset file ${path} (${(e as Error).message}); rerun from scan`,
-        );
-      }
-      const actual = sha256Hex(bytes);
-      if (actual !== sha256) {
-        throw new StageInputError(
-          `dataset file ${path} changed since it was scanned (sha256 ${actual}, scan recorded ${sha256}); rerun with --force scan`,
-        );
-      }
+      const bytes = await readScannedFile(ctx, { path, sha256 });
       // A Ctrl-C during the last file is only seen once reading this one gave way to it.
       ctx.signal.throwIfAborted();
       let tokens: string[];

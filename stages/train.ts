@@ -14,13 +14,19 @@ import * as tf from "@tensorflow/tfjs";
 import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
 import { rawBytes, text } from "../formats/codec.ts";
-import { type TrainHistory, trainHistory } from "../formats/history.ts";
+import {
+  type TrainHistory,
+  trainHistory,
+  type ValidationHistory,
+  validationHistory,
+} from "../formats/history.ts";
 import { type NpyArray, npyCodec } from "../formats/npy.ts";
 import { vocabulary } from "../formats/tokens.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
+import { evaluate, type Evaluation } from "../model/evaluate.ts";
 import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
@@ -46,14 +52,17 @@ export const train = defineStage({
     x: input("window", "x.npy", npyCodec("float32", 3)),
     y: input("window", "y.npy", npyCodec("int32", 1)),
     vocab: input("vocab", "vocab.json", vocabulary),
+    valX: input("heldout", "x.npy", npyCodec("float32", 3)),
+    valY: input("heldout", "y.npy", npyCodec("int32", 1)),
   },
   outputs: {
     "model.json": rawBytes,
     "weights.bin": rawBytes,
     "history.json": trainHistory,
+    "validation.json": validationHistory,
     "loss.svg": text,
   },
-  reads: ["train"],
+  reads: ["train", "validation"],
   settledByEnvironment: ["train.backend", "train.lstm"],
   async environment(config) {
     return await trainEnvironment(config.train);
@@ -61,10 +70,21 @@ export const train = defineStage({
   check(config) {
     // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
     assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
+    if (config.train.monitor === "val_loss" && config.validation.count === 0) {
+      throw new Error(
+        "train.monitor val_loss follows the validation loss, but validation.count is 0: set validation.count above 0 or train.monitor: loss",
+      );
+    }
   },
-  async run({ x, y, vocab }, config, ctx) {
+  async run({ x, y, vocab, valX, valY }, config, ctx) {
     const settings = config.train;
     const data = trainingData(x, y, vocab.tokens.length);
+    const held = { x: valX.data, y: valY.data, count: valY.shape[0] ?? 0, length: data.length };
+    if (settings.monitor === "val_loss" && held.count === 0) {
+      throw new StageInputError(
+        "train.monitor val_loss needs validation windows, but heldout gave none: raise validation.count",
+      );
+    }
     try {
       assertTrainingFits(
         { ...settings, vocabSize: data.vocabSize, windowLength: data.length },
@@ -99,7 +119,10 @@ export const train = defineStage({
 
     let losses: number[] = [];
     let secondsPerEpoch: number[] = [];
-    let best: { epoch: number; loss: number; files: Record<string, Uint8Array> } | undefined;
+    let scores: Evaluation[] = [];
+    let best:
+      | { epoch: number; loss: number; score?: number; files: Record<string, Uint8Array> }
+      | undefined;
     let firstEpoch = 1;
     try {
       // A run that stopped part way (Ctrl-C, a crash) left its last finished epoch behind.
@@ -107,6 +130,7 @@ export const train = defineStage({
       if (saved !== undefined) {
         const progress = await restoreTrainingState(model, optimizer, saved);
         ({ losses, secondsPerEpoch } = progress);
+        scores = progress.validation ?? [];
         firstEpoch = progress.epoch + 1;
         if (progress.best) {
           best = {
@@ -131,11 +155,29 @@ export const train = defineStage({
           label: `epoch ${epoch}/${settings.epochs}`,
         });
         losses.push(loss);
+        // Scored after the epoch's timing: the time is training's, the score a measurement.
         secondsPerEpoch.push(round((performance.now() - started) / 1000, 3));
-        const improved = Number.isFinite(loss) && (best === undefined || loss < best.loss);
-        if (improved) best = { epoch, loss, files: { ...(await saveCheckpoint(model)) } };
+        const score = held.count > 0 ? await evaluate(model, held) : undefined;
+        if (score) scores.push(score);
+        // What the kept checkpoint follows: the training loss (the tutorial's) or the held-out one.
+        const monitored = settings.monitor === "val_loss" ? score?.loss ?? NaN : loss;
+        const improved = Number.isFinite(monitored) &&
+          (best === undefined || monitored < (best.score ?? best.loss));
+        if (improved) {
+          best = {
+            epoch,
+            loss,
+            ...(settings.monitor === "val_loss" ? { score: monitored } : {}),
+            files: { ...(await saveCheckpoint(model)) },
+          };
+        }
         ctx.info(
           `epoch ${epoch}/${settings.epochs}: loss ${loss.toFixed(4)}` +
+            (score
+              ? `, validation loss ${score.loss.toFixed(4)}, accuracy ${
+                (score.top1 * 100).toFixed(1)
+              }% (top 5: ${(score.top5 * 100).toFixed(1)}%)`
+              : "") +
             (improved ? " (best so far, checkpoint kept)" : ""),
         );
         if (epoch < settings.epochs) {
@@ -143,7 +185,8 @@ export const train = defineStage({
             epoch,
             losses,
             secondsPerEpoch,
-            best: best && { epoch: best.epoch, loss: best.loss },
+            best: best && { epoch: best.epoch, loss: best.loss, score: best.score },
+            ...(scores.length > 0 ? { validation: scores } : {}),
           };
           const bestFiles: Record<string, Uint8Array> = best
             ? {
@@ -170,6 +213,14 @@ export const train = defineStage({
       bestLoss: best.loss,
       backend,
       lstmKernel: description,
+      ...(settings.monitor === "val_loss" ? { monitor: "val_loss", bestValLoss: best.score } : {}),
+    };
+    const validation: ValidationHistory = {
+      windows: held.count,
+      loss: scores.map((s) => s.loss),
+      top1: scores.map((s) => s.top1),
+      top5: scores.map((s) => s.top5),
+      perplexity: scores.map((s) => s.perplexity),
     };
     // Timings go to the run record, not into history.json: outputs must be the same bytes on
     // every run of the same key, or downstream keys (and reproduce checks) would change.
@@ -177,13 +228,21 @@ export const train = defineStage({
     ctx.metric("bestLoss", best.loss);
     ctx.metric("bestEpoch", best.epoch);
     ctx.metric("secondsPerEpoch", secondsPerEpoch);
+    if (held.count > 0) {
+      ctx.metric("valLoss", validation.loss);
+      ctx.metric("valAccuracy", validation.top1);
+      ctx.metric("valTop5", validation.top5);
+      ctx.metric("valPerplexity", validation.perplexity);
+    }
     return {
       "model.json": best.files["model.json"]!,
       "weights.bin": best.files["weights.bin"]!,
       "history.json": history,
+      "validation.json": validation,
       "loss.svg": lossCurveSvg(losses, {
-        title: `Training loss (${backend}, ${description})`,
+        title: `${held.count > 0 ? "Loss" : "Training loss"} (${backend}, ${description})`,
         best: best.epoch - 1,
+        ...(held.count > 0 ? { validation: validation.loss } : {}),
       }),
     };
   },

@@ -14,8 +14,16 @@ Deno.test("train records one loss per epoch and keeps the checkpoint of the lowe
     "history.json",
     "loss.svg",
     "model.json",
+    "validation.json",
     "weights.bin",
   ]);
+  assert.deepEqual(out["validation.json"], {
+    windows: 0,
+    loss: [],
+    top1: [],
+    top5: [],
+    perplexity: [],
+  });
   const history = out["history.json"];
   assert.equal(history.loss.length, 3);
   assert.equal((ctx.collected.metrics.secondsPerEpoch as number[]).length, 3);
@@ -169,3 +177,64 @@ for (const lstm of ["tfjs", "auto"] as const) {
     assert.deepEqual(out, whole);
   });
 }
+
+/** A held-out tune: the training tune's tokens in another order, plus one it lacks (left out). */
+const HELD_OUT = [...TUNE.slice(25), ...TUNE.slice(0, 25), "A9", ...TUNE.slice(3, 20)];
+
+Deno.test("train scores held-out windows after every epoch without touching the training", async (t) => {
+  // Both LSTM paths: tf.layers.lstm, and the fused layer where OpenBLAS loads (else its fallback).
+  for (const lstm of ["tfjs", "auto"] as const) {
+    await t.step(lstm, () => scoresWithoutTouching(lstm));
+  }
+});
+
+async function scoresWithoutTouching(lstm: "tfjs" | "auto") {
+  const config = tinyTrainConfig();
+  config.train.epochs = 3;
+  config.train.lstm = lstm;
+  const ctx = fakeContext();
+  const scored = await train.run(trainInputs(TUNE, 8, HELD_OUT), config, ctx);
+  const plain = await train.run(trainInputs(TUNE, 8), config, fakeContext());
+  // Scoring is inference only: the weights and the history are the same bytes without it.
+  assert.deepEqual(scored["weights.bin"], plain["weights.bin"]);
+  assert.deepEqual(scored["model.json"], plain["model.json"]);
+  assert.deepEqual(scored["history.json"], plain["history.json"]);
+  const v = scored["validation.json"];
+  assert.ok(v.windows > 0);
+  assert.equal(v.loss.length, 3);
+  for (let e = 0; e < 3; e++) {
+    assert.ok(Number.isFinite(v.loss[e]!) && v.loss[e]! > 0);
+    assert.ok(v.top1[e]! >= 0 && v.top1[e]! <= v.top5[e]! && v.top5[e]! <= 1);
+    assert.ok(Math.abs(v.perplexity[e]! - Math.exp(v.loss[e]!)) < 1e-9);
+  }
+  assert.deepEqual(ctx.collected.metrics.valLoss, v.loss);
+  assert.deepEqual(ctx.collected.metrics.valAccuracy, v.top1);
+  assert.match(scored["loss.svg"], /class="val-loss"/);
+  assert.doesNotMatch(plain["loss.svg"], /val-loss/);
+}
+
+Deno.test("train.monitor val_loss keeps the checkpoint of the lowest validation loss", async () => {
+  const config = tinyTrainConfig();
+  config.train.epochs = 4;
+  config.train.monitor = "val_loss";
+  const out = await train.run(trainInputs(TUNE, 8, HELD_OUT), config, fakeContext());
+  const v = out["validation.json"];
+  const h = out["history.json"];
+  const lowest = Math.min(...v.loss);
+  assert.equal(h.monitor, "val_loss");
+  assert.equal(h.bestValLoss, lowest);
+  assert.equal(v.loss[h.bestEpoch - 1], lowest);
+  assert.equal(h.bestLoss, h.loss[h.bestEpoch - 1]);
+  // Without held-out windows there is nothing to follow: one sentence, before and during a run.
+  config.validation.count = 0;
+  assert.throws(() => train.check!(config), /validation\.count is 0/);
+  await assert.rejects(
+    () =>
+      train.run(
+        trainInputs(TUNE, 8),
+        { ...config, validation: { count: 5, seed: 7 } },
+        fakeContext(),
+      ),
+    /heldout gave none: raise validation\.count/,
+  );
+});

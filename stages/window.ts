@@ -10,18 +10,7 @@
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { npyCodec } from "../formats/npy.ts";
 import { tokenIds, tokenList, vocabulary } from "../formats/tokens.ts";
-
-/** Windows of `length` ids → (normalised inputs, targets). */
-export function makeWindows(ids: Int32Array, length: number, vocabSize: number) {
-  const n = ids.length - length;
-  const x = new Float32Array(n * length);
-  const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < length; t++) x[i * length + t] = ids[i + t]! / vocabSize;
-    y[i] = ids[i + length]!;
-  }
-  return { x, y, count: n };
-}
+import { makeWindows } from "./_windows.ts";
 
 export const window = defineStage({
   name: "window",

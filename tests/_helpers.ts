@@ -9,7 +9,7 @@ import type { Reporter } from "../core/runner.ts";
 import { describeEvent } from "../cli/console_reporter.ts";
 import { tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "../stages/vocab.ts";
-import { makeWindows } from "../stages/window.ts";
+import { makeWindows } from "../stages/_windows.ts";
 import type {
   DatasetEntry,
   Metric,
@@ -178,15 +178,22 @@ export const SMALL_RUN = [
   "train.epochs=1",
 ];
 
-/** What the window and vocab stages give train for `notes`, windows of `length`. */
-export function trainInputs(notes: readonly string[], length: number) {
+/**
+ * What the window, vocab and heldout stages give train for `notes`, windows of `length`; the
+ * held-out windows come from `heldout` (none by default), cut with the same vocabulary.
+ */
+export function trainInputs(notes: readonly string[], length: number, heldout: string[] = []) {
   const vocab = buildVocab(notes);
   const index = tokenIds(vocab);
-  const ids = Int32Array.from(notes, (t) => index.get(t)!);
-  const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
+  const cut = (tokens: readonly string[]) =>
+    makeWindows(Int32Array.from(tokens, (t) => index.get(t) ?? -1), length, vocab.tokens.length);
+  const train = cut(notes);
+  const held = cut(heldout);
   return {
-    x: { dtype: "float32" as const, shape: [count, length, 1], data: x },
-    y: { dtype: "int32" as const, shape: [count], data: y },
+    x: { dtype: "float32" as const, shape: [train.count, length, 1], data: train.x },
+    y: { dtype: "int32" as const, shape: [train.count], data: train.y },
     vocab,
+    valX: { dtype: "float32" as const, shape: [held.count, length, 1], data: held.x },
+    valY: { dtype: "int32" as const, shape: [held.count], data: held.y },
   };
 }

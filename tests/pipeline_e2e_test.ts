@@ -12,7 +12,7 @@ import { exportOutputs } from "../core/exports.ts";
 import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
-import { fileList } from "../formats/files.ts";
+import { fileList, parseReport } from "../formats/files.ts";
 import { PIPELINE } from "../pipeline.ts";
 import { collectingReporter, EIGHT_STAGES, GROOVE } from "./_helpers.ts";
 
@@ -34,6 +34,8 @@ async function smallDataset(): Promise<string> {
 async function quick(dataset: string, overrides: string[] = []) {
   const loaded = await loadConfig("quick.yaml");
   applyOverride(loaded.config, `dataset.dir=${dataset}`);
+  // 5 of the 6 files outside the sample held out, so that one file is in neither.
+  applyOverride(loaded.config, "validation.count=5");
   for (const o of overrides) applyOverride(loaded.config, o);
   loaded.hash = configHash(loaded.config);
   return loaded;
@@ -56,7 +58,19 @@ Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only 
   await t.step(
     "the first run executes every stage and writes a MIDI file of the generated notes",
     async () => {
-      assert.deepEqual(ran(first), [...EIGHT_STAGES, "datastats", "stats"]);
+      assert.deepEqual(ran(first), [
+        ...EIGHT_STAGES.slice(0, 5),
+        "heldout",
+        ...EIGHT_STAGES.slice(5),
+        "datastats",
+        "stats",
+      ]);
+      // Validation is on by default: the held-out loss and accuracy of every epoch are recorded.
+      const valLoss = first.metrics.train?.valLoss as number[];
+      assert.equal(valLoss.length, 2);
+      assert.ok(valLoss.every((l) => Number.isFinite(l) && l > 0));
+      assert.equal((first.metrics.train?.valAccuracy as number[]).length, 2);
+      assert.ok((first.metrics.heldout?.windows as number) > 0);
       const midi = new Midi(await store.get(first.stages.render!.outputs["generated.mid"]!));
       const notes = midi.tracks.flatMap((tr) => tr.notes);
       const tokens = JSON.parse(
@@ -131,22 +145,25 @@ Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only 
     assert.deepEqual(ran(third), ["generate", "render", "stats"]);
   });
 
-  await t.step("editing a file outside the sample reruns scan and sample200 only", async () => {
-    const sampled = new Set(
-      fileList.decode(await store.get(first.stages.sample200!.outputs["files.json"]!)).map((f) =>
-        f.path
-      ),
-    );
-    const outside = [...Deno.readDirSync(dataset)].map((e) => e.name).find((n) => !sampled.has(n))!;
-    const bytes = await Deno.readFile(`${dataset}/${outside}`);
-    await Deno.writeFile(`${dataset}/${outside}`, bytes.slice(0, bytes.length - 4));
-    const status = await pipelineStatus({ ...PIPELINE, loaded: await quick(dataset), store });
-    assert.equal(status[0]!.state, "stale");
-    assert.deepEqual(status[0]!.reasons, [
-      `dataset files changed: 1 touched or edited (${outside})`,
-    ]);
-    const fourth = await run();
-    // scan lists a new digest, sample200 reruns and draws the same files: nothing after it runs.
-    assert.deepEqual(ran(fourth), ["scan", "sample200"]);
-  });
+  await t.step(
+    "editing a file outside the sample and the held-out files reruns only what lists files",
+    async () => {
+      const used = new Set([
+        ...fileList.decode(await store.get(first.stages.sample200!.outputs["files.json"]!)),
+        ...parseReport.decode(await store.get(first.stages.heldout!.outputs["heldout.json"]!)),
+      ].map((f) => f.path));
+      const outside = [...Deno.readDirSync(dataset)].map((e) => e.name).find((n) => !used.has(n))!;
+      const bytes = await Deno.readFile(`${dataset}/${outside}`);
+      await Deno.writeFile(`${dataset}/${outside}`, bytes.slice(0, bytes.length - 4));
+      const status = await pipelineStatus({ ...PIPELINE, loaded: await quick(dataset), store });
+      assert.equal(status[0]!.state, "stale");
+      assert.deepEqual(status[0]!.reasons, [
+        `dataset files changed: 1 touched or edited (${outside})`,
+      ]);
+      const fourth = await run();
+      // scan lists a new digest; sample200 and heldout rerun and draw the same files: nothing after
+      // them runs.
+      assert.deepEqual(ran(fourth), ["scan", "sample200", "heldout"]);
+    },
+  );
 });
