@@ -112,6 +112,11 @@ export const SCHEMA = {
       0.001,
       "quarter notes between consecutive tokens (the tutorial's offset += 0.5)",
     ),
+    instrument: added(oneOf(
+      "piano",
+      ["piano", "drums"] as const,
+      "piano: the tutorial's create_midi, byte for byte; drums: General MIDI drums on channel 10, each chord token on the drums that most often made it in the training files",
+    )),
   },
 } as const satisfies Record<string, Record<string, Field>>;
 

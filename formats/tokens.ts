@@ -33,3 +33,26 @@ export const vocabulary: Codec<Vocab> = jsonCodec<Vocab>(
 export function tokenIds(vocab: Vocab): Map<string, number> {
   return new Map(vocab.tokens.map((t, i) => [t, i]));
 }
+
+/**
+ * `voicings.json`: for each chord token, the MIDI pitch sets that made it in the training files,
+ * most frequent first (ties: lower pitches first). A chord token keeps only pitch classes; this is
+ * how render puts a drum chord back on the drums it was played on.
+ */
+export type Voicings = Record<string, { pitches: number[]; count: number }[]>;
+
+export const voicingTable: Codec<Voicings> = jsonCodec<Voicings>(
+  "an object token → [{pitches, count}]",
+  (v) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return "it is not an object";
+    for (const [token, list] of Object.entries(v)) {
+      const ok = Array.isArray(list) &&
+        list.every((e) =>
+          Array.isArray(e?.pitches) && e.pitches.every(Number.isInteger) &&
+          typeof e.count === "number"
+        );
+      if (!ok) return `the entry of ${JSON.stringify(token)} is not a list of {pitches, count}`;
+    }
+    return undefined;
+  },
+);

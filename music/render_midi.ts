@@ -4,9 +4,12 @@
  * track; a note track with an empty name, a centre pitch bend when there is at least one note,
  * then every token's notes (velocity 90, one quarter long) with no running status.
  *
+ * The same layout serves the drums (music/drums.ts): on channel 10, with no pitch bend, each note
+ * as long as the step so that a drum struck on every token does not overlap itself.
+ *
  * @module
  */
-import { tokenPitches } from "./token_pitches.ts";
+import { type TokenPitches, tokenPitches } from "./token_pitches.ts";
 
 /** Ticks per quarter note in every file `create_midi` writes. */
 export const TICKS_PER_QUARTER = 1024;
@@ -18,6 +21,10 @@ export const DEFAULT_STEP = 0.5;
 export interface RenderOptions {
   /** Quarter notes between consecutive tokens (`render.step`); default 0.5, the tutorial's. */
   step?: number;
+  /** How a token becomes pitches; default `create_midi`'s reading (music/token_pitches.ts). */
+  pitches?: (token: string) => TokenPitches;
+  /** MIDI channel, 0-based: 0, `create_midi`'s (default), or 9, General MIDI's drums. */
+  channel?: 0 | 9;
 }
 
 /** One note written to the file. */
@@ -77,15 +84,18 @@ export function tokensToNotes(
   if (!Number.isFinite(step) || step <= 0) {
     throw new RangeError(`Cannot render tokens: step must be a positive number (found ${step})`);
   }
+  const read = opts.pitches ?? tokenPitches;
+  // A drum is struck, not held: it lasts the step, so the next token's strike does not overlap.
+  const length = opts.channel === 9
+    ? Math.min(TICKS_PER_QUARTER, Math.round(step * TICKS_PER_QUARTER))
+    : TICKS_PER_QUARTER;
   const notes: RenderedNote[] = [];
   const warnings: string[] = [];
   tokens.forEach((token, k) => {
-    const { pitches, warning } = tokenPitches(token);
+    const { pitches, warning } = read(token);
     if (warning !== undefined) warnings.push(`token ${k} ${JSON.stringify(token)}: ${warning}`);
     const tick = Math.round(k * step * TICKS_PER_QUARTER);
-    for (const pitch of pitches) {
-      notes.push({ pitch, tick, durationTicks: TICKS_PER_QUARTER, token: k });
-    }
+    for (const pitch of pitches) notes.push({ pitch, tick, durationTicks: length, token: k });
   });
   return { notes, warnings };
 }
@@ -107,17 +117,24 @@ export function tokensToNotes(
  */
 export function renderMidi(tokens: readonly string[], opts: RenderOptions = {}): RenderResult {
   const { notes, warnings } = tokensToNotes(tokens, opts);
+  const channel = opts.channel ?? 0;
   const events: TrackEvent[] = [];
-  if (notes.length > 0) {
+  // create_midi centres the pitch wheel; drums have none.
+  if (notes.length > 0 && channel === 0) {
     events.push({ tick: 0, rank: RANK.bend, seq: 0, bytes: [0xe0, 0x00, 0x40] });
   }
   notes.forEach((note, seq) => {
-    events.push({ tick: note.tick, rank: RANK.on, seq, bytes: [0x90, note.pitch, VELOCITY] });
+    events.push({
+      tick: note.tick,
+      rank: RANK.on,
+      seq,
+      bytes: [0x90 | channel, note.pitch, VELOCITY],
+    });
     events.push({
       tick: note.tick + note.durationTicks,
       rank: RANK.off,
       seq,
-      bytes: [0x80, note.pitch, 0x00],
+      bytes: [0x80 | channel, note.pitch, 0x00],
     });
   });
   events.sort((a, b) => a.tick - b.tick || a.rank - b.rank || a.seq - b.seq);

@@ -128,6 +128,37 @@ export function tokenizeMidi(bytes: Uint8Array): string[] {
 }
 
 /**
+ * A file's tokens, and for every chord token the voicings that made it: the MIDI pitches of each
+ * chord (sorted, as music21 stores them, `.`-joined) with how often each occurred. A chord token
+ * keeps only pitch classes (a kick and a hi-hat are `0.6`); the voicings say which drums they were.
+ *
+ * @param bytes the file's bytes
+ * @throws {MidiReadError} when music21's `converter.parse` would raise
+ */
+export function tokenizeWithVoicings(
+  bytes: Uint8Array,
+): { tokens: string[]; voicings: Map<string, Map<string, number>> } {
+  const { order, notes, elements } = parse(readSmf(bytes));
+  const { data } = elements.members;
+  const tokens: string[] = [];
+  const voicings = new Map<string, Map<string, number>>();
+  for (const e of order) {
+    const token = tokenText(elements.token[e]!);
+    tokens.push(token);
+    const from = elements.memberStart[e]!;
+    const to = elements.memberStart[e + 1]!;
+    if (to - from < 2) continue;
+    const pitches = new Set<number>();
+    for (let m = from; m < to; m++) pitches.add(storedMidi(notes.pitch[data[m]!]!));
+    const voicing = [...pitches].sort((a, b) => a - b).join(".");
+    let counts = voicings.get(token);
+    if (counts === undefined) voicings.set(token, counts = new Map());
+    counts.set(voicing, (counts.get(voicing) ?? 0) + 1);
+  }
+  return { tokens, voicings };
+}
+
+/**
  * Parses a MIDI file into the Notes and Chords the tutorial's loop visits, with their
  * quantized offsets and durations.
  *

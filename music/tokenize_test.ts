@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pitchName } from "./pitch.ts";
-import { MidiReadError, parseMidi, tokenizeMidi } from "./tokenize.ts";
+import { MidiReadError, parseMidi, tokenizeMidi, tokenizeWithVoicings } from "./tokenize.ts";
 import { SLOW_SHAPES } from "./_slow_shapes.ts";
 import { events, meta, smf } from "./_test_smf.ts";
 
@@ -137,4 +137,32 @@ Deno.test("tokenizeMidi() takes near-linear time on a program change before ever
     tokens,
     Array.from({ length: Math.ceil(units / 2) }, (_, k) => pitchName(60 + (2 * k) % 12)),
   );
+});
+
+/** A chord token: its pitch classes in normal order (one, when all its notes share a class). */
+const CHORD = /^\d+(\.\d+)*$/;
+
+Deno.test("tokenizeWithVoicings() gives tokenizeMidi's tokens and counts each chord's pitch sets", async () => {
+  const dir = new URL("../data/groove/drummer1/session1/", import.meta.url);
+  let chords = 0;
+  for await (const e of Deno.readDir(dir)) {
+    const bytes = await Deno.readFile(new URL(e.name, dir));
+    const { tokens, voicings } = tokenizeWithVoicings(bytes);
+    assert.deepEqual(tokens, tokenizeMidi(bytes), e.name);
+    for (const [token, counts] of voicings) {
+      assert.match(token, CHORD, token);
+      const classes = token.split(".").map(Number).sort((a, b) => a - b);
+      for (const [voicing, n] of counts) {
+        const pitches = voicing.split(".").map(Number);
+        assert.deepEqual([...new Set(pitches.map((p) => p % 12))].sort((a, b) => a - b), classes);
+        chords += n;
+      }
+    }
+    const chordTokens = tokens.filter((t) => CHORD.test(t)).length;
+    assert.equal(
+      [...voicings.values()].flatMap((c) => [...c.values()]).reduce((a, b) => a + b, 0),
+      chordTokens,
+    );
+  }
+  assert.ok(chords > 100, `${chords} chords`);
 });

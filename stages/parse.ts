@@ -1,7 +1,8 @@
 /**
  * parse: each sampled MIDI file to its token list, exactly as the tutorial's music21 6.7.1 code
  * gives it (see music/tokenize.ts), concatenated in sample order into `notes.json`, and per
- * file its token count or why it was skipped, in `parse_report.json`.
+ * file its token count or why it was skipped, in `parse_report.json`. `voicings.json` keeps, for
+ * each chord token, the pitch sets that made it, so render can put drums back on their drums.
  *
  * A file music21 cannot read is skipped with a warning (`parse.onError: skip`) or stops the run
  * (`fail`). A file larger than `parse.maxFileBytes` is always skipped with a warning, unread (the
@@ -14,8 +15,8 @@
  */
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
-import { tokenList } from "../formats/tokens.ts";
-import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
+import { tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
+import { MidiReadError, tokenizeWithVoicings } from "../music/tokenize.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 
 export const parse = defineStage({
@@ -23,10 +24,15 @@ export const parse = defineStage({
   module: import.meta.url,
   description: "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords)",
   inputs: { files: input("sample200", "files.json", fileList) },
-  outputs: { "notes.json": tokenList, "parse_report.json": parseReport },
+  outputs: {
+    "notes.json": tokenList,
+    "parse_report.json": parseReport,
+    "voicings.json": voicingTable,
+  },
   reads: ["parse"],
   async run({ files }, config, ctx) {
     const notes: string[] = [];
+    const voicings = new Map<string, Map<string, number>>();
     const results: ParsedFile[] = [];
     const skipped: string[] = [];
     const empty: string[] = [];
@@ -57,7 +63,13 @@ export const parse = defineStage({
       ctx.signal.throwIfAborted();
       let tokens: string[];
       try {
-        tokens = tokenizeMidi(bytes);
+        const read = tokenizeWithVoicings(bytes);
+        tokens = read.tokens;
+        for (const [token, counts] of read.voicings) {
+          let all = voicings.get(token);
+          if (all === undefined) voicings.set(token, all = new Map());
+          for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
+        }
       } catch (e) {
         if (!(e instanceof MidiReadError)) throw e;
         if (config.parse.onError === "fail") {
@@ -82,6 +94,26 @@ export const parse = defineStage({
     ctx.metric("skippedFiles", skipped);
     ctx.metric("emptyFiles", empty);
     ctx.metric("tokens", notes.length);
-    return { "notes.json": notes, "parse_report.json": results };
+    return {
+      "notes.json": notes,
+      "parse_report.json": results,
+      "voicings.json": voicingList(voicings),
+    };
   },
 });
+
+/** The voicing counts as written: tokens sorted, each token's voicings most frequent first. */
+function voicingList(voicings: Map<string, Map<string, number>>): Voicings {
+  const out: Voicings = {};
+  for (const token of [...voicings.keys()].sort()) {
+    out[token] = [...voicings.get(token)!]
+      .map(([v, count]) => ({ pitches: v.split(".").map(Number), count }))
+      .sort((a, b) => b.count - a.count || comparePitches(a.pitches, b.pitches));
+  }
+  return out;
+}
+
+function comparePitches(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

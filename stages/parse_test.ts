@@ -45,6 +45,8 @@ Deno.test("parse concatenates every file's tokens in sample order", async () => 
     { path: "b/chords.mid", sha256: sha256Hex(chordFile), tokens: 2 },
     { path: "a/note.mid", sha256: sha256Hex(noteFile), tokens: 1 },
   ]);
+  // The chord 0.4 was C4 and E4: the pitches render puts it back on as drums.
+  assert.deepEqual(out["voicings.json"], { "0.4": [{ pitches: [60, 64], count: 1 }] });
   assert.deepEqual(ctx.collected.warnings, []);
   assert.deepEqual(ctx.collected.metrics, {
     filesParsed: 2,

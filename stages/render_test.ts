@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import tonejs from "@tonejs/midi";
 import { renderMidi } from "../music/render_midi.ts";
 import { fakeContext as sharedFakeContext } from "../tests/_helpers.ts";
 import { render } from "./render.ts";
+
+const { Midi } = tonejs;
 
 /** The shared fake context, with its collections named as these tests use them. */
 function fakeContext() {
@@ -10,12 +13,14 @@ function fakeContext() {
   return { ctx, warnings, infos, metrics };
 }
 
-const config = (step = 0.5) => ({ render: { step } });
+const config = (step = 0.5, instrument: "piano" | "drums" = "piano") => ({
+  render: { step, instrument },
+});
 
 Deno.test("render stage writes the create_midi bytes and a piano roll from tokens.json", async () => {
   const tokens = ["E-4", "10.2.4", "C4"];
   const { ctx, warnings, metrics } = fakeContext();
-  const out = await render.run({ tokens: tokens }, config(), ctx);
+  const out = await render.run({ tokens, voicings: {} }, config(), ctx);
   assert.deepEqual(Object.keys(out).sort(), ["generated.mid", "piano_roll.svg"]);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens).bytes);
   const svg = out["piano_roll.svg"];
@@ -29,13 +34,14 @@ Deno.test("render stage declares its name, input and config section", () => {
   assert.equal(render.name, "render");
   assert.deepEqual(Object.values(render.inputs).map((i) => `${i.stage}/${i.output}`), [
     "generate/tokens.json",
+    "parse/voicings.json",
   ]);
   assert.deepEqual(render.reads, ["render"]);
 });
 
 Deno.test("render stage passes each odd token's warning to ctx.warn", async () => {
   const { ctx, warnings, metrics } = fakeContext();
-  await render.run({ tokens: ["C#-1", "xyz", "C4"] }, config(), ctx);
+  await render.run({ tokens: ["C#-1", "xyz", "C4"], voicings: {} }, config(), ctx);
   assert.equal(warnings.length, 2);
   assert.match(warnings[0] ?? "", /"C#-1"/);
   assert.match(warnings[1] ?? "", /"xyz"/);
@@ -45,14 +51,42 @@ Deno.test("render stage passes each odd token's warning to ctx.warn", async () =
 Deno.test("render stage spaces tokens by render.step", async () => {
   const { ctx } = fakeContext();
   const tokens = ["C4", "D4"];
-  const out = await render.run({ tokens: tokens }, config(1), ctx);
+  const out = await render.run({ tokens, voicings: {} }, config(1), ctx);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens, { step: 1 }).bytes);
   assert.notDeepEqual(out["generated.mid"], renderMidi(tokens).bytes);
 });
 
 Deno.test("render stage renders an empty token list as the empty file", async () => {
   const { ctx, metrics } = fakeContext();
-  const out = await render.run({ tokens: [] }, config(), ctx);
+  const out = await render.run({ tokens: [], voicings: {} }, config(), ctx);
   assert.deepEqual(out["generated.mid"], renderMidi([]).bytes);
   assert.equal(metrics.notes, 0);
+});
+
+Deno.test("render stage writes drums on channel 10, each chord on the drums that made it most", async () => {
+  const { ctx, warnings } = fakeContext();
+  const voicings = {
+    "0.6": [{ pitches: [36, 42], count: 5 }, { pitches: [48, 54], count: 1 }],
+  };
+  const tokens = ["F#2", "0.6", "D2", "9.0"];
+  const out = await render.run({ tokens, voicings }, config(0.5, "drums"), ctx);
+  const midi = new Midi(out["generated.mid"]);
+  const track = midi.tracks.find((t) => t.notes.length > 0)!;
+  assert.equal(track.channel, 9);
+  assert.deepEqual(
+    track.notes.map((n) => [n.ticks, n.midi, n.durationTicks]),
+    [
+      [0, 42, 512],
+      [512, 36, 512],
+      [512, 42, 512],
+      [1024, 38, 512],
+      [1536, 69, 512],
+      [1536, 60, 512],
+    ],
+  );
+  // A chord no training file played keeps create_midi's reading, and says so.
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /token 3 "9\.0": no training file played this chord/);
+  assert.match(out["piano_roll.svg"], /Closed Hi-Hat/);
+  assert.match(out["piano_roll.svg"], /Bass Drum 1/);
 });
