@@ -97,6 +97,17 @@ export const SCHEMA = {
       "0 = argmax, as the tutorial; above 0 samples from the softmax at that temperature",
       10,
     ),
+    topK: added(int(
+      0,
+      0,
+      "when sampling (temperature > 0): draw only among the topK most likely tokens; 0 = no limit",
+    )),
+    topP: added(num(
+      1,
+      0.001,
+      "when sampling: draw only among the most likely tokens whose probabilities sum to topP (nucleus); 1 = no limit",
+      1,
+    )),
   },
   validation: {
     count: added(int(

@@ -23,6 +23,7 @@ import { ModelError } from "../model/errors.ts";
 import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
+import { chooseNext, type Sampling } from "../model/sampling.ts";
 
 export const generate = defineStage({
   name: "generate",
@@ -96,13 +97,7 @@ export const generate = defineStage({
       try {
         for (let i = 0; i < config.generate.length; i++) {
           ctx.signal.throwIfAborted();
-          const next = predictNext(
-            model,
-            pattern,
-            vocabulary.length,
-            config.generate.temperature,
-            rng,
-          );
+          const next = predictNext(model, pattern, vocabulary.length, config.generate, rng);
           generated.push(vocabulary[next]!);
           pattern.push(next);
           pattern.shift();
@@ -123,13 +118,13 @@ export const generate = defineStage({
 
 /**
  * The next class id after `pattern` (ids, normalised by the vocabulary size): the most likely
- * one at temperature 0 (the tutorial's argmax), else a draw from p^(1/T), renormalised.
+ * one at temperature 0 (the tutorial's argmax), else a seeded draw (model/sampling.ts).
  */
 function predictNext(
   model: tf.LayersModel,
   pattern: number[],
   vocabSize: number,
-  temperature: number,
+  sampling: Sampling,
   rng: () => number,
 ): number {
   const input = Float32Array.from(pattern, (id) => id / vocabSize);
@@ -142,25 +137,5 @@ function predictNext(
   } finally {
     probabilities.dispose();
   }
-  return temperature === 0 ? argMax(p) : sample(p, temperature, rng);
-}
-
-/** Index of the largest value (the first on ties, as numpy.argmax). */
-export function argMax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i;
-  return best;
-}
-
-/** Draws an index from probabilities `p` reshaped by `temperature`. */
-export function sample(p: ArrayLike<number>, temperature: number, rng: () => number): number {
-  const weights = Array.from(p, (v) => Math.pow(Math.max(v, 0), 1 / temperature));
-  const total = weights.reduce((a, b) => a + b, 0);
-  if (!(total > 0) || !Number.isFinite(total)) return argMax(p);
-  let r = rng() * total;
-  for (let i = 0; i < weights.length; i++) {
-    r -= weights[i]!;
-    if (r < 0) return i;
-  }
-  return weights.length - 1;
+  return chooseNext(p, sampling, rng);
 }

@@ -5,7 +5,7 @@ import { randomInt, seededRandom } from "../model/random.ts";
 import { StageInputError } from "../core/stage.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
-import { argMax, generate, sample } from "./generate.ts";
+import { generate } from "./generate.ts";
 import { train } from "./train.ts";
 import { tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "./vocab.ts";
@@ -110,16 +110,15 @@ Deno.test("generate frees every tensor it makes", async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
-Deno.test("argMax() takes the first of equal maxima, as numpy.argmax", () => {
-  assert.equal(argMax([0.1, 0.4, 0.4, 0.1]), 1);
-});
-
-Deno.test("sample() draws in proportion to p^(1/T) and concentrates on the maximum as T falls", () => {
-  const rng = seededRandom(7);
-  const counts = [0, 0, 0];
-  for (let i = 0; i < 3000; i++) counts[sample([0.2, 0.3, 0.5], 1, rng)]!++;
-  assert.ok(Math.abs(counts[2]! / 3000 - 0.5) < 0.05, `counts ${counts}`);
-  const cold = [0, 0, 0];
-  for (let i = 0; i < 1000; i++) cold[sample([0.2, 0.3, 0.5], 0.05, rng)]!++;
-  assert.ok(cold[2]! > 990, `counts ${cold}`);
+Deno.test("generate: other temperatures or top-p values give other pieces, each reproducible", async () => {
+  const piece = async (temperature: number, topP: number) => {
+    const config = tinyConfig();
+    config.generate.length = 40;
+    Object.assign(config.generate, { temperature, topP });
+    return (await generate.run(inputs(), config, fakeContext()))["tokens.json"];
+  };
+  const a = await piece(1, 1);
+  assert.deepEqual(await piece(1, 1), a, "the same settings give the same piece");
+  assert.notDeepEqual(await piece(1, 0.3), a);
+  assert.notDeepEqual(await piece(2, 1), a);
 });
