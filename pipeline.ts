@@ -1,7 +1,7 @@
 /**
  * The deep-LSTM MIDI pipeline: the tutorial's eight stages, the held-out data that scores
- * training, and the two stages that measure the music, in one DAG run by the caching runner in
- * core/.
+ * training, the two stages that measure the music and the audio to listen to, in one DAG run by
+ * the caching runner in core/.
  *
  *   scan      → sample200, heldout
  *   sample200 → parse, heldout
@@ -11,6 +11,7 @@
  *   heldout   → train
  *   train     → generate
  *   generate  → render, stats
+ *   render    → audio
  *   datastats → stats
  *
  * Usage: `deno task pipeline --config deep-lstm.yaml` (see `--help`).
@@ -29,6 +30,8 @@ import { render } from "./stages/render.ts";
 import { heldout } from "./stages/heldout.ts";
 import { datastats } from "./stages/datastats.ts";
 import { stats } from "./stages/stats.ts";
+import { audioStage } from "./stages/audio.ts";
+import { systemSynthesizer } from "./core/synth.ts";
 
 /** The DAG: each stage names its inputs; the runner orders them. */
 export const PIPELINE: Pipeline = {
@@ -41,6 +44,8 @@ export const PIPELINE: Pipeline = {
     train,
     generate,
     render,
+    // Keyed by the synthesizer the runner gives stages (FLUIDSYNTH, SOUNDFONT; core/synth.ts).
+    audioStage(systemSynthesizer()),
     heldout,
     datastats,
     stats,
@@ -48,6 +53,7 @@ export const PIPELINE: Pipeline = {
   exports: [
     "render/generated.mid",
     "render/piano_roll.svg",
+    "audio/generated.flac",
     "train/loss.svg",
     "train/history.json",
     "train/validation.json",

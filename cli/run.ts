@@ -55,7 +55,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
       } · config hash ${record.configHash}`,
     );
     for (const [name, path] of Object.entries(exported)) {
-      if (/\.(mid|svg)$/.test(name)) console.log(`  ${name.padEnd(16)} ${path}`);
+      if (/\.(mid|svg|flac)$/.test(name)) console.log(`  ${name.padEnd(16)} ${path}`);
     }
     console.log(`  ${"run record".padEnd(16)} ${store.root}/runs/${record.configHash}.json`);
     return 0;

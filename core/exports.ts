@@ -57,6 +57,8 @@ export async function exportOutputs(
     const digest = record.stages[stage]?.outputs[output];
     if (digest === undefined) continue;
     const bytes = await store.get(digest);
+    // An empty output says "none here" (audio without a synthesizer): nothing to look for.
+    if (bytes.length === 0) continue;
     for (const dir of dirs) {
       await writeFileAtomic(`${dir}/${output}`, bytes).catch((e) => {
         if (!isFsError(e)) throw e;

@@ -18,6 +18,7 @@ import type { RunRecord } from "./run_record.ts";
 import type { Metric, Progress, Stage, StageContext } from "./stage.ts";
 import { KeyPlanner, type PlannedKey, sliceConfig } from "./stage_key.ts";
 import type { KeyEntry, Store } from "./store.ts";
+import { systemSynthesizer } from "./synth.ts";
 
 /** What happens to a stage during a run, as the reporter hears of it. */
 export type RunEvent =
@@ -290,6 +291,8 @@ async function execute(
         total,
       ),
     signal,
+    // The one the audio stage's key names (pipeline.ts): FLUIDSYNTH and SOUNDFONT, probed once.
+    synthesizer: systemSynthesizer(),
   };
   const t = performance.now();
   const produced: Record<string, unknown> = await stage.run(inputs, planned.slice, ctx);

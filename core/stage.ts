@@ -90,6 +90,41 @@ export interface StageContext {
    * once the stage completes.
    */
   resume: ResumeState;
+  /**
+   * Renders MIDI to audio (fluidsynth with a General MIDI soundfont, core/synth.ts), or says why
+   * it cannot on this machine.
+   */
+  synthesizer: Synthesizer;
+}
+
+/** What renders MIDI to audio on this machine, or why nothing can. */
+export type SynthDescription =
+  | {
+    available: true;
+    /** The program and its version, e.g. `fluidsynth 2.3.1`. */
+    program: string;
+    /** The soundfont's path, for messages. */
+    soundfont: string;
+    /** The sha256 of the soundfont file. */
+    soundfontSha256: string;
+    /** The options that decide the audio's bytes (format, sample rate, gain), as passed. */
+    settings: string;
+  }
+  | {
+    available: false;
+    /** Why not and what to install, in a few words, e.g. `fluidsynth is not installed (…)`. */
+    reason: string;
+  };
+
+/** A MIDI synthesizer: found once, then asked to render. */
+export interface Synthesizer {
+  /** What renders here, or why nothing can; probed on the first call and remembered. */
+  describe(): Promise<SynthDescription>;
+  /**
+   * The Standard MIDI File `midi` as FLAC audio (16-bit stereo). Rejects when
+   * {@link describe} says no synthesizer is available, or when the synthesizer fails.
+   */
+  render(midi: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 /** Saved work in progress of one stage key. */

@@ -17,6 +17,7 @@ import type {
   Progress,
   ResumeState,
   StageContext,
+  Synthesizer,
 } from "../core/stage.ts";
 
 /** What a fake context or reporter collected. */
@@ -29,9 +30,20 @@ export interface Collected {
 
 const noProgress: Progress = { tick() {}, done() {} };
 
-/** A stage context over an in-memory dataset; collects warnings and metrics. */
+/** A synthesizer that is not there: {@link fakeContext}'s, unless a test gives it another. */
+const noSynthesizer: Synthesizer = {
+  describe: () =>
+    Promise.resolve({ available: false, reason: "no synthesizer in this test context" }),
+  render: () => Promise.reject(new Error("no synthesizer in this test context")),
+};
+
+/**
+ * A stage context over an in-memory dataset; collects warnings and metrics. Its synthesizer is
+ * `synthesizer` (core/synth.ts's `fluidsynth()` for the real one), or none.
+ */
 export function fakeContext(
   files: Record<string, Uint8Array> = {},
+  synthesizer: Synthesizer = noSynthesizer,
 ): StageContext & { collected: Collected } {
   const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
   return {
@@ -57,6 +69,7 @@ export function fakeContext(
     progress: () => noProgress,
     signal: new AbortController().signal,
     resume: memoryResume(),
+    synthesizer,
   };
 }
 

@@ -62,6 +62,7 @@ Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only 
         ...EIGHT_STAGES.slice(0, 5),
         "heldout",
         ...EIGHT_STAGES.slice(5),
+        "audio",
         "datastats",
         "stats",
       ]);
@@ -142,7 +143,7 @@ Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only 
 
   await t.step("--set generate.length=32 reruns only generate and what measures it", async () => {
     const third = await run(["generate.length=32"]);
-    assert.deepEqual(ran(third), ["generate", "render", "stats"]);
+    assert.deepEqual(ran(third), ["generate", "render", "audio", "stats"]);
   });
 
   await t.step(
