@@ -13,6 +13,7 @@ export const COMMANDS = [
   "runs",
   "show",
   "compare",
+  "sweep",
   "reproduce",
   "verify",
   "gc",
@@ -39,6 +40,10 @@ export interface CliArgs {
   keepLast?: number;
   /** `gc --dry-run`: say what would be removed, remove nothing. */
   dryRun: boolean;
+  /** `sweep --grid KEY=V1,V2`: the values to try for a key (repeatable). */
+  grid: string[];
+  /** `sweep --jobs N`: how many combinations run at once (default 1). */
+  jobs?: number;
   verbose: boolean;
   quiet: boolean;
   help: boolean;
@@ -63,6 +68,8 @@ export function parseCli(argv: string[]): CliArgs {
         "keep-last": { type: "string" },
         last: { type: "string" },
         "dry-run": { type: "boolean" },
+        grid: { type: "string", multiple: true },
+        jobs: { type: "string", short: "j" },
         verbose: { type: "boolean", short: "v" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -85,7 +92,8 @@ export function parseCli(argv: string[]): CliArgs {
     status: 0,
     runs: 0,
     show: 1,
-    compare: 2,
+    compare: Infinity,
+    sweep: 0,
     reproduce: 1,
     verify: 0,
     gc: 0,
@@ -113,6 +121,13 @@ export function parseCli(argv: string[]): CliArgs {
   };
   const keepLast = count("keep-last");
   const last = count("last");
+  let jobs: number | undefined;
+  if (v.jobs !== undefined) {
+    jobs = Number(v.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) {
+      throw new UsageError(`--jobs ${v.jobs}: give how many runs at once, a whole number ≥ 1`);
+    }
+  }
   return {
     command,
     rest,
@@ -127,6 +142,8 @@ export function parseCli(argv: string[]): CliArgs {
     keepLast,
     last,
     dryRun: v["dry-run"] ?? false,
+    grid: v.grid ?? [],
+    jobs,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
     help: v.help ?? false,
@@ -144,7 +161,15 @@ Commands:
                          the generated piece's statistics, duration (--all: every run
                          kept, failed and --until runs included; --last: the N newest)
   show HASH              show one run: config, stage keys, outputs, timings, metrics
-  compare HASH HASH      put two runs side by side: config differences, metrics, loss
+  compare HASH HASH [HASH ...]
+                         put two or more runs side by side: config differences, metrics,
+                         loss per epoch, the generated piece's statistics beside the
+                         training data's; writes <store>/compare/<hashes>/index.html
+                         (the tables and the loss curves overlaid) and curves.svg
+  sweep --config FILE --grid KEY=V1,V2 [--grid ...] [--jobs N]
+                         run every combination of the grid's values (on one store, so
+                         shared stages run once), then list them and write their
+                         compare page; a failed combination does not stop the others
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches
   verify                 rehash every stored object; remove corrupt ones
   gc [--keep-last N] [--dry-run]
@@ -158,6 +183,8 @@ Options:
       --until STAGE      run only up to STAGE
       --force STAGE      rerun STAGE even if cached (repeatable)
       --out DIR          also copy the final outputs into DIR
+      --grid KEY=V1,V2   sweep: the values to try for KEY, each read as YAML (repeatable)
+  -j, --jobs N           sweep: run up to N combinations at once (default 1)
       --json             machine-readable output (status, runs, show, compare)
   -q, --quiet            print only warnings, errors and the results
   -v, --verbose          print stack traces with errors

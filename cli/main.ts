@@ -10,7 +10,9 @@ import type { Stage } from "../core/stage.ts";
 import { Store } from "../core/store.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
-import { compareCommand, runsCommand, showCommand } from "./runs.ts";
+import { runsCommand, showCommand } from "./runs.ts";
+import { compareCommand } from "./compare.ts";
+import { sweepCommand } from "./sweep.ts";
 import { reproduceCommand } from "./reproduce.ts";
 import { gcCommand } from "./gc.ts";
 
@@ -44,6 +46,8 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
         return await showCommand(args, store);
       case "compare":
         return await compareCommand(args, store);
+      case "sweep":
+        return await sweepCommand(args, pipeline, store);
       case "reproduce":
         return await reproduceCommand(args, pipeline, store);
       case "gc":

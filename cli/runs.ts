@@ -1,11 +1,11 @@
 /**
- * `runs`, `show HASH` and `compare HASH HASH`: reading the run records, so experiments can be
- * listed, inspected and put side by side.
+ * `runs` and `show HASH`: reading the run records, so experiments can be listed and inspected
+ * (`compare` is in compare.ts).
  *
  * @module
  */
 import type { CliArgs } from "./args.ts";
-import { diffValues } from "../core/diff.ts";
+import { differingKeys, valueAt } from "./compare.ts";
 import { UsageError } from "../core/errors.ts";
 import { formatDuration } from "./progress.ts";
 import type { RunRecord } from "../core/run_record.ts";
@@ -27,6 +27,15 @@ export async function runsCommand(args: CliArgs, store: Store): Promise<number> 
     console.log(`no runs recorded in ${store.root}`);
     return 0;
   }
+  printRunsTable(runs);
+  return 0;
+}
+
+/**
+ * Prints one row per run: hash, date, status, config, the settings that differ between `runs`
+ * (and no others), epochs, final loss, the generated piece's headline statistics and duration.
+ */
+export function printRunsTable(runs: readonly RunRecord[]): void {
   const varying = differingKeys(runs);
   const rows = [[
     "config hash",
@@ -58,23 +67,6 @@ export async function runsCommand(args: CliArgs, store: Store): Promise<number> 
     ]);
   }
   printTable(rows);
-  return 0;
-}
-
-/** The config keys whose values are not the same in every one of `runs`. */
-function differingKeys(runs: readonly RunRecord[]): string[] {
-  const keys = new Set<string>();
-  for (const r of runs.slice(1)) {
-    for (const d of diffValues(runs[0]!.config, r.config)) keys.add(d.path);
-  }
-  return [...keys].sort();
-}
-
-function valueAt(config: unknown, path: string): unknown {
-  return path.split(".").reduce<unknown>(
-    (v, k) => (typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined),
-    config,
-  );
 }
 
 /** Shows one run. */
@@ -105,43 +97,6 @@ export async function showCommand(args: CliArgs, store: Store): Promise<number> 
   return 0;
 }
 
-/** Puts two runs side by side: config differences, metrics and loss per epoch. */
-export async function compareCommand(args: CliArgs, store: Store): Promise<number> {
-  if (args.rest.length !== 2) throw new UsageError("compare takes two config hashes (see `runs`)");
-  const a = await findRun(store, args.rest[0], "compare");
-  const b = await findRun(store, args.rest[1], "compare");
-  const [sa, sb] = [summary(a), summary(b)];
-  if (args.json) {
-    console.log(JSON.stringify({ a: sa, b: sb, configDiff: configDiff(a, b) }, null, 2));
-    return 0;
-  }
-  const rows = [["", a.configHash, b.configHash]];
-  for (const d of configDiff(a, b)) rows.push([d.key, short(d.a), short(d.b)]);
-  for (
-    const key of [
-      "tokens",
-      "vocabSize",
-      "windows",
-      "epochs",
-      "bestLoss",
-      "backend",
-      "lstmKernel",
-    ] as const
-  ) {
-    rows.push([key, short(sa[key] ?? null), short(sb[key] ?? null)]);
-  }
-  const epochs = Math.max(sa.loss.length, sb.loss.length);
-  for (let e = 0; e < epochs; e++) {
-    rows.push([
-      `loss epoch ${e + 1}`,
-      sa.loss[e]?.toFixed(4) ?? "-",
-      sb.loss[e]?.toFixed(4) ?? "-",
-    ]);
-  }
-  printTable(rows);
-  return 0;
-}
-
 /** The recorded run whose config hash starts with `id`. */
 export async function findRun(
   store: Store,
@@ -151,14 +106,22 @@ export async function findRun(
   if (id === undefined) {
     throw new UsageError(`${command} needs a config hash (see \`deno task pipeline runs\`)`);
   }
-  const matches = (await listRecords(store)).filter((r) => r.configHash.startsWith(id));
-  if (matches.length === 0) {
-    throw new UsageError(`no recorded run has a config hash starting ${id} in ${store.root}`);
-  }
-  if (matches.length > 1) {
-    throw new UsageError(`config hash prefix ${id} is ambiguous; give more characters`);
-  }
-  return matches[0]!;
+  return (await findRuns(store, [id]))[0]!;
+}
+
+/** The recorded runs whose config hashes start with `ids`, in that order (runs/ read once). */
+export async function findRuns(store: Store, ids: readonly string[]): Promise<RunRecord[]> {
+  const records = await listRecords(store);
+  return ids.map((id) => {
+    const matches = records.filter((r) => r.configHash.startsWith(id));
+    if (matches.length === 0) {
+      throw new UsageError(`no recorded run has a config hash starting ${id} in ${store.root}`);
+    }
+    if (matches.length > 1) {
+      throw new UsageError(`config hash prefix ${id} is ambiguous; give more characters`);
+    }
+    return matches[0]!;
+  });
 }
 
 /** The store's run records; a stray file in runs/ is skipped with a warning naming it. */
@@ -206,21 +169,18 @@ function fixed(v: number | undefined): string {
   return v === undefined ? "-" : v.toFixed(4);
 }
 
-/** The config keys whose values differ between two runs. */
-function configDiff(a: RunRecord, b: RunRecord): { key: string; a: unknown; b: unknown }[] {
-  return diffValues(a.config, b.config).map((d) => ({ key: d.path, a: d.before, b: d.now }));
-}
-
 function str(v: number | undefined): string {
   return v === undefined ? "-" : String(v);
 }
 
-function short(v: unknown): string {
+/** A value in a table cell: fractions to 4 decimals, anything else as JSON, clipped. */
+export function short(v: unknown): string {
   const s = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : JSON.stringify(v) ?? "-";
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function printTable(rows: string[][]): void {
+/** Prints rows as left-aligned columns; a row may have fewer cells than the first. */
+export function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
 }
