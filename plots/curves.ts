@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { escapeXml, formatTick, niceTicks, px, svgHeader } from "./_svg.ts";
+import { epochFrame } from "./_epoch_chart.ts";
+import { escapeXml, px, svgHeader } from "./_svg.ts";
 
 /** One run's curves. */
 export interface CurveSeries {
@@ -112,68 +113,8 @@ export function lossCurvesSvg(series: readonly CurveSeries[], opts: CurvesOption
   // Scales over every finite value of every curve.
   const finite = series.flatMap((s) => [...s.train, ...(s.validation ?? [])])
     .filter(Number.isFinite);
-  const xTicks = epochs === 1
-    ? [1]
-    : niceTicks(1, epochs, Math.min(10, epochs - 1), 1).filter((t) => t >= 1 && t <= epochs);
-  const xLo = epochs === 1 ? 0.5 : 1;
-  const xHi = epochs === 1 ? 1.5 : epochs;
-  const yMin = finite.length > 0 ? Math.min(...finite) : 0;
-  const yMax = finite.length > 0 ? Math.max(...finite) : 1;
-  const yPad = (yMax - yMin) * 0.04;
-  const yTicks = niceTicks(yMin >= 0 ? Math.max(0, yMin - yPad) : yMin - yPad, yMax + yPad, 5);
-  const yLo = yTicks[0] ?? 0;
-  const yHi = yTicks.at(-1) ?? 1;
-  const xOf = (epoch: number) => left + ((epoch - xLo) / (xHi - xLo)) * plotW;
-  const yOf = (loss: number) => top + plotH - ((loss - yLo) / (yHi - yLo)) * plotH;
-  const bottomY = px(top + plotH);
-
-  // Grid, axes, ticks and their labels.
-  out.push(`<g class="grid" stroke="#e4e7ec" stroke-width="1">`);
-  for (const t of yTicks) {
-    const y = px(yOf(t));
-    out.push(`<line x1="${left}" y1="${y}" x2="${px(left + plotW)}" y2="${y}"/>`);
-  }
-  for (const t of xTicks) {
-    const x = px(xOf(t));
-    out.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${bottomY}"/>`);
-  }
-  out.push(`</g>`);
-  out.push(`<g class="axes" stroke="#555" stroke-width="1">`);
-  out.push(`<line x1="${left}" y1="${bottomY}" x2="${px(left + plotW)}" y2="${bottomY}"/>`);
-  out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${bottomY}"/>`);
-  for (const t of yTicks) {
-    const y = px(yOf(t));
-    out.push(`<line x1="${left - 4}" y1="${y}" x2="${left}" y2="${y}"/>`);
-  }
-  for (const t of xTicks) {
-    const x = px(xOf(t));
-    out.push(`<line x1="${x}" y1="${bottomY}" x2="${x}" y2="${px(top + plotH + 4)}"/>`);
-  }
-  out.push(`</g>`);
-  out.push(`<g class="tick-labels" font-size="11" fill="#333">`);
-  for (const t of yTicks) {
-    out.push(
-      `<text x="${left - 7}" y="${px(yOf(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`,
-    );
-  }
-  for (const t of xTicks) {
-    out.push(
-      `<text x="${px(xOf(t))}" y="${px(top + plotH + 17)}" text-anchor="middle">${
-        formatTick(t)
-      }</text>`,
-    );
-  }
-  out.push(`</g>`);
-  out.push(
-    `<text x="${px(left + plotW / 2)}" y="${
-      height - 10
-    }" font-size="12" fill="#555" text-anchor="middle">epoch</text>`,
-  );
+  const { xOf, yOf } = epochFrame(out, { left, top, plotW, plotH, height }, epochs, finite, yLabel);
   const midY = px(top + plotH / 2);
-  out.push(
-    `<text x="16" y="${midY}" font-size="12" fill="#555" text-anchor="middle" ` +
-      `transform="rotate(-90 16 ${midY})">${escapeXml(yLabel)}</text>`,
-  );
 
   // The curves: validation first, so the training lines are drawn over them.
   if (finite.length === 0) {
