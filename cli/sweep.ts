@@ -87,7 +87,7 @@ interface Outcome {
 }
 
 /** The deno permissions `deno task pipeline` runs with (deno.json), given to each run. */
-const PERMISSIONS = [
+export const PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-env",

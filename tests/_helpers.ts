@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import { describeEvent } from "../cli/console_reporter.ts";
+import { PERMISSIONS } from "../cli/sweep.ts";
 import { tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "../stages/vocab.ts";
 import { makeWindows } from "../stages/_windows.ts";
@@ -132,17 +133,7 @@ export const GROOVE = `${PROJECT_ROOT}/data/groove`;
 /** Runs `deno task pipeline ARGS` as a user would (same permissions), from the project root. */
 export async function pipeline(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
-      "--allow-run",
-      "pipeline.ts",
-      ...args,
-    ],
+    args: ["run", ...PERMISSIONS, "pipeline.ts", ...args],
     cwd: PROJECT_ROOT,
     stdout: "piped",
     stderr: "piped",
