@@ -35,7 +35,7 @@ await Deno.remove(store, { recursive: true });
 console.log(
   "pipeline (deno task pipeline --config quick.yaml), wall clock including Deno start-up:",
 );
-console.log(`  empty store, all 8 stages run   ${cold.toFixed(1)} s`);
+console.log(`  empty store, every stage runs   ${cold.toFixed(1)} s`);
 console.log(
   `  second run, everything cached   ${cached[2]!.toFixed(2)} s (median of 5; min ${
     cached[0]!.toFixed(2)
