@@ -84,12 +84,13 @@ export function keyedConfig(config: Record<string, unknown>): Record<string, unk
       out[section] = body;
       continue;
     }
-    out[section] = Object.fromEntries(
-      Object.entries(body).filter(([key, value]) => {
-        const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
-        return !(field?.added && value === field.default);
-      }),
-    );
+    const kept = Object.entries(body).filter(([key, value]) => {
+      const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
+      return !(field?.added && value === field.default);
+    });
+    // A section made only of added options (validation) is absent while they are all at default.
+    if (kept.length === 0 && Object.values(fields).every((f) => f.added)) continue;
+    out[section] = Object.fromEntries(kept);
   }
   return out;
 }

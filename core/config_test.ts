@@ -94,3 +94,12 @@ Deno.test("resolveConfig() names generate.temperature when it is out of range", 
     /x\.yaml: generate\.temperature must be a number between 0 and 10 \(found -1\)/,
   );
 });
+
+Deno.test("configHash() leaves out options added since the recipe while they are at their defaults", async () => {
+  // quick.yaml's runs were named fe99352e5a2f444e before any option was added; they keep the name.
+  const loaded = await loadConfig("quick.yaml");
+  assert.equal(loaded.hash, "fe99352e5a2f444e");
+  // Set away from its default, an added option names another experiment.
+  loaded.config.validation.count = 10;
+  assert.notEqual(configHash(loaded.config), "fe99352e5a2f444e");
+});
