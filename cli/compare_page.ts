@@ -61,7 +61,7 @@ export function comparePageHtml(c: Comparison, svg: string, ctx: PageContext): s
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${PAGE_CSS}</style>
 </head>
 <body>
 <main>
@@ -74,7 +74,7 @@ ${body.join("\n")}
 }
 
 /** An `<h2>` and its content. */
-function section(id: string, heading: string, content: string): string {
+export function section(id: string, heading: string, content: string): string {
   return `<section id="${id}"><h2>${escapeHtml(heading)}</h2>\n${content}\n</section>`;
 }
 
@@ -159,7 +159,8 @@ function trainingTable(c: Comparison): string {
   return table(`<tr><th>metric</th>${runHeadings(c)}</tr>`, rows);
 }
 
-function statisticsTables(c: Comparison): string {
+/** The generated piece's statistics beside the training data's: token and music tables. */
+export function statisticsTables(c: Comparison): string {
   if (c.statistics.length === 0) {
     return `<p class="muted">No run has statistics of a generated piece (the stats stage did not run).</p>`;
   }
@@ -187,14 +188,15 @@ function statisticsTables(c: Comparison): string {
   return parts.join("\n");
 }
 
-function table(head: string, rows: string[]): string {
+/** A scrollable table with a head row and body rows (HTML). */
+export function table(head: string, rows: string[]): string {
   return `<div class="scroll"><table>\n<thead>${head}</thead>\n<tbody>\n${
     rows.join("\n")
   }\n</tbody>\n</table></div>`;
 }
 
 /** A value in a cell: numbers to at most 4 decimals, strings as they are, the rest as JSON. */
-function cell(v: unknown): string {
+export function cell(v: unknown): string {
   if (v === undefined || v === null) return `<span class="muted">—</span>`;
   if (typeof v === "number") {
     return escapeHtml(Number.isInteger(v) ? String(v) : String(Number(v.toFixed(4))));
@@ -249,7 +251,8 @@ const CHECK_SCRIPT = `
 })();
 `;
 
-const CSS = `
+/** The pages' shared style sheet (the compare page and the report page). */
+export const PAGE_CSS = `
 :root { color-scheme: light; --fg: #1f2328; --muted: #6a737d; --line: #d8dee4; --soft: #f6f8fa;
   --accent: #2f6fd0; }
 * { box-sizing: border-box; }

@@ -1,6 +1,6 @@
 /**
  * `deno task pipeline [run] --config FILE`: runs the DAG, printing the config hash at the start
- * and the end, and where the results are.
+ * and the end, and where the results are (the report page among them).
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { formatDuration } from "./progress.ts";
 import { runPipeline } from "../core/runner.ts";
 import type { Store } from "../core/store.ts";
 import { consoleReporter } from "./console_reporter.ts";
+import { tryWriteReportPage } from "./report_page.ts";
 
 /** Runs the pipeline for `--config`. */
 export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
@@ -47,6 +48,8 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
       signal: abort.signal,
     });
     const exported = await exportOutputs(store, record, pipeline.exports, args.out);
+    // Cheap, so a cached rerun writes it too (and a page from older code is brought up to date).
+    const report = await tryWriteReportPage(store, record);
     const ran = Object.values(record.stages).filter((s) => !s.cached).length;
     const total = Object.keys(record.stages).length;
     console.log(
@@ -57,6 +60,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
     for (const [name, path] of Object.entries(exported)) {
       if (/\.(mid|svg|flac)$/.test(name)) console.log(`  ${name.padEnd(16)} ${path}`);
     }
+    if (report !== undefined) console.log(`  ${"report".padEnd(16)} ${report}`);
     console.log(`  ${"run record".padEnd(16)} ${store.root}/runs/${record.configHash}.json`);
     return 0;
   } catch (e) {

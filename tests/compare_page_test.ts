@@ -10,69 +10,13 @@ import assert from "node:assert/strict";
 import type { RunRecord } from "../core/run_record.ts";
 import { assertWellFormedSvg } from "../plots/_test_utils.ts";
 import { pipeline } from "./_helpers.ts";
+import { consoleLines, headless, skipWithoutChromium } from "./_chromium.ts";
 
-/** The first Chromium found: $CHROMIUM, then the usual Debian and Ubuntu names. */
-function findChromium(): string | undefined {
-  const candidates = [
-    Deno.env.get("CHROMIUM"),
-    "/usr/bin/chromium",
-    "/usr/bin/chromium-browser",
-    "/usr/bin/google-chrome",
-  ];
-  return candidates.find((path) => {
-    try {
-      return path !== undefined && path !== "" && Deno.statSync(path).isFile;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const chromium = findChromium();
-if (chromium === undefined) {
-  console.log(
-    "compare page test SKIPPED: no Chromium found (looked for $CHROMIUM, /usr/bin/chromium, " +
-      "/usr/bin/chromium-browser, /usr/bin/google-chrome); install it with " +
-      "`apt-get install chromium` (.ci/run does) to check the page in a browser",
-  );
-}
-
-/** Runs headless Chromium on `url` with `flags`; its DOM dump (stdout) and log (stderr). */
-async function headless(url: string, flags: string[]) {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  try {
-    const out = await new Deno.Command(chromium!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        "--enable-logging=stderr",
-        "--v=0",
-        ...flags,
-        url,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(90_000),
-    }).output();
-    return {
-      code: out.code,
-      dom: new TextDecoder().decode(out.stdout),
-      log: new TextDecoder().decode(out.stderr),
-    };
-  } finally {
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
-  }
-}
+const skipped = skipWithoutChromium("compare page test");
 
 Deno.test({
   name: "compare page: opens from file:// in headless Chromium, no console errors, curves drawn",
-  ignore: chromium === undefined,
+  ignore: skipped,
   fn: async () => {
     const store = await Deno.makeTempDir({ prefix: "compare-page-" });
     // Both at once: the store's locks make the stages they share run once.
@@ -118,8 +62,7 @@ Deno.test({
 
     const page = await headless(`file://${dir}/index.html`, ["--dump-dom"]);
     assert.equal(page.code, 0, page.log);
-    const console = page.log.split("\n").filter((l) => /:CONSOLE[:(]/.test(l));
-    assert.deepEqual(console, [], "the page logs nothing to the console");
+    assert.deepEqual(consoleLines(page.log), [], "the page logs nothing to the console");
     assert.match(page.dom, new RegExp(`<html [^>]*data-curves="${expected}"`));
     assert.match(page.dom, new RegExp(`<html [^>]*data-curves-drawn="${expected}"`));
     for (const h of hashes) {
