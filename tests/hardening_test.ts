@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { applyOverride, loadConfig, resolveConfig } from "../core/config.ts";
 import { defaultConfig } from "../core/config_schema.ts";
-import { isRunRecord, type RunRecord } from "../core/run_record.ts";
 import { Store, STORE_MARKER } from "../core/store.ts";
 import { assertOneLine, pipeline, SMALL_RUN, tempConfig } from "./_helpers.ts";
 
@@ -177,14 +176,7 @@ Deno.test("runs: two runs of one config on one store compute each stage once", a
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   assert.match(a.stdout + b.stdout, /waiting for another run computing it \(pid \d+ on /);
-  const history: RunRecord[] = [];
-  for (const dir of Deno.readDirSync(`${store}/runs`)) {
-    if (!dir.isDirectory) continue;
-    for (const f of Deno.readDirSync(`${store}/runs/${dir.name}`)) {
-      const record = JSON.parse(await Deno.readTextFile(`${store}/runs/${dir.name}/${f.name}`));
-      if (isRunRecord(record)) history.push(record);
-    }
-  }
+  const history = await new Store(store).listRuns({ all: true });
   assert.equal(history.length, 2);
   for (const stage of ["scan", "parse", "train", "generate", "render"]) {
     const executed = history.filter((r) => r.stages[stage]?.cached === false).length;
