@@ -180,7 +180,11 @@ function checkValue(name: string, field: Field, value: unknown, source: string):
       return value;
     }
     case "string":
-      if (typeof value !== "string" || value === "") throw fail("a non-empty string");
+      // `prime:` with nothing after it, or `--set generate.prime=`, means none too.
+      if (value === null && field.allowEmpty) return "";
+      if (typeof value !== "string" || (value === "" && !field.allowEmpty)) {
+        throw fail(field.allowEmpty ? 'a string ("" for none)' : "a non-empty string");
+      }
       return value;
     case "bool":
       if (typeof value !== "boolean") throw fail("true or false");

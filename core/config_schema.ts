@@ -11,7 +11,13 @@ export type Field =
   & (
     | { kind: "int"; default: number; min: number; max?: number; doc: string }
     | { kind: "number"; default: number; min: number; max?: number; doc: string }
-    | { kind: "string"; default: string; doc: string }
+    | {
+      kind: "string";
+      default: string;
+      doc: string;
+      /** `""` is allowed and means "none" (an optional path, such as `generate.prime`). */
+      allowEmpty?: true;
+    }
     | { kind: "bool"; default: boolean; doc: string }
     | { kind: "enum"; default: string; values: readonly string[]; doc: string }
   )
@@ -28,6 +34,9 @@ const int = (d: number, min: number, doc: string, max?: number) =>
 const num = (d: number, min: number, doc: string, max?: number) =>
   ({ kind: "number", default: d, min, max, doc }) as const;
 const str = (d: string, doc: string) => ({ kind: "string", default: d, doc }) as const;
+/** An optional path: `""` (the default) means none. */
+const optionalPath = (doc: string) =>
+  ({ kind: "string", default: "", allowEmpty: true, doc }) as const;
 const bool = (d: boolean, doc: string) => ({ kind: "bool", default: d, doc }) as const;
 /** Marks a field as {@link Field.added}. */
 const added = <F extends Field>(field: F) => ({ ...field, added: true }) as const;
@@ -107,6 +116,9 @@ export const SCHEMA = {
       0.001,
       "when sampling: draw only among the most likely tokens whose probabilities sum to topP (nucleus); 1 = no limit",
       1,
+    )),
+    prime: added(optionalPath(
+      "a MIDI file whose last window.length tokens start the piece instead of a seeded window of the training tokens (relative to the folder you run from); empty = none",
     )),
   },
   validation: {

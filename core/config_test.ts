@@ -103,3 +103,20 @@ Deno.test("configHash() leaves out options added since the recipe while they are
   loaded.config.validation.count = 10;
   assert.notEqual(configHash(loaded.config), "fe99352e5a2f444e");
 });
+
+Deno.test("generate.prime: an optional path, empty (or left blank) for none, never a number", () => {
+  assert.equal(resolveConfig({ generate: { prime: "" } }, "t.yaml").generate.prime, "");
+  assert.equal(resolveConfig({ generate: { prime: null } }, "t.yaml").generate.prime, "");
+  assert.equal(resolveConfig({ generate: { prime: "a.mid" } }, "t.yaml").generate.prime, "a.mid");
+  const config = defaultConfig();
+  applyOverride(config, "generate.prime=");
+  assert.equal(config.generate.prime, "");
+  assert.throws(
+    () => resolveConfig({ generate: { prime: 3 } }, "t.yaml"),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message === 't.yaml: generate.prime must be a string ("" for none) (found 3)',
+  );
+  // A required string still refuses "".
+  assert.throws(() => resolveConfig({ dataset: { dir: "" } }, "t.yaml"), /non-empty string/);
+});

@@ -12,11 +12,17 @@ import { selectStages } from "./dag.ts";
 import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
-import type { Digest, StageKey } from "./hash.ts";
+import { type Digest, digestOf, type StageKey } from "./hash.ts";
 import type { LockHolder } from "./lock.ts";
 import type { RunRecord } from "./run_record.ts";
 import type { Metric, Progress, Stage, StageContext } from "./stage.ts";
-import { KeyPlanner, type PlannedKey, sliceConfig } from "./stage_key.ts";
+import {
+  checkDeclaredFiles,
+  KeyPlanner,
+  type PlannedKey,
+  readDeclaredFile,
+  sliceConfig,
+} from "./stage_key.ts";
 import type { KeyEntry, Store } from "./store.ts";
 import { systemSynthesizer } from "./synth.ts";
 
@@ -65,6 +71,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
   const { store } = opts;
   const order = selectStages(opts.stages, opts.until);
   checkStages(order, opts.loaded);
+  await checkDeclaredFiles(order, opts.loaded);
   await store.init();
   // Held for the whole run, so that gc never removes what this run is writing.
   const inUse = await store.use();
@@ -276,6 +283,22 @@ async function execute(
     listDataset: async () =>
       (await planner.dataset()).listing.map(({ path, size }) => ({ path, size })),
     readDataset: (path) => readDatasetFile(dir, path),
+    readFile: async (path) => {
+      const digest = components.files?.[path];
+      const key = Object.entries(stage.files?.(planned.slice) ?? {}).find(([, p]) => p === path)
+        ?.[0];
+      if (digest === undefined || key === undefined) {
+        throw new Error(`${path} is not a file the stage declares in files()`);
+      }
+      const bytes = await readDeclaredFile(loaded.path, key, path);
+      if (digestOf(bytes) !== digest) {
+        throw new StageFailedError(
+          stage.name,
+          `${key} ${path} changed while the run was using it; run the same command again`,
+        );
+      }
+      return bytes;
+    },
     info: (text) => reporter.info(stage.name, text),
     warn: (text) => {
       warnings.push(text);

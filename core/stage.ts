@@ -73,6 +73,12 @@ export interface StageContext {
   listDataset(): Promise<DatasetEntry[]>;
   /** Reads one dataset file by its path relative to `dataset.dir`. */
   readDataset(path: string): Promise<Uint8Array>;
+  /**
+   * Reads a file outside the dataset that the stage declared in {@link StageDefinition.files},
+   * by the path as declared: the bytes whose digest is in the stage key (a file changed since
+   * the key was made is an error). Any other path is refused.
+   */
+  readFile(path: string): Promise<Uint8Array>;
   /** Prints an informational line (not shown in quiet mode). */
   info(message: string): void;
   /** Prints a warning; warnings are also listed in the run record. */
@@ -167,6 +173,13 @@ export interface StageDefinition<
   /** True when the stage reads the dataset folder: the runner adds the folder's stat fingerprint
    * (path, size, mtime of every file) to the key, so an edited file makes the stage stale. */
   readonly readsDataset?: boolean;
+  /**
+   * Files outside the dataset the stage reads, by the config key that names each (`section.key`
+   * → path, relative to the folder the pipeline runs from). Their content digests join the key,
+   * so an edited file makes the stage stale; a missing one is a config error before any stage
+   * runs. The stage reads them with {@link StageContext.readFile}.
+   */
+  files?(config: Pick<Config, S>): Record<string, string>;
   /**
    * Facts beyond code, config and inputs that change the bytes this stage writes (the tfjs
    * version, the compute backend). Added to the key; resolved before the stage runs.

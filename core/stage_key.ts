@@ -3,7 +3,8 @@
  *
  * A key is the hash of the stage's name, its code (its module and every project module it
  * imports), the config sections it reads, the digests of its inputs, the runtime facts that
- * change its bytes, and (for stages that read the dataset) the dataset's stat listing. Because
+ * change its bytes, (for stages that read the dataset) the dataset's stat listing, and the
+ * content digests of the other files it declares it reads (`generate.prime`). Because
  * inputs enter by content, a stage that reruns and writes the same bytes leaves everything after
  * it cached. The runner and `status` both ask this module; nothing else hashes a key.
  *
@@ -31,6 +32,8 @@ export interface KeyComponents {
   environment: Record<string, string>;
   /** Digest of the dataset listing (path, size, mtime), for stages that read the dataset. */
   dataset?: Digest;
+  /** Path → content digest of each file outside the dataset the stage declared (absent if none). */
+  files?: Record<string, Digest>;
 }
 
 /** A stage's key, what it was computed from, and the config slice the stage runs with. */
@@ -53,6 +56,7 @@ export interface DatasetListing {
 export class KeyPlanner {
   readonly #code: CodeDigester;
   #dataset?: Promise<DatasetListing>;
+  readonly #files = new Map<string, Promise<Digest>>();
 
   constructor(readonly root: string, readonly loaded: LoadedConfig) {
     this.#code = new CodeDigester(root);
@@ -93,8 +97,65 @@ export class KeyPlanner {
       inputs: inputDigests(stage, upstream),
       environment,
       dataset: stage.readsDataset ? (await this.dataset()).digest : undefined,
+      files: await this.#fileDigests(stage, slice),
     };
     return { key: hashJson(components) as StageKey, components, slice };
+  }
+
+  /** Path → content digest of the files `stage` declares, or undefined when it declares none. */
+  async #fileDigests(stage: Stage, slice: Config): Promise<Record<string, Digest> | undefined> {
+    const declared = Object.entries(stage.files?.(slice) ?? {});
+    if (declared.length === 0) return undefined;
+    const out: Record<string, Digest> = {};
+    for (const [key, path] of declared) {
+      let digest = this.#files.get(path);
+      if (digest === undefined) {
+        digest = readDeclaredFile(this.loaded.path, key, path).then(digestOf);
+        this.#files.set(path, digest);
+      }
+      out[path] = await digest;
+    }
+    return out;
+  }
+}
+
+/**
+ * Reads a file a stage declared; a missing or unreadable one is a {@link ConfigError} naming the
+ * config key that points at it.
+ */
+export async function readDeclaredFile(
+  configPath: string,
+  key: string,
+  path: string,
+): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : e instanceof Deno.errors.IsADirectory
+      ? "is a folder, not a file"
+      : `cannot be read (${(e as Error).message})`;
+    throw new ConfigError(
+      `${configPath}: ${key} ${path} ${why}; fix the path (relative to the folder you run from) or set ${key} to ""`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Checks that every file the stages declare can be read, before any of them runs, so a wrong
+ * path fails at once instead of after hours of training.
+ */
+export async function checkDeclaredFiles(
+  stages: readonly Stage[],
+  loaded: LoadedConfig,
+): Promise<void> {
+  for (const stage of stages) {
+    const slice = sliceConfig(loaded.config, stage.reads);
+    for (const [key, path] of Object.entries(stage.files?.(slice) ?? {})) {
+      await readDeclaredFile(loaded.path, key, path);
+    }
   }
 }
 

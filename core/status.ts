@@ -1,6 +1,6 @@
 /**
  * Says, without running anything, whether each stage is cached or stale and why: which config
- * key, input, code, environment fact or dataset file changed since the last run (DVC's
+ * key, input, code, environment fact, dataset file or declared file changed since the last run (DVC's
  * "changed deps", by category). A stage downstream of a stale one may still turn out cached
  * (early cutoff), so it is reported as waiting on it.
  *
@@ -92,6 +92,11 @@ export async function explain(
   }
   for (const key of diffValues(before.environment, now.environment)) {
     reasons.push(`environment ${key.path}: ${fmt(key.before)} → ${fmt(key.now)}`);
+  }
+  for (const [path, digest] of Object.entries(now.files ?? {})) {
+    // A file the stage did not read before came with a config change, which is named above.
+    const old = before.files?.[path];
+    if (old !== undefined && old !== digest) reasons.push(`file ${path} changed`);
   }
   if (before.dataset !== now.dataset && now.dataset !== undefined) {
     reasons.push(await datasetChange(before.dataset, listing, store));

@@ -9,10 +9,14 @@
  * softmax sharpened or flattened by the temperature (seeded too), because a greedy decoder on
  * a briefly trained model tends to repeat one token.
  *
+ * `generate.prime` goes beyond it too: a MIDI file, tokenized as parse does, whose last
+ * `window.length` tokens start the piece instead (its bytes are part of the stage key). The
+ * generated tokens alone are the output, with or without a primer.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineStage, input, StageInputError } from "../core/stage.ts";
+import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
 import { rawBytes } from "../formats/codec.ts";
 import { trainHistory } from "../formats/history.ts";
 import { tokenIds, tokenList, vocabulary as vocabularyCodec } from "../formats/tokens.ts";
@@ -20,6 +24,7 @@ import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
+import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
 import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
@@ -41,6 +46,8 @@ export const generate = defineStage({
   // The backend is the one train used (from history.json, an input), so generate reads no
   // train settings: changing train.epochs reaches it only through the model.
   reads: ["generate", "window"],
+  files: (config): Record<string, string> =>
+    config.generate.prime === "" ? {} : { "generate.prime": config.generate.prime },
   async environment() {
     // The checkpoint loads into the fused layer where OpenBLAS loads, else tf.layers.lstm; the
     // two can differ in the last bits of a probability, so the choice is part of the key.
@@ -49,13 +56,16 @@ export const generate = defineStage({
   async run({ tokens, vocab, modelJson, weights, history }, config, ctx) {
     const vocabulary = vocab.tokens;
     const length = config.window.length;
+    const index = tokenIds(vocab);
+    const primer = config.generate.prime === ""
+      ? undefined
+      : await primerIds(config.generate.prime, length, index, ctx);
     const windows = tokens.length - length;
-    if (windows < 1) {
+    if (primer === undefined && windows < 1) {
       throw new StageInputError(
         `${tokens.length} tokens give no window of window.length ${length}`,
       );
     }
-    const index = tokenIds(vocab);
     const ids = tokens.map((token) => {
       const id = index.get(token);
       if (id === undefined) {
@@ -89,9 +99,13 @@ export const generate = defineStage({
       }
       // Every window 0 … tokens.length − length − 1 can start (the window stage made as many).
       const rng = seededRandom(config.generate.seed);
-      const start = randomInt(rng, windows);
-      ctx.metric("startIndex", start);
-      const pattern = ids.slice(start, start + length);
+      let pattern: number[];
+      if (primer !== undefined) pattern = primer;
+      else {
+        const start = randomInt(rng, windows);
+        ctx.metric("startIndex", start);
+        pattern = ids.slice(start, start + length);
+      }
       const generated: string[] = [];
       const bar = ctx.progress("generate", config.generate.length);
       try {
@@ -115,6 +129,46 @@ export const generate = defineStage({
     }
   },
 });
+
+/**
+ * The class ids of the last `length` tokens of the primer file `path` (`generate.prime`), read
+ * through the context and tokenized as parse does; one sentence when it cannot start a piece.
+ */
+async function primerIds(
+  path: string,
+  length: number,
+  index: Map<string, number>,
+  ctx: StageContext,
+): Promise<number[]> {
+  let tokens: string[];
+  try {
+    tokens = tokenizeMidi(await ctx.readFile(path));
+  } catch (e) {
+    if (!(e instanceof MidiReadError)) throw e;
+    throw new StageInputError(
+      `generate.prime ${path} cannot be read as a MIDI file (${e.reason}); give a Standard MIDI File`,
+      { cause: e },
+    );
+  }
+  if (tokens.length < length) {
+    throw new StageInputError(
+      `generate.prime ${path} gives ${tokens.length} tokens; generation needs at least window.length = ${length}: give a longer file or lower window.length`,
+    );
+  }
+  const window = tokens.slice(tokens.length - length);
+  const unknown = [...new Set(window.filter((t) => !index.has(t)))];
+  if (unknown.length > 0) {
+    const more = unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : "";
+    throw new StageInputError(
+      `generate.prime ${path} holds tokens the training vocabulary lacks: ${
+        unknown.slice(0, 3).join(", ")
+      }${more}; prime from a file closer to the training data`,
+    );
+  }
+  ctx.info(`starting from the last ${length} of ${tokens.length} tokens of ${path}`);
+  ctx.metric("primerTokens", tokens.length);
+  return window.map((t) => index.get(t)!);
+}
 
 /**
  * The next class id after `pattern` (ids, normalised by the vocabulary size): the most likely

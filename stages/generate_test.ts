@@ -4,7 +4,9 @@ import type { Config } from "../core/config_schema.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { StageInputError } from "../core/stage.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
-import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
+import { fakeContext, GROOVE, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
+import { renderMidi } from "../music/render_midi.ts";
+import { tokenizeMidi } from "../music/tokenize.ts";
 import { generate } from "./generate.ts";
 import { train } from "./train.ts";
 import { tokenIds } from "../formats/tokens.ts";
@@ -121,4 +123,90 @@ Deno.test("generate: other temperatures or top-p values give other pieces, each 
   assert.deepEqual(await piece(1, 1), a, "the same settings give the same piece");
   assert.notDeepEqual(await piece(1, 0.3), a);
   assert.notDeepEqual(await piece(2, 1), a);
+});
+
+/** A MIDI file of `tokens`, as render writes it: parse reads the same tokens back. */
+function primerMidi(tokens: string[]): Uint8Array {
+  const bytes = renderMidi(tokens).bytes;
+  assert.deepEqual(tokenizeMidi(bytes), tokens, "the primer tokenizes back to its tokens");
+  return bytes;
+}
+
+function primedConfig(): Config {
+  const config = tinyConfig();
+  config.generate.prime = "primer.mid";
+  return config;
+}
+
+Deno.test("generate.prime starts greedy generation from the primer's last window.length tokens", async () => {
+  const config = primedConfig();
+  config.generate.length = 3;
+  const ctx = fakeContext({}, undefined, { "primer.mid": primerMidi(TUNE) });
+  const out = await generate.run(inputs(), config, ctx);
+  assert.equal(ctx.collected.metrics.primerTokens, TUNE.length);
+  assert.equal(ctx.collected.metrics.startIndex, undefined);
+  const index = tokenIds(VOCAB);
+  const pattern = TUNE.slice(-8).map((t) => index.get(t)!);
+  const model = await loadCheckpoint({
+    "model.json": checkpoint.modelJson,
+    "weights.bin": checkpoint.weights,
+  });
+  const expected: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);
+    const probabilities = (model.predict(x) as tf.Tensor).dataSync();
+    const next = probabilities.indexOf(Math.max(...probabilities));
+    expected.push(VOCAB.tokens[next]!);
+    pattern.push(next);
+    pattern.shift();
+    x.dispose();
+  }
+  model.dispose();
+  assert.deepEqual(out["tokens.json"], expected, "only the generated tokens, primer left out");
+});
+
+Deno.test("generate.prime shorter than window.length: one sentence saying how many are needed", async () => {
+  const ctx = fakeContext({}, undefined, { "primer.mid": primerMidi(TUNE.slice(0, 5)) });
+  await assert.rejects(
+    () => generate.run(inputs(), primedConfig(), ctx),
+    (e: unknown) =>
+      e instanceof StageInputError &&
+      e.message ===
+        "generate.prime primer.mid gives 5 tokens; generation needs at least window.length = 8: give a longer file or lower window.length",
+  );
+});
+
+Deno.test("generate.prime with tokens the vocabulary lacks (a Groove file on a tune's model) names them", async () => {
+  const file = [...Deno.readDirSync(`${GROOVE}/drummer1/session1`)]
+    .map((e) => e.name).filter((n) => n.endsWith(".mid")).sort()[0]!;
+  const bytes = await Deno.readFile(`${GROOVE}/drummer1/session1/${file}`);
+  const window = tokenizeMidi(bytes).slice(-8);
+  const unknown = [...new Set(window.filter((t) => !VOCAB.tokens.includes(t)))];
+  assert.ok(unknown.length > 0);
+  const listed = unknown.slice(0, 3).join(", ");
+  const more = unknown.length > 3 ? ` \\(and ${unknown.length - 3} more\\)` : "";
+  const ctx = fakeContext({}, undefined, { "groove.mid": bytes });
+  const config = tinyConfig();
+  config.generate.prime = "groove.mid";
+  await assert.rejects(
+    () => generate.run(inputs(), config, ctx),
+    (e: unknown) =>
+      e instanceof StageInputError &&
+      new RegExp(
+        `^generate\\.prime groove\\.mid holds tokens the training vocabulary lacks: ${
+          listed.replace(/[.#]/g, "\\$&")
+        }${more}; prime from a file closer to the training data$`,
+      ).test(e.message),
+  );
+});
+
+Deno.test("generate.prime that is not MIDI: one sentence", async () => {
+  const ctx = fakeContext({}, undefined, { "primer.mid": new TextEncoder().encode("hello") });
+  await assert.rejects(
+    () => generate.run(inputs(), primedConfig(), ctx),
+    (e: unknown) =>
+      e instanceof StageInputError &&
+      /^generate\.prime primer\.mid cannot be read as a MIDI file \([^\n]*\); give a Standard MIDI File$/
+        .test(e.message),
+  );
 });

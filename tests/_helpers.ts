@@ -40,11 +40,13 @@ const noSynthesizer: Synthesizer = {
 
 /**
  * A stage context over an in-memory dataset; collects warnings and metrics. Its synthesizer is
- * `synthesizer` (core/synth.ts's `fluidsynth()` for the real one), or none.
+ * `synthesizer` (core/synth.ts's `fluidsynth()` for the real one), or none; `readFile` reads the
+ * in-memory `declared` files (path → bytes), as the runner reads the files a stage declares.
  */
 export function fakeContext(
   files: Record<string, Uint8Array> = {},
   synthesizer: Synthesizer = noSynthesizer,
+  declared: Record<string, Uint8Array> = {},
 ): StageContext & { collected: Collected } {
   const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
   return {
@@ -60,6 +62,12 @@ export function fakeContext(
       const bytes = files[path];
       return bytes === undefined
         ? Promise.reject(new Error(`no such file ${path}`))
+        : Promise.resolve(bytes);
+    },
+    readFile: (path) => {
+      const bytes = Object.hasOwn(declared, path) ? declared[path] : undefined;
+      return bytes === undefined
+        ? Promise.reject(new Error(`${path} is not a declared file`))
         : Promise.resolve(bytes);
     },
     info: (m) => collected.infos.push(m),

@@ -8,6 +8,7 @@ import { configHash, resolveConfig } from "../core/config.ts";
 import { defineStage, type Stage } from "../core/stage.ts";
 import { pipelineStatus, type StageStatus } from "../core/status.ts";
 import { Store } from "../core/store.ts";
+import { ConfigError } from "../core/errors.ts";
 import { a, b, c, calls, project, run, STAGES } from "./_fake_dag.ts";
 
 async function status(
@@ -105,5 +106,66 @@ Deno.test("status: outputs missing from the store, and work in progress to resum
   assert.match(
     reasons((await status(root, store)).c),
     /an interrupted run left work in progress: the next run resumes it/,
+  );
+});
+
+/** c, reading the file generate.prime names (as generate reads its primer). */
+const primed = defineStage({
+  ...c,
+  files: (config): Record<string, string> =>
+    config.generate.prime === "" ? {} : { "generate.prime": config.generate.prime },
+  async run({ out }, config, ctx) {
+    calls.push("c");
+    const primer = new TextDecoder().decode(await ctx.readFile(config.generate.prime));
+    return { "final.txt": `${out}!${primer}` };
+  },
+});
+const PRIMED = [a, b, primed] as Stage[];
+
+Deno.test("status: an edited primer file by name; the next run reruns only the stage reading it", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const prime = `${root}/primer.mid`;
+  await Deno.writeTextFile(prime, "one");
+  const raw = { generate: { prime } };
+  const first = await run(root, store, raw, undefined, { stages: PRIMED });
+  assert.deepEqual(first.ran, ["a", "b", "c"]);
+  assert.equal(first.record.stages.c!.cached, false);
+  // Rewriting the same bytes changes nothing: the file enters the key by content.
+  await Deno.writeTextFile(prime, "one");
+  let s = await status(root, store, raw, PRIMED);
+  for (const name of ["a", "b", "c"]) assert.equal(s[name]!.state, "cached", name);
+  await Deno.writeTextFile(prime, "two");
+  s = await status(root, store, raw, PRIMED);
+  assert.equal(s.a!.state, "cached");
+  assert.equal(s.b!.state, "cached");
+  assert.equal(s.c!.state, "stale");
+  assert.equal(reasons(s.c), `file ${prime} changed`);
+  const second = await run(root, store, raw, undefined, { stages: PRIMED });
+  assert.deepEqual(second.ran, ["c"]);
+  const final = await store.get(second.record.stages.c!.outputs["final.txt"]!);
+  assert.equal(new TextDecoder().decode(final), "1-200!two");
+});
+
+Deno.test("a missing primer file is a config error naming the key and the path, before any stage runs", async () => {
+  const root = await project();
+  const store = new Store(`${root}/store`);
+  const prime = `${root}/nowhere.mid`;
+  await assert.rejects(
+    () => run(root, store, { generate: { prime } }, undefined, { stages: PRIMED }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.message.startsWith(`test.yaml: generate.prime ${prime} does not exist`),
+  );
+  assert.deepEqual(calls, [], "no stage ran");
+});
+
+Deno.test("generate.prime left at its default stays out of the config hash and stage keys", () => {
+  const plain = resolveConfig({}, "test.yaml");
+  const set = resolveConfig({ generate: { prime: "" } }, "test.yaml");
+  assert.equal(configHash(plain), configHash(set));
+  assert.notEqual(
+    configHash(resolveConfig({ generate: { prime: "x.mid" } }, "t")),
+    configHash(plain),
   );
 });
