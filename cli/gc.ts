@@ -22,7 +22,7 @@ export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
   console.log(
     `gc ${verb} ${r.runs.length} run${r.runs.length === 1 ? "" : "s"}${
       r.runs.length ? ` (${r.runs.join(", ")})` : ""
-    }, ${r.objects} objects (${size}), ${r.keys} cache entries, ${r.partial} partial, ${r.exports} exports`,
+    }, ${r.objects} objects (${size}), ${r.keys} cache entries, ${r.partial} partial, ${r.exports} exports, ${r.pages} compare pages`,
   );
   return 0;
 }

@@ -7,7 +7,8 @@
  * history) of the `keepLast` configs that ran most recently; the others' records go. What the kept
  * records need stays: the outputs and cache entries of their stage keys, the dataset listing
  * those keys were computed from, the work in progress of the stage an interrupted run stopped in,
- * and their exports under out/. Everything else in objects/, keys/, partial/ and out/ goes.
+ * and their exports under out/. Everything else in objects/, keys/, partial/ and out/ goes, and
+ * so does a compare page (compare/) that shows a run no longer kept.
  *
  * gc takes the store for itself: while any run holds the store, it refuses.
  *
@@ -26,6 +27,8 @@ export interface GcReport {
   keys: number;
   partial: number;
   exports: number;
+  /** Compare pages that showed a run no longer kept. */
+  pages: number;
 }
 
 /** Removes what no kept run record needs; with `dryRun`, only reports it. */
@@ -59,6 +62,7 @@ export async function collectGarbage(
       keys: 0,
       partial: 0,
       exports: 0,
+      pages: 0,
     };
     const drop = (what: Parameters<Store["remove"]>[0]) =>
       opts.dryRun ? Promise.resolve() : store.remove(what);
@@ -87,6 +91,13 @@ export async function collectGarbage(
       if (keptConfigs.has(hash)) continue;
       report.exports++;
       await drop({ out: hash });
+    }
+    // A compare page is named by the config hashes it shows (cli/compare.ts).
+    for await (const name of store.folders("compare")) {
+      const shown = name.match(/[0-9a-f]{16}/g) ?? [];
+      if (shown.every((hash) => keptConfigs.has(hash))) continue;
+      report.pages++;
+      await drop({ compare: name });
     }
     return report;
   } finally {

@@ -396,16 +396,23 @@ export class Store {
     }
   }
 
-  /** The names of the folders directly under `dir` (partial/, out/, runs/) of the store. */
-  async *folders(dir: "partial" | "out" | "runs"): AsyncIterable<string> {
+  /** The names of the folders directly under `dir` (partial/, out/, runs/, compare/). */
+  async *folders(dir: "partial" | "out" | "runs" | "compare"): AsyncIterable<string> {
     for await (const e of readDirSafe(`${this.root}/${dir}`)) if (e.isDirectory) yield e.name;
   }
 
-  /** Removes an object, a key entry, a run's records, its exports or a key's partial work. */
+  /**
+   * Removes an object, a key entry, a run's records, its exports, a key's partial work or a
+   * compare page.
+   */
   async remove(
-    what: { object: Digest } | { key: StageKey } | { partial: string } | { out: string } | {
-      runs: string;
-    },
+    what:
+      | { object: Digest }
+      | { key: StageKey }
+      | { partial: string }
+      | { out: string }
+      | { runs: string }
+      | { compare: string },
   ): Promise<void> {
     if ("object" in what || "key" in what) {
       const path = "object" in what ? this.objectPath(what.object) : this.keyPath(what.key);
@@ -419,7 +426,11 @@ export class Store {
       return await Deno.remove(`${this.root}/runs/${what.runs}`, { recursive: true })
         .catch(ignoreNotFound);
     }
-    const [dir, name] = "partial" in what ? ["partial", what.partial] : ["out", what.out];
+    const [dir, name] = "partial" in what
+      ? ["partial", what.partial]
+      : "out" in what
+      ? ["out", what.out]
+      : ["compare", what.compare];
     await Deno.remove(`${this.root}/${dir}/${name}`, { recursive: true });
   }
 

@@ -90,6 +90,9 @@ Deno.test("gc: frees a deleted run's objects, keeps what the kept run needs, ref
     new RegExp(`^gc removed 0 runs, ${freed} objects \\(\\d+\\.\\d [KM]iB\\)`),
   );
   assert.equal(await count(), before - freed);
+  // The compare page written above showed the deleted run: it goes too.
+  assert.match(gc.stdout, /, 1 compare pages$/m);
+  await assert.rejects(Deno.stat(`${store}/compare/${first}-${second}`), Deno.errors.NotFound);
   // The kept run is whole: rerunning it executes nothing.
   const again = await pipeline(...SMALL_RUN, "--set", "generate.length=16", "--store", store);
   assert.equal(again.code, 0, again.stderr);
