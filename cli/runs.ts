@@ -33,7 +33,8 @@ export async function runsCommand(args: CliArgs, store: Store): Promise<number> 
 
 /**
  * Prints one row per run: hash, date, status, config, the settings that differ between `runs`
- * (and no others), epochs, final loss, the generated piece's headline statistics and duration.
+ * (and no others), epochs, final training and validation loss, the generated piece's headline
+ * statistics and duration.
  */
 export function printRunsTable(runs: readonly RunRecord[]): void {
   const varying = differingKeys(runs);
@@ -45,6 +46,7 @@ export function printRunsTable(runs: readonly RunRecord[]): void {
     ...varying,
     "epochs",
     "loss",
+    "val loss",
     "distinct",
     "top share",
     "JS dist",
@@ -60,6 +62,7 @@ export function printRunsTable(runs: readonly RunRecord[]): void {
       ...varying.map((k) => short(valueAt(r.config, k))),
       str(s.epochs),
       fixed(s.loss.at(-1)),
+      fixed(s.valLoss.at(-1)),
       str(s.generated.distinct_tokens),
       fixed(s.generated.top_token_share),
       fixed(s.generated.js_distance),
@@ -138,6 +141,7 @@ export function summary(r: RunRecord) {
   const m = r.metrics;
   const num = (v: unknown) => (typeof v === "number" ? v : undefined);
   const loss = Array.isArray(m.train?.loss) ? (m.train.loss as number[]) : [];
+  const valLoss = Array.isArray(m.train?.valLoss) ? (m.train.valLoss as number[]) : [];
   return {
     configHash: r.configHash,
     configPath: r.configPath,
@@ -151,6 +155,7 @@ export function summary(r: RunRecord) {
     backend: m.train?.backend as string | undefined,
     lstmKernel: m.train?.lstmKernel as string | undefined,
     loss,
+    valLoss,
     generated: generatedStatistics(r),
   };
 }

@@ -19,16 +19,16 @@ Deno.test("runs: a table of both runs, newest first, and the same as JSON", asyn
   const r = await pipeline("runs", "--store", store);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
-  // Only the one setting that differs gets a column; then loss, statistics and duration.
+  // Only the one setting that differs gets a column; then the losses, statistics and duration.
   assert.match(
     lines[0]!,
-    /^config hash\s+finished\s+status\s+config\s+generate\.length\s+epochs\s+loss\s+distinct\s+top share\s+JS dist\s+took$/,
+    /^config hash\s+finished\s+status\s+config\s+generate\.length\s+epochs\s+loss\s+val loss\s+distinct\s+top share\s+JS dist\s+took$/,
   );
   assert.equal(lines.length, 3);
   assert.match(
     lines[1]!,
     new RegExp(
-      `^${second}\\s+\\d{4}-\\d\\d-\\d\\d .* ok\\s+.*quick\\.yaml\\s+24\\s+1\\s+\\d\\.\\d{4}\\s+\\d+\\s+0\\.\\d{4}\\s+0\\.\\d{4}\\s+\\S+$`,
+      `^${second}\\s+\\d{4}-\\d\\d-\\d\\d .* ok\\s+.*quick\\.yaml\\s+24\\s+1\\s+\\d\\.\\d{4}\\s+\\d\\.\\d{4}\\s+\\d+\\s+0\\.\\d{4}\\s+0\\.\\d{4}\\s+\\S+$`,
     ),
   );
   assert.match(lines[2]!, new RegExp(`^${first}\\s.*\\s16\\s`));
