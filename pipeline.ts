@@ -5,7 +5,7 @@
  *
  *   scan      → sample200, heldout
  *   sample200 → parse, heldout
- *   parse     → vocab, window, generate, datastats
+ *   parse     → vocab, window, generate, render, datastats
  *   vocab     → window, heldout, train, generate
  *   window    → train
  *   heldout   → train
