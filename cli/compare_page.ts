@@ -55,19 +55,27 @@ export function comparePageHtml(c: Comparison, svg: string, ctx: PageContext): s
     section("statistics", "Generated piece vs. training data", statisticsTables(c)),
     section("metrics", "Every other metric", metricsTable(c)),
   ];
+  return htmlPage(title, body, CHECK_SCRIPT);
+}
+
+/**
+ * A self-contained page: the shared stylesheet (plus `css`), `body`, and one inline `script`;
+ * nothing fetched from anywhere, so it opens from file:// with no network.
+ */
+export function htmlPage(title: string, body: readonly string[], script: string, css = ""): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}${css}</style>
 </head>
 <body>
 <main>
 ${body.join("\n")}
 </main>
-<script>${CHECK_SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;

@@ -12,7 +12,7 @@ import { describeFsError, fsErrorAdvice, isFsError } from "../core/fs_errors.ts"
 import type { RunRecord } from "../core/run_record.ts";
 import type { Store } from "../core/store.ts";
 import { buildComparison } from "./compare.ts";
-import { cell, escapeHtml, PAGE_CSS, section, statisticsTables, table } from "./compare_page.ts";
+import { cell, escapeHtml, htmlPage, section, statisticsTables, table } from "./compare_page.ts";
 import { formatDuration } from "./progress.ts";
 
 /** What the page shows beside the run record. */
@@ -137,22 +137,7 @@ export function reportPageHtml(
     section("stages", "Stages", stagesTable(record)),
     section("config", "Config", configTable(record.config)),
   ];
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${PAGE_CSS}${CSS}</style>
-</head>
-<body>
-<main>
-${body.join("\n")}
-</main>
-<script>${CHECK_SCRIPT}</script>
-</body>
-</html>
-`;
+  return htmlPage(title, body, CHECK_SCRIPT, CSS);
 }
 
 function utc(iso: string): string {

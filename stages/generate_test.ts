@@ -70,21 +70,7 @@ Deno.test("generate predicts greedily: each token is the argmax after the slidin
   const index = tokenIds(VOCAB);
   const start = ctx.collected.metrics.startIndex as number;
   const pattern = TUNE.slice(start, start + 8).map((t) => index.get(t)!);
-  const model = await loadCheckpoint({
-    "model.json": checkpoint.modelJson,
-    "weights.bin": checkpoint.weights,
-  });
-  const expected: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);
-    const probabilities = (model.predict(x) as tf.Tensor).dataSync();
-    const next = probabilities.indexOf(Math.max(...probabilities));
-    expected.push(VOCAB.tokens[next]!);
-    pattern.push(next);
-    pattern.shift();
-    x.dispose();
-  }
-  model.dispose();
+  const expected = await greedyReference(pattern, 3);
   assert.deepEqual(tokens, expected);
 });
 
@@ -147,21 +133,7 @@ Deno.test("generate.prime starts greedy generation from the primer's last window
   assert.equal(ctx.collected.metrics.startIndex, undefined);
   const index = tokenIds(VOCAB);
   const pattern = TUNE.slice(-8).map((t) => index.get(t)!);
-  const model = await loadCheckpoint({
-    "model.json": checkpoint.modelJson,
-    "weights.bin": checkpoint.weights,
-  });
-  const expected: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);
-    const probabilities = (model.predict(x) as tf.Tensor).dataSync();
-    const next = probabilities.indexOf(Math.max(...probabilities));
-    expected.push(VOCAB.tokens[next]!);
-    pattern.push(next);
-    pattern.shift();
-    x.dispose();
-  }
-  model.dispose();
+  const expected = await greedyReference(pattern, 3);
   assert.deepEqual(out["tokens.json"], expected, "only the generated tokens, primer left out");
 });
 
@@ -210,3 +182,23 @@ Deno.test("generate.prime that is not MIDI: one sentence", async () => {
         .test(e.message),
   );
 });
+
+/** `count` tokens predicted greedily after `pattern` (ids) by tfjs itself: the reference. */
+async function greedyReference(pattern: number[], count: number): Promise<string[]> {
+  const model = await loadCheckpoint({
+    "model.json": checkpoint.modelJson,
+    "weights.bin": checkpoint.weights,
+  });
+  const expected: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const x = tf.tensor3d(pattern.map((id) => id / VOCAB.tokens.length), [1, 8, 1]);
+    const probabilities = (model.predict(x) as tf.Tensor).dataSync();
+    const next = probabilities.indexOf(Math.max(...probabilities));
+    expected.push(VOCAB.tokens[next]!);
+    pattern.push(next);
+    pattern.shift();
+    x.dispose();
+  }
+  model.dispose();
+  return expected;
+}
