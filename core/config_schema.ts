@@ -120,6 +120,17 @@ export const SCHEMA = {
     prime: added(optionalPath(
       "a MIDI file whose last window.length tokens start the piece instead of a seeded window of the training tokens (relative to the folder you run from); empty = none",
     )),
+    mode: added(oneOf(
+      "window",
+      ["window", "stateful"] as const,
+      "window: each token from a fresh pass over the last window.length tokens (the tutorial's); stateful: the LSTM state carried from token to token, one step each (as Magenta's RNNs generate)",
+    )),
+    count: added(int(
+      1,
+      1,
+      "pieces to generate, each from its own seeded start (the first is the piece a count of 1 gives)",
+      100,
+    )),
   },
   validation: {
     count: added(int(

@@ -12,6 +12,19 @@ export const tokenList: Codec<string[]> = jsonCodec<string[]>(
   checkStrings,
 );
 
+/** `pieces.json`: several token lists (generate.count pieces). */
+export const tokenLists: Codec<string[][]> = jsonCodec<string[][]>(
+  "a list of token lists",
+  (value) => {
+    if (!Array.isArray(value)) return "it is not a list";
+    for (const [i, piece] of value.entries()) {
+      const why = checkStrings(piece);
+      if (why !== undefined) return `piece ${i + 1}: ${why}`;
+    }
+    return undefined;
+  },
+);
+
 /** The vocabulary: sorted unique tokens; a token's class id is its index. */
 export interface Vocab {
   tokens: string[];

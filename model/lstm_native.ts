@@ -60,6 +60,37 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  lstm_stack_last: {
+    parameters: [
+      "buffer", // x [T, d0]
+      "buffer", // weights: W, R, bias of each layer
+      "buffer", // work
+      "buffer", // h [U]
+      "i32", // T
+      "i32", // d0
+      "i32", // layers
+      "i32", // U
+      "i32", // hard
+    ],
+    result: "void",
+  },
+  lstm_stack_step: {
+    parameters: [
+      "buffer", // x [d0]
+      "buffer", // weights
+      "buffer", // state: h, c of each layer
+      "buffer", // work [7U]
+      "i32", // d0
+      "i32", // layers
+      "i32", // U
+      "i32", // hard
+    ],
+    result: "void",
+  },
+  dense_row: {
+    parameters: ["buffer", "buffer", "buffer", "i32", "i32"], // x [K], m [K, N], g [N], K, N
+    result: "void",
+  },
 } as const;
 
 /** Milliseconds the last call spent in products and in the rest (gates, copies). */
@@ -76,6 +107,41 @@ export interface NativeGates {
   simd: boolean;
   forward(pass: ForwardPass): NativeTiming;
   backward(pass: BackwardPass): NativeTiming;
+  /** Window-mode generation: the last h of `stack` over the inputs `x` ([T, inputSize]). */
+  stackLast(stack: LstmStack, x: Float32Array): Float32Array;
+  /** `g += x · m` for one row x [K] and a matrix m [K, N] (stateful generation's dense head). */
+  denseRow(x: Float32Array, m: Float32Array, g: Float32Array): void;
+  /** Stateful generation: feeds `x` through `stack`, updating `state`; the last layer's h. */
+  stackStep(stack: LstmStack, x: Float32Array, state: Float32Array): Float32Array;
+}
+
+/**
+ * Stacked LSTM layers of equal width for generation (one sequence at a time): each layer's
+ * kernel [D, 4U], recurrent kernel [U, 4U] and bias [4U] concatenated, D being `inputSize` for
+ * the first layer and U above it.
+ */
+export interface LstmStack {
+  weights: Float32Array;
+  layers: number;
+  inputSize: number;
+  units: number;
+  hard: boolean;
+}
+
+/** Floats the state of `stack` takes in {@link NativeGates.stackStep}: h and c per layer. */
+export function stackStateSize(stack: LstmStack): number {
+  return 2 * stack.units * stack.layers;
+}
+
+function checkStack(stack: LstmStack): void {
+  const { layers, inputSize: d, units: u } = stack;
+  const need = (d + u + 1) * 4 * u + (layers - 1) * (2 * u + 1) * 4 * u;
+  if (layers < 1 || stack.weights.length !== need) {
+    throw new RangeError(
+      `Cannot run the native LSTM stack: ${stack.weights.length} weights for ${layers} layers ` +
+        `of ${u} units on ${d} inputs, which need ${need}`,
+    );
+  }
 }
 
 /** What {@link openNativeGates} found: the loops, or why there are none. */
@@ -139,6 +205,12 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
     if (!buf) scratch.set(u, buf = new Float32Array(2 * u));
     return buf;
   };
+  // Scratch of the generation calls, kept per (T, U).
+  let stackWork = new Float32Array(0);
+  const work = (floats: number) => {
+    if (stackWork.length < floats) stackWork = new Float32Array(floats);
+    return stackWork;
+  };
   const gates: NativeGates = {
     path: built.path,
     simd: s.lstm_gates_simd() === 1,
@@ -201,6 +273,50 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
         prof,
       );
       return timing();
+    },
+    stackLast(stack, x) {
+      checkStack(stack);
+      const { units: u, inputSize: d } = stack;
+      const T = x.length / d;
+      if (!Number.isInteger(T) || T < 1) {
+        throw new RangeError(`Cannot run the native LSTM stack on ${x.length} inputs of ${d}`);
+      }
+      const h = new Float32Array(u);
+      // The input projections are T×4U×D products: the thread count the op would pick for them.
+      blas.threadsFor(T, 4 * u, u);
+      s.lstm_stack_last(
+        x,
+        stack.weights,
+        work(T * 8 * u + 2 * u),
+        h,
+        T,
+        d,
+        stack.layers,
+        u,
+        stack.hard ? 1 : 0,
+      );
+      return h;
+    },
+    denseRow(x, m, g) {
+      if (m.length !== x.length * g.length) {
+        throw new RangeError(
+          `Cannot multiply ${x.length} values by ${m.length} weights into ${g.length}`,
+        );
+      }
+      s.dense_row(x, m, g, x.length, g.length);
+    },
+    stackStep(stack, x, state) {
+      checkStack(stack);
+      const { units: u, inputSize: d } = stack;
+      if (x.length !== d || state.length !== stackStateSize(stack)) {
+        throw new RangeError(
+          `Cannot step the native LSTM stack: ${x.length} inputs and ${state.length} state ` +
+            `floats, expected ${d} and ${stackStateSize(stack)}`,
+        );
+      }
+      s.lstm_stack_step(x, stack.weights, state, work(7 * u), d, stack.layers, u, stack.hard ? 1 : 0);
+      const top = (stack.layers - 1) * 2 * u;
+      return state.slice(top, top + u);
     },
   };
   return { ok: true, gates };

@@ -21,6 +21,8 @@
  * binary is right on any x86-64 machine.
  */
 #include <dlfcn.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -163,6 +165,88 @@ INLINE void backward_row(float *restrict gr, const float *restrict cprev,
   }
 }
 
+/*
+ * One row's recurrence, g += h · R, for B = 1 (generation), where OpenBLAS's sgemm spends most
+ * of its time packing R (~100 µs for 256 units against ~30 for this loop). Each output is a
+ * single fused multiply-add chain over k from zero, added to g at the end: the order OpenBLAS's
+ * x86-64 kernels use while k fits one block, so the bits are the same. That is checked, not
+ * assumed: exact_matvec() compares the two once per unit count and falls back to sgemm on any
+ * difference (it finds one above ~300 units, where OpenBLAS splits k).
+ */
+#define MATVEC_BLOCK 64
+INLINE void matvec_body(const float *restrict h, const float *restrict r, float *restrict g,
+                        int U, int G4) {
+  for (int j0 = 0; j0 < G4; j0 += MATVEC_BLOCK) {
+    const int n = G4 - j0 < MATVEC_BLOCK ? G4 - j0 : MATVEC_BLOCK;
+    float acc[MATVEC_BLOCK];
+    for (int j = 0; j < n; j++) acc[j] = 0.0f;
+    for (int k = 0; k < U; k++) {
+      const float hk = h[k];
+      const float *restrict row = r + (size_t)k * G4 + j0;
+      for (int j = 0; j < n; j++) acc[j] = fmaf(hk, row[j], acc[j]);
+    }
+    for (int j = 0; j < n; j++) g[j0 + j] += acc[j];
+  }
+}
+
+/*
+ * g += x · M for one row without fused multiply-adds, for the stateful generation step: it has
+ * no sgemm to agree with, so it rounds as the plain C loops do and gives the same bits with or
+ * without AVX2.
+ */
+INLINE void matvec_plain(const float *restrict x, const float *restrict m, float *restrict g,
+                         int K, int N) {
+  for (int j0 = 0; j0 < N; j0 += MATVEC_BLOCK) {
+    const int n = N - j0 < MATVEC_BLOCK ? N - j0 : MATVEC_BLOCK;
+    float acc[MATVEC_BLOCK];
+    for (int j = 0; j < n; j++) acc[j] = 0.0f;
+    for (int k = 0; k < K; k++) {
+      const float xk = x[k];
+      const float *restrict row = m + (size_t)k * N + j0;
+      for (int j = 0; j < n; j++) acc[j] = acc[j] + xk * row[j];
+    }
+    for (int j = 0; j < n; j++) g[j0 + j] += acc[j];
+  }
+}
+
+/* The AVX2+FMA build of matvec_body, or null where it cannot run (set by lstm_gates_init). */
+static void (*matvec)(const float *, const float *, float *, int, int) = 0;
+
+/* Unit counts probed so far and whether matvec gave sgemm's bits for them. */
+static struct {
+  int units, exact;
+} probed[16];
+static int n_probed = 0;
+
+/* Does matvec give exactly sgemm's result for U units here? Probed once per U on
+ * pseudo-random data (an LCG, so the probe is the same on every run). */
+static int exact_matvec(int U) {
+  if (!matvec) return 0;
+  for (int i = 0; i < n_probed; i++) {
+    if (probed[i].units == U) return probed[i].exact;
+  }
+  const int G4 = 4 * U;
+  float *buf = malloc(sizeof(float) * ((size_t)U * G4 + U + 2 * (size_t)G4));
+  if (!buf) return 0;
+  float *r = buf, *h = r + (size_t)U * G4, *a = h + U, *b = a + G4;
+  uint32_t state = 12345u;
+  for (size_t i = 0; i < (size_t)U * G4 + U + G4; i++) {
+    state = state * 1664525u + 1013904223u;
+    buf[i] = (float)(state >> 8) / 16777216.0f - 0.5f;
+  }
+  memcpy(b, a, sizeof(float) * G4);
+  sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, 1, G4, U, 1.0f, h, U, r, G4, 1.0f, a, G4);
+  matvec(h, r, b, U, G4);
+  const int exact = memcmp(a, b, sizeof(float) * G4) == 0;
+  free(buf);
+  if (n_probed < (int)(sizeof probed / sizeof probed[0])) {
+    probed[n_probed].units = U;
+    probed[n_probed].exact = exact;
+    n_probed++;
+  }
+  return exact;
+}
+
 /* Bodies shared by the AVX2 and baseline builds of the entry points below. */
 INLINE void forward_body(const float *r, const float *bias, float *g, float *c, float *tc,
                          float *p, float *out, const float *mask, float *hbuf, int B, int T,
@@ -171,12 +255,17 @@ INLINE void forward_body(const float *r, const float *bias, float *g, float *c, 
   double gemm_ns = 0, t0 = now_ns();
   const float *zero = hbuf + U;
   memset(hbuf, 0, sizeof(float) * 2 * U);
+  const int one_row = B == 1 && exact_matvec(U);
   for (int t = 0; t < T; t++) {
     if (t > 0) {
       /* The recurrence: G_t += (mask ⊙ h_{t-1}) · R. */
       double s = now_ns();
-      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, p + (size_t)t * U, T * U, r, G4,
-            1.0f, g + (size_t)t * G4, T * G4);
+      if (one_row) {
+        matvec(p + (size_t)t * U, r, g + (size_t)t * G4, U, G4);
+      } else {
+        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, p + (size_t)t * U, T * U, r, G4,
+              1.0f, g + (size_t)t * G4, T * G4);
+      }
       gemm_ns += now_ns() - s;
     }
     const int last = t == T - 1;
@@ -238,6 +327,19 @@ INLINE void backward_body(const float *r, float *rt, float *g, const float *c, c
   prof[1] += now_ns() - t0 - gemm_ns;
 }
 
+/* One step of one layer for one sequence (stateful generation); see lstm_stack_step. */
+INLINE void step_body(const float *x, const float *w, const float *r, const float *bias,
+                      float *h, float *c, float *work, int D, int U, int hard) {
+  const int G4 = 4 * U;
+  float *z = work, *cn = z + G4, *tcn = cn + U, *hn = tcn + U;
+  memset(z, 0, sizeof(float) * G4);
+  matvec_plain(x, w, z, D, G4);
+  matvec_plain(h, r, z, U, G4);
+  forward_row(z, bias, c, cn, tcn, hn, U, hard);
+  memcpy(c, cn, sizeof(float) * U);
+  memcpy(h, hn, sizeof(float) * U);
+}
+
 #define FORWARD_ARGS                                                                           \
   const float *r, const float *bias, float *g, float *c, float *tc, float *p, float *out,      \
       const float *mask, float *hbuf, int B, int T, int U, int hard, int return_sequences,     \
@@ -253,6 +355,15 @@ INLINE void backward_body(const float *r, float *rt, float *g, const float *c, c
 static void forward_base(FORWARD_ARGS) { forward_body(FORWARD_CALL); }
 static void backward_base(BACKWARD_ARGS) { backward_body(BACKWARD_CALL); }
 static void (*forward_impl)(FORWARD_ARGS) = forward_base;
+#define STEP_ARGS                                                                              \
+  const float *x, const float *w, const float *r, const float *bias, float *h, float *c,       \
+      float *work, int D, int U, int hard
+#define STEP_CALL x, w, r, bias, h, c, work, D, U, hard
+static void step_base(STEP_ARGS) { step_body(STEP_CALL); }
+static void (*step_impl)(STEP_ARGS) = step_base;
+#define PLAIN_ARGS const float *x, const float *m, float *g, int K, int N
+static void plain_base(PLAIN_ARGS) { matvec_plain(x, m, g, K, N); }
+static void (*plain_impl)(PLAIN_ARGS) = plain_base;
 static void (*backward_impl)(BACKWARD_ARGS) = backward_base;
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -261,6 +372,14 @@ __attribute__((target("avx2,fma"))) static void forward_avx2(FORWARD_ARGS) {
 }
 __attribute__((target("avx2,fma"))) static void backward_avx2(BACKWARD_ARGS) {
   backward_body(BACKWARD_CALL);
+}
+__attribute__((target("avx2,fma"))) static void step_avx2(STEP_ARGS) { step_body(STEP_CALL); }
+__attribute__((target("avx2,fma"))) static void plain_avx2(PLAIN_ARGS) {
+  matvec_plain(x, m, g, K, N);
+}
+__attribute__((target("avx2,fma"))) static void matvec_avx2(const float *h, const float *r,
+                                                             float *g, int U, int G4) {
+  matvec_body(h, r, g, U, G4);
 }
 #endif
 
@@ -281,6 +400,9 @@ int lstm_gates_init(const char *blas_path) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     forward_impl = forward_avx2;
     backward_impl = backward_avx2;
+    matvec = matvec_avx2;
+    step_impl = step_avx2;
+    plain_impl = plain_avx2;
   }
 #endif
   return 0;
@@ -301,3 +423,57 @@ void lstm_forward(FORWARD_ARGS) { forward_impl(FORWARD_CALL); }
  * zbuf (U floats) are scratch. prof as in lstm_forward.
  */
 void lstm_backward(BACKWARD_ARGS) { backward_impl(BACKWARD_CALL); }
+
+/*
+ * Generation's forward pass in window mode (one sequence, B = 1): h of the last step of the
+ * last of `layers` stacked LSTM layers over the T inputs x ([T, d0]), in one call per token
+ * instead of one per layer with tfjs's graph around them. weights holds, layer after layer,
+ * W [D, 4U], R [U, 4U] and bias [4U] (D = d0 for the first layer, U above it). Each layer does
+ * what model/fused_lstm_op.ts does: X·W by sgemm, then lstm_forward's recurrence, so the bits
+ * are those of the model's own prediction. work: T·4U + 4·T·U + 2U floats; h: U floats.
+ */
+void lstm_stack_last(const float *x, const float *weights, float *work, float *h, int T, int d0,
+                     int layers, int U, int hard) {
+  const int G4 = 4 * U;
+  float *g = work, *c = g + (size_t)T * G4, *tc = c + (size_t)T * U, *p = tc + (size_t)T * U;
+  float *seq = p + (size_t)T * U, *hbuf = seq + (size_t)T * U;
+  double prof[2] = {0, 0};
+  const float *in = x, *wl = weights;
+  int D = d0;
+  for (int l = 0; l < layers; l++) {
+    const float *w = wl, *r = w + (size_t)D * G4, *bias = r + (size_t)U * G4;
+    wl = bias + G4;
+    /* g is consumed before the layer writes seq, so one buffer serves as input and output. */
+    sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, G4, D, 1.0f, in, D, w, G4, 0.0f, g, G4);
+    memset(p, 0, sizeof(float) * U);
+    const int last = l == layers - 1;
+    forward_impl(r, bias, g, c, tc, p, last ? h : seq, 0, hbuf, 1, T, U, hard, !last, prof);
+    in = seq;
+    D = U;
+  }
+}
+
+/*
+ * Generation's step in stateful mode: feeds one input x (d0 floats) through `layers` stacked
+ * LSTM layers, carrying their state, as Magenta's RNNs generate. state holds h then c of each
+ * layer (2U floats per layer, zero to start), updated in place; the last layer's h is the
+ * output. weights as in lstm_stack_last; work: 7U floats.
+ */
+void lstm_stack_step(const float *x, const float *weights, float *state, float *work, int d0,
+                     int layers, int U, int hard) {
+  const int G4 = 4 * U;
+  const float *in = x, *wl = weights;
+  int D = d0;
+  for (int l = 0; l < layers; l++) {
+    const float *w = wl, *r = w + (size_t)D * G4, *bias = r + (size_t)U * G4;
+    wl = bias + G4;
+    float *h = state + (size_t)l * 2 * U, *c = h + U;
+    step_impl(in, w, r, bias, h, c, work, D, U, hard);
+    in = h;
+    D = U;
+  }
+}
+
+/* g [N] += x [K] · m [K, N], rounded as the plain loops round: the dense layers of the
+ * stateful generation step. */
+void dense_row(PLAIN_ARGS) { plain_impl(x, m, g, K, N); }

@@ -13,13 +13,30 @@
  * `window.length` tokens start the piece instead (its bytes are part of the stage key). The
  * generated tokens alone are the output, with or without a primer.
  *
+ * `generate.mode` picks how each token is predicted (model/generation.ts): `window`, the
+ * tutorial's fresh pass over the last window.length tokens, or `stateful`, one LSTM step per
+ * token with the state carried. `generate.count` makes several pieces, each from its own seeded
+ * start, drawing from one stream so the first piece is the one a count of 1 gives:
+ * `tokens.json` holds it, `pieces.json` all of them.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
+import {
+  defineStage,
+  input,
+  type Progress,
+  type StageContext,
+  StageInputError,
+} from "../core/stage.ts";
 import { rawBytes } from "../formats/codec.ts";
 import { trainHistory } from "../formats/history.ts";
-import { tokenIds, tokenList, vocabulary as vocabularyCodec } from "../formats/tokens.ts";
+import {
+  tokenIds,
+  tokenList,
+  tokenLists,
+  vocabulary as vocabularyCodec,
+} from "../formats/tokens.ts";
 import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
@@ -29,6 +46,7 @@ import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";
+import { type NextToken, nextTokenModel } from "../model/generation.ts";
 
 export const generate = defineStage({
   name: "generate",
@@ -42,7 +60,7 @@ export const generate = defineStage({
     weights: input("train", "weights.bin", rawBytes),
     history: input("train", "history.json", trainHistory),
   },
-  outputs: { "tokens.json": tokenList },
+  outputs: { "tokens.json": tokenList, "pieces.json": tokenLists },
   // The backend is the one train used (from history.json, an input), so generate reads no
   // train settings: changing train.epochs reaches it only through the model.
   reads: ["generate", "window"],
@@ -98,37 +116,66 @@ export const generate = defineStage({
         );
       }
       // Every window 0 … tokens.length − length − 1 can start (the window stage made as many).
+      // One stream of draws for every piece, so piece 1 is the piece a count of 1 gives.
       const rng = seededRandom(config.generate.seed);
-      let pattern: number[];
-      if (primer !== undefined) pattern = primer;
-      else {
-        const start = randomInt(rng, windows);
-        ctx.metric("startIndex", start);
-        pattern = ids.slice(start, start + length);
-      }
-      const generated: string[] = [];
-      const bar = ctx.progress("generate", config.generate.length);
+      const { count } = config.generate;
+      const next = nextTokenModel(model, vocabulary.length, config.generate.mode);
+      ctx.info(
+        `${config.generate.mode} mode on ${
+          next.path === "native" ? "the native LSTM loops" : "tfjs"
+        }${count > 1 ? `, ${count} pieces` : ""}`,
+      );
+      const pieces: string[][] = [];
+      const starts: number[] = [];
+      const bar = ctx.progress("generate", count * config.generate.length);
+      const began = performance.now();
       try {
-        for (let i = 0; i < config.generate.length; i++) {
-          ctx.signal.throwIfAborted();
-          const next = predictNext(model, pattern, vocabulary.length, config.generate, rng);
-          generated.push(vocabulary[next]!);
-          pattern.push(next);
-          pattern.shift();
-          bar.tick(1);
-          // predict resolves without a macrotask turn; yield so interrupts and redraws run.
-          if (i % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 0));
+        for (let piece = 0; piece < count; piece++) {
+          let start = primer;
+          if (start === undefined) {
+            const at = randomInt(rng, windows);
+            starts.push(at);
+            start = ids.slice(at, at + length);
+          }
+          pieces.push(await generatePiece(next, start, vocabulary, config.generate, rng, ctx, bar));
         }
       } finally {
         bar.done();
       }
-      ctx.metric("distinctTokens", new Set(generated).size);
-      return { "tokens.json": generated };
+      const seconds = (performance.now() - began) / 1000;
+      ctx.metric("tokensPerSecond", Math.round(count * config.generate.length / seconds));
+      if (starts.length > 0) ctx.metric("startIndex", count > 1 ? starts : starts[0]!);
+      ctx.metric("distinctTokens", new Set(pieces[0]).size);
+      return { "tokens.json": pieces[0]!, "pieces.json": pieces };
     } finally {
       disposeModel(model);
     }
   },
 });
+
+/** One piece of `sampling.length` tokens after `start` (class ids). */
+async function generatePiece(
+  next: NextToken,
+  start: number[],
+  vocabulary: string[],
+  sampling: Sampling & { length: number },
+  rng: () => number,
+  ctx: StageContext,
+  bar: Progress,
+): Promise<string[]> {
+  const generated: string[] = [];
+  let p = next.start(start);
+  for (let i = 0; i < sampling.length; i++) {
+    ctx.signal.throwIfAborted();
+    const id = chooseNext(p, sampling, rng);
+    generated.push(vocabulary[id]!);
+    if (i + 1 < sampling.length) p = next.push(id);
+    bar.tick(1);
+    // The predictions resolve without a macrotask turn; yield so interrupts and redraws run.
+    if (i % 16 === 15) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return generated;
+}
 
 /**
  * The class ids of the last `length` tokens of the primer file `path` (`generate.prime`), read
@@ -168,28 +215,4 @@ async function primerIds(
   ctx.info(`starting from the last ${length} of ${tokens.length} tokens of ${path}`);
   ctx.metric("primerTokens", tokens.length);
   return window.map((t) => index.get(t)!);
-}
-
-/**
- * The next class id after `pattern` (ids, normalised by the vocabulary size): the most likely
- * one at temperature 0 (the tutorial's argmax), else a seeded draw (model/sampling.ts).
- */
-function predictNext(
-  model: tf.LayersModel,
-  pattern: number[],
-  vocabSize: number,
-  sampling: Sampling,
-  rng: () => number,
-): number {
-  const input = Float32Array.from(pattern, (id) => id / vocabSize);
-  const probabilities = tf.tidy(() =>
-    model.predict(tf.tensor3d(input, [1, pattern.length, 1])) as tf.Tensor
-  );
-  let p: Float32Array;
-  try {
-    p = probabilities.dataSync() as Float32Array;
-  } finally {
-    probabilities.dispose();
-  }
-  return chooseNext(p, sampling, rng);
 }

@@ -202,3 +202,38 @@ async function greedyReference(pattern: number[], count: number): Promise<string
   model.dispose();
   return expected;
 }
+
+Deno.test("generate.mode stateful: reproducible, and its first token is window mode's (same start, zero state)", async () => {
+  const piece = async (mode: "window" | "stateful") => {
+    const config = tinyConfig();
+    config.generate.mode = mode;
+    const ctx = fakeContext();
+    const tokens = (await generate.run(inputs(), config, ctx))["tokens.json"];
+    return { tokens, ctx };
+  };
+  const window = await piece("window");
+  const stateful = await piece("stateful");
+  assert.equal(stateful.tokens.length, 20);
+  assert.deepEqual((await piece("stateful")).tokens, stateful.tokens);
+  assert.equal(stateful.tokens[0], window.tokens[0]);
+  assert.equal(stateful.ctx.collected.metrics.startIndex, window.ctx.collected.metrics.startIndex);
+});
+
+Deno.test("generate.count: that many pieces, each from its own seeded start, the first as with a count of 1", async () => {
+  const config = tinyConfig();
+  config.generate.temperature = 1;
+  const one = await generate.run(inputs(), config, fakeContext());
+  config.generate.count = 3;
+  const ctx = fakeContext();
+  const out = await generate.run(inputs(), config, ctx);
+  const pieces = out["pieces.json"];
+  assert.equal(pieces.length, 3);
+  for (const piece of pieces) assert.equal(piece.length, 20);
+  assert.deepEqual(pieces[0], one["tokens.json"]);
+  assert.deepEqual(out["tokens.json"], pieces[0]);
+  const starts = ctx.collected.metrics.startIndex as number[];
+  assert.equal(starts.length, 3);
+  assert.equal(starts[0], randomInt(seededRandom(config.generate.seed), TUNE.length - 8));
+  assert.notDeepEqual(pieces[1], pieces[0]);
+  assert.deepEqual(one["pieces.json"], [one["tokens.json"]]);
+});
