@@ -66,6 +66,22 @@ export const SCHEMA = {
       1,
       "a larger MIDI file is skipped with a warning (bounds parse memory; the largest Groove file is 156 KB)",
     )),
+    encoding: added(oneOf(
+      "music21",
+      ["music21", "drum-grid"] as const,
+      "music21: the tutorial's note and chord tokens; drum-grid: one token per time step holding the drums struck on it (Magenta's nine drum classes), silence included",
+    )),
+    stepsPerQuarter: added(int(
+      4,
+      1,
+      "drum-grid: time steps per quarter note (4: sixteenths)",
+      480,
+    )),
+    velocity: added(oneOf(
+      "off",
+      ["off", "coarse"] as const,
+      "drum-grid: coarse adds the loudest hit's bucket to each step's token (soft 1–59, medium 60–99, loud 100–127)",
+    )),
   },
   window: {
     length: int(100, 1, "tokens per input window; the next token is the target"),
@@ -150,6 +166,12 @@ export const SCHEMA = {
       "piano",
       ["piano", "drums"] as const,
       "piano: the tutorial's create_midi, byte for byte; drums: General MIDI drums on channel 10, each chord token on the drums that most often made it in the training files",
+    )),
+    bpm: added(num(
+      120,
+      4,
+      "drum-grid tokens: the tempo of the rendered grid, in quarter notes per minute (music21 tokens keep create_midi's 120)",
+      1000,
     )),
   },
 } as const satisfies Record<string, Record<string, Field>>;

@@ -69,3 +69,24 @@ export const voicingTable: Codec<Voicings> = jsonCodec<Voicings>(
     return undefined;
   },
 );
+
+/** How parse turned files into tokens (`encoding.json`): what render, stats and a primer need. */
+export interface TokenEncoding {
+  encoding: "music21" | "drum-grid";
+  /** drum-grid: time steps per quarter note. */
+  stepsPerQuarter: number;
+  /** drum-grid: whether tokens carry a velocity bucket. */
+  velocity: "off" | "coarse";
+}
+
+/** `encoding.json`. */
+export const tokenEncoding: Codec<TokenEncoding> = jsonCodec<TokenEncoding>(
+  "an object {encoding, stepsPerQuarter, velocity}",
+  (value) => {
+    const v = value as Partial<TokenEncoding> | null;
+    if (v?.encoding !== "music21" && v?.encoding !== "drum-grid") return "it names no encoding";
+    if (!Number.isInteger(v.stepsPerQuarter)) return "stepsPerQuarter is not an integer";
+    if (v.velocity !== "off" && v.velocity !== "coarse") return "velocity is not off or coarse";
+    return undefined;
+  },
+);

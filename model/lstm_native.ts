@@ -314,7 +314,16 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
             `floats, expected ${d} and ${stackStateSize(stack)}`,
         );
       }
-      s.lstm_stack_step(x, stack.weights, state, work(7 * u), d, stack.layers, u, stack.hard ? 1 : 0);
+      s.lstm_stack_step(
+        x,
+        stack.weights,
+        state,
+        work(7 * u),
+        d,
+        stack.layers,
+        u,
+        stack.hard ? 1 : 0,
+      );
       const top = (stack.layers - 1) * 2 * u;
       return state.slice(top, top + u);
     },

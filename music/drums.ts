@@ -20,9 +20,10 @@ const GM_KIT = { low: 35, high: 81 };
 
 /**
  * Magenta's drum classes (note_seq/drums_encoder_decoder.py, DEFAULT_DRUM_TYPE_PITCHES), first
- * pitch first: a pitch outside the GM kit is played as its class's first pitch.
+ * pitch first: a pitch outside the GM kit is played as its class's first pitch, and the drum grid
+ * (music/drum_grid.ts) writes a class as its first pitch.
  */
-const DRUM_CLASSES: readonly (readonly number[])[] = [
+export const DRUM_CLASSES: readonly (readonly number[])[] = [
   [36, 35],
   [38, 27, 28, 31, 32, 33, 34, 37, 39, 40, 56, 65, 66, 75, 85],
   [42, 44, 54, 68, 69, 70, 71, 73, 78, 80, 22],
@@ -33,6 +34,36 @@ const DRUM_CLASSES: readonly (readonly number[])[] = [
   [49, 52, 55, 57, 58],
   [51, 53, 59, 82],
 ];
+
+/**
+ * The names of {@link DRUM_CLASSES}, index for index, in note_seq's order: kick, snare, closed
+ * hi-hat, open hi-hat, low, mid and high tom, crash, ride. They are token text (the drum grid's
+ * `hihat-closed+kick`), so they never change.
+ */
+export const DRUM_CLASS_NAMES = [
+  "kick",
+  "snare",
+  "hihat-closed",
+  "hihat-open",
+  "tom-low",
+  "tom-mid",
+  "tom-high",
+  "crash",
+  "ride",
+] as const;
+
+/** One of {@link DRUM_CLASS_NAMES}. */
+export type DrumClassName = typeof DRUM_CLASS_NAMES[number];
+
+/** The index in {@link DRUM_CLASSES} of every pitch a class holds (no pitch is in two). */
+const CLASS_OF_PITCH: ReadonlyMap<number, number> = new Map(
+  DRUM_CLASSES.flatMap((pitches, index) => pitches.map((pitch) => [pitch, index] as const)),
+);
+
+/** The index in {@link DRUM_CLASSES} of the class that holds `pitch`, or undefined. */
+export function drumClassOf(pitch: number): number | undefined {
+  return CLASS_OF_PITCH.get(pitch);
+}
 
 /** A pitch the GM kit can play: itself, or its drum class's first pitch. */
 export function gmDrum(pitch: number): number {

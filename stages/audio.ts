@@ -18,6 +18,7 @@ import {
   type Synthesizer,
 } from "../core/stage.ts";
 import { rawBytes } from "../formats/codec.ts";
+import { type Bundle, bundle } from "../formats/bundle.ts";
 
 /**
  * The audio stage, keyed by what `synthesizer` describes: the runner's own synthesizer
@@ -29,13 +30,16 @@ export function audioStage(synthesizer: Synthesizer) {
     name: "audio",
     module: import.meta.url,
     description: "renders the generated MIDI file to FLAC audio with fluidsynth and a GM soundfont",
-    inputs: { midi: input("render", "generated.mid", rawBytes) },
-    outputs: { "generated.flac": rawBytes },
+    inputs: {
+      midi: input("render", "generated.mid", rawBytes),
+      pieces: input("render", "pieces.tar", bundle),
+    },
+    outputs: { "generated.flac": rawBytes, "pieces-audio.tar": bundle },
     reads: [],
     async environment() {
       return synthEnvironment(await synthesizer.describe());
     },
-    async run({ midi }, _config, ctx) {
+    async run({ midi, pieces }, _config, ctx) {
       const synth = await ctx.synthesizer.describe();
       const keyed = synthEnvironment(await synthesizer.describe());
       const given = synthEnvironment(synth);
@@ -49,17 +53,24 @@ export function audioStage(synthesizer: Synthesizer) {
       if (!synth.available) {
         ctx.warn(`${synth.reason}; the run goes on without audio`);
         ctx.metric("synth", "none");
-        return { "generated.flac": new Uint8Array(0) };
+        return { "generated.flac": new Uint8Array(0), "pieces-audio.tar": new Map() };
       }
-      let flac: Uint8Array;
-      try {
-        flac = await ctx.synthesizer.render(midi, ctx.signal);
-      } catch (e) {
-        // fluidsynth's own failures, in its words; anything else (a full disk) as it is.
-        if ((e as Error).name !== "SynthesisError" || ctx.signal.aborted) throw e;
-        throw new StageInputError(`${(e as Error).message} (rendering generated.mid)`, {
-          cause: e,
-        });
+      const synthesize = async (bytes: Uint8Array, name: string) => {
+        try {
+          return await ctx.synthesizer.render(bytes, ctx.signal);
+        } catch (e) {
+          // fluidsynth's own failures, in its words; anything else (a full disk) as it is.
+          if ((e as Error).name !== "SynthesisError" || ctx.signal.aborted) throw e;
+          throw new StageInputError(`${(e as Error).message} (rendering ${name})`, { cause: e });
+        }
+      };
+      const flac = await synthesize(midi, "generated.mid");
+      // Every piece of generate.count; the first is generated.mid, already rendered.
+      const audio: Bundle = new Map();
+      for (const [name, bytes] of pieces) {
+        if (!name.endsWith(".mid")) continue;
+        const same = bytes.length === midi.length && bytes.every((b, i) => b === midi[i]);
+        audio.set(name.replace(/\.mid$/, ".flac"), same ? flac : await synthesize(bytes, name));
       }
       const info = flacInfo(flac);
       ctx.metric("synth", synth.program);
@@ -71,7 +82,7 @@ export function audioStage(synthesizer: Synthesizer) {
           (flac.length / 1024).toFixed(0)
         } KiB of FLAC (${synth.program}, ${synth.soundfont.split("/").pop()})`,
       );
-      return { "generated.flac": flac };
+      return { "generated.flac": flac, "pieces-audio.tar": audio };
     },
   });
 }

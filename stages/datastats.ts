@@ -12,7 +12,8 @@
 import { asMetric, defineStage, input } from "../core/stage.ts";
 import { parseReport } from "../formats/files.ts";
 import { dataStats } from "../formats/stats.ts";
-import { tokenList } from "../formats/tokens.ts";
+import { tokenEncoding, tokenList } from "../formats/tokens.ts";
+import { quartersPerToken } from "./_encoding.ts";
 import {
   pieceFromMidi,
   type PieceStatistics,
@@ -32,11 +33,12 @@ export const datastats = defineStage({
   inputs: {
     notes: input("parse", "notes.json", tokenList),
     report: input("parse", "parse_report.json", parseReport),
+    encoding: input("parse", "encoding.json", tokenEncoding),
   },
   outputs: { "data_stats.json": dataStats },
   reads: ["render"],
-  async run({ notes, report }, config, ctx) {
-    const perBar = tokensPerBar(config.render.step);
+  async run({ notes, report, encoding }, config, ctx) {
+    const perBar = tokensPerBar(quartersPerToken(encoding, config.render));
     const counts = tokenCounts(notes);
     const tokenRecords: TokenStatistics[] = [];
     const musicRecords: PieceStatistics[] = [];

@@ -9,7 +9,7 @@
  * softmax sharpened or flattened by the temperature (seeded too), because a greedy decoder on
  * a briefly trained model tends to repeat one token.
  *
- * `generate.prime` goes beyond it too: a MIDI file, tokenized as parse does, whose last
+ * `generate.prime` goes beyond it too: a MIDI file, tokenized as parse does (in parse's encoding), whose last
  * `window.length` tokens start the piece instead (its bytes are part of the stage key). The
  * generated tokens alone are the output, with or without a primer.
  *
@@ -32,6 +32,8 @@ import {
 import { rawBytes } from "../formats/codec.ts";
 import { trainHistory } from "../formats/history.ts";
 import {
+  type TokenEncoding,
+  tokenEncoding,
   tokenIds,
   tokenList,
   tokenLists,
@@ -41,7 +43,8 @@ import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
-import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
+import { MidiReadError } from "../music/tokenize.ts";
+import { tokenizeFile } from "./_encoding.ts";
 import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
@@ -59,6 +62,7 @@ export const generate = defineStage({
     modelJson: input("train", "model.json", rawBytes),
     weights: input("train", "weights.bin", rawBytes),
     history: input("train", "history.json", trainHistory),
+    encoding: input("parse", "encoding.json", tokenEncoding),
   },
   outputs: { "tokens.json": tokenList, "pieces.json": tokenLists },
   // The backend is the one train used (from history.json, an input), so generate reads no
@@ -71,13 +75,13 @@ export const generate = defineStage({
     // two can differ in the last bits of a probability, so the choice is part of the key.
     return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
-  async run({ tokens, vocab, modelJson, weights, history }, config, ctx) {
+  async run({ tokens, vocab, modelJson, weights, history, encoding }, config, ctx) {
     const vocabulary = vocab.tokens;
     const length = config.window.length;
     const index = tokenIds(vocab);
     const primer = config.generate.prime === ""
       ? undefined
-      : await primerIds(config.generate.prime, length, index, ctx);
+      : await primerIds(config.generate.prime, length, index, encoding, ctx);
     const windows = tokens.length - length;
     if (primer === undefined && windows < 1) {
       throw new StageInputError(
@@ -185,11 +189,12 @@ async function primerIds(
   path: string,
   length: number,
   index: Map<string, number>,
+  encoding: TokenEncoding,
   ctx: StageContext,
 ): Promise<number[]> {
   let tokens: string[];
   try {
-    tokens = tokenizeMidi(await ctx.readFile(path));
+    tokens = tokenizeFile(await ctx.readFile(path), encoding).tokens;
   } catch (e) {
     if (!(e instanceof MidiReadError)) throw e;
     throw new StageInputError(

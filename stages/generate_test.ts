@@ -9,8 +9,10 @@ import { renderMidi } from "../music/render_midi.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 import { generate } from "./generate.ts";
 import { train } from "./train.ts";
-import { tokenIds } from "../formats/tokens.ts";
+import { type TokenEncoding, tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "./vocab.ts";
+
+const MUSIC21: TokenEncoding = { encoding: "music21", stepsPerQuarter: 4, velocity: "off" };
 
 /** About 50 tokens of a little tune: 7 distinct tokens. */
 const VOCAB = buildVocab(TUNE);
@@ -32,7 +34,7 @@ const checkpoint = await (async () => {
 })();
 
 function inputs(notes: string[] = TUNE) {
-  return { tokens: notes, vocab: VOCAB, ...checkpoint };
+  return { tokens: notes, vocab: VOCAB, encoding: MUSIC21, ...checkpoint };
 }
 
 Deno.test("generate writes generate.length tokens, every one from the vocabulary", async () => {

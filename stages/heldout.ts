@@ -14,7 +14,8 @@ import { defineStage, input } from "../core/stage.ts";
 import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { npyCodec } from "../formats/npy.ts";
 import { tokenIds, vocabulary } from "../formats/tokens.ts";
-import { MidiReadError, tokenizeMidi } from "../music/tokenize.ts";
+import { MidiReadError } from "../music/tokenize.ts";
+import { encodingOf, tokenizeFile } from "./_encoding.ts";
 import { sampleFiles } from "./_sample.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 import { makeWindows } from "./_windows.ts";
@@ -60,7 +61,7 @@ export const heldout = defineStage({
       }
       let tokens: string[];
       try {
-        tokens = tokenizeMidi(await readScannedFile(ctx, entry));
+        tokens = tokenizeFile(await readScannedFile(ctx, entry), encodingOf(config.parse)).tokens;
       } catch (e) {
         if (!(e instanceof MidiReadError)) throw e;
         report.push({ path, sha256, error: e.message });

@@ -15,22 +15,27 @@
  */
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
-import { tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
-import { MidiReadError, tokenizeWithVoicings } from "../music/tokenize.ts";
+import { tokenEncoding, tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
+import { MidiReadError } from "../music/tokenize.ts";
+import { encodingOf, type FileTokens, tokenizeFile } from "./_encoding.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 
 export const parse = defineStage({
   name: "parse",
   module: import.meta.url,
-  description: "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords)",
+  description:
+    "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords), or as a drum grid",
   inputs: { files: input("sample200", "files.json", fileList) },
   outputs: {
     "notes.json": tokenList,
     "parse_report.json": parseReport,
     "voicings.json": voicingTable,
+    "encoding.json": tokenEncoding,
   },
   reads: ["parse"],
   async run({ files }, config, ctx) {
+    const encoding = encodingOf(config.parse);
+    const unmapped = new Map<number, number>();
     const notes: string[] = [];
     const voicings = new Map<string, Map<string, number>>();
     const results: ParsedFile[] = [];
@@ -62,13 +67,17 @@ export const parse = defineStage({
       // A Ctrl-C during the last file is only seen once reading this one gave way to it.
       ctx.signal.throwIfAborted();
       let tokens: string[];
+      let read: FileTokens;
       try {
-        const read = tokenizeWithVoicings(bytes);
+        read = tokenizeFile(bytes, encoding);
         tokens = read.tokens;
-        for (const [token, counts] of read.voicings) {
+        for (const [token, counts] of read.voicings ?? []) {
           let all = voicings.get(token);
           if (all === undefined) voicings.set(token, all = new Map());
           for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
+        }
+        for (const { pitch, count } of read.unmapped ?? []) {
+          unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + count);
         }
       } catch (e) {
         if (!(e instanceof MidiReadError)) throw e;
@@ -81,7 +90,8 @@ export const parse = defineStage({
         continue;
       }
       if (tokens.length === 0) {
-        ctx.warn(`${path} gave no tokens; it still counts as parsed`);
+        const why = read.warning === undefined ? "" : ` (${read.warning})`;
+        ctx.warn(`${path} gave no tokens${why}; it still counts as parsed`);
         empty.push(path);
       }
       for (const t of tokens) notes.push(t);
@@ -94,10 +104,24 @@ export const parse = defineStage({
     ctx.metric("skippedFiles", skipped);
     ctx.metric("emptyFiles", empty);
     ctx.metric("tokens", notes.length);
+    if (encoding.encoding === "drum-grid") {
+      ctx.metric("encoding", "drum-grid");
+      const outside = [...unmapped].sort((a, b) => a[0] - b[0]);
+      ctx.metric("unmappedPitches", Object.fromEntries(outside));
+      if (outside.length > 0) {
+        const notesOut = outside.reduce((a, [, n]) => a + n, 0);
+        ctx.warn(
+          `${notesOut} notes on pitches outside the nine drum classes were left out (${
+            outside.map(([p, n]) => `pitch ${p}: ${n}`).join(", ")
+          })`,
+        );
+      }
+    }
     return {
       "notes.json": notes,
       "parse_report.json": results,
       "voicings.json": voicingList(voicings),
+      "encoding.json": encoding,
     };
   },
 });

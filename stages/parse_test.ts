@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { StageInputError } from "../core/stage.ts";
 import { events, meta, smf } from "../music/_test_smf.ts";
@@ -33,7 +34,7 @@ function sample(files: Record<string, Uint8Array>, order: string[]) {
 
 /** The parse section of the config. */
 const settings = (onError: "skip" | "fail", maxFileBytes = 16 << 20) => ({
-  parse: { onError, maxFileBytes },
+  parse: { ...defaultConfig().parse, onError, maxFileBytes },
 });
 
 Deno.test("parse concatenates every file's tokens in sample order", async () => {

@@ -1,3 +1,5 @@
+import type { TokenEncoding } from "../formats/tokens.ts";
+import { bundle } from "../formats/bundle.ts";
 import assert from "node:assert/strict";
 import tonejs from "@tonejs/midi";
 import { renderMidi } from "../music/render_midi.ts";
@@ -13,15 +15,21 @@ function fakeContext() {
   return { ctx, warnings, infos, metrics };
 }
 
+const MUSIC21: TokenEncoding = { encoding: "music21", stepsPerQuarter: 4, velocity: "off" };
+
 const config = (step = 0.5, instrument: "piano" | "drums" = "piano") => ({
-  render: { step, instrument },
+  render: { step, instrument, bpm: 120 },
 });
 
 Deno.test("render stage writes the create_midi bytes and a piano roll from tokens.json", async () => {
   const tokens = ["E-4", "10.2.4", "C4"];
   const { ctx, warnings, metrics } = fakeContext();
-  const out = await render.run({ tokens, voicings: {} }, config(), ctx);
-  assert.deepEqual(Object.keys(out).sort(), ["generated.mid", "piano_roll.svg"]);
+  const out = await render.run(
+    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21 },
+    config(),
+    ctx,
+  );
+  assert.deepEqual(Object.keys(out).sort(), ["generated.mid", "piano_roll.svg", "pieces.tar"]);
   assert.deepEqual(out["generated.mid"], renderMidi(tokens).bytes);
   const svg = out["piano_roll.svg"];
   assert.ok(svg.startsWith("<svg"));
@@ -34,14 +42,20 @@ Deno.test("render stage declares its name, input and config section", () => {
   assert.equal(render.name, "render");
   assert.deepEqual(Object.values(render.inputs).map((i) => `${i.stage}/${i.output}`), [
     "generate/tokens.json",
+    "generate/pieces.json",
     "parse/voicings.json",
+    "parse/encoding.json",
   ]);
   assert.deepEqual(render.reads, ["render"]);
 });
 
 Deno.test("render stage passes each odd token's warning to ctx.warn", async () => {
   const { ctx, warnings, metrics } = fakeContext();
-  await render.run({ tokens: ["C#-1", "xyz", "C4"], voicings: {} }, config(), ctx);
+  await render.run(
+    { tokens: ["C#-1", "xyz", "C4"], pieces: [], voicings: {}, encoding: MUSIC21 },
+    config(),
+    ctx,
+  );
   assert.equal(warnings.length, 2);
   assert.match(warnings[0] ?? "", /"C#-1"/);
   assert.match(warnings[1] ?? "", /"xyz"/);
@@ -51,14 +65,22 @@ Deno.test("render stage passes each odd token's warning to ctx.warn", async () =
 Deno.test("render stage spaces tokens by render.step", async () => {
   const { ctx } = fakeContext();
   const tokens = ["C4", "D4"];
-  const out = await render.run({ tokens, voicings: {} }, config(1), ctx);
+  const out = await render.run(
+    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21 },
+    config(1),
+    ctx,
+  );
   assert.deepEqual(out["generated.mid"], renderMidi(tokens, { step: 1 }).bytes);
   assert.notDeepEqual(out["generated.mid"], renderMidi(tokens).bytes);
 });
 
 Deno.test("render stage renders an empty token list as the empty file", async () => {
   const { ctx, metrics } = fakeContext();
-  const out = await render.run({ tokens: [], voicings: {} }, config(), ctx);
+  const out = await render.run(
+    { tokens: [], pieces: [[]], voicings: {}, encoding: MUSIC21 },
+    config(),
+    ctx,
+  );
   assert.deepEqual(out["generated.mid"], renderMidi([]).bytes);
   assert.equal(metrics.notes, 0);
 });
@@ -69,7 +91,11 @@ Deno.test("render stage writes drums on channel 10, each chord on the drums that
     "0.6": [{ pitches: [36, 42], count: 5 }, { pitches: [48, 54], count: 1 }],
   };
   const tokens = ["F#2", "0.6", "D2", "9.0"];
-  const out = await render.run({ tokens, voicings }, config(0.5, "drums"), ctx);
+  const out = await render.run(
+    { tokens, pieces: [tokens], voicings, encoding: MUSIC21 },
+    config(0.5, "drums"),
+    ctx,
+  );
   const midi = new Midi(out["generated.mid"]);
   const track = midi.tracks.find((t) => t.notes.length > 0)!;
   assert.equal(track.channel, 9);
@@ -89,4 +115,36 @@ Deno.test("render stage writes drums on channel 10, each chord on the drums that
   assert.match(warnings[0]!, /token 3 "9\.0": no training file played this chord/);
   assert.match(out["piano_roll.svg"], /Closed Hi-Hat/);
   assert.match(out["piano_roll.svg"], /Bass Drum 1/);
+});
+
+Deno.test("render writes every piece of generate.count into pieces.tar, the first as generated.mid", async () => {
+  const pieces = [["C4", "E4"], ["G4", "0.4.7"], ["D4"]];
+  const { ctx } = fakeContext();
+  const out = await render.run(
+    { tokens: pieces[0]!, pieces, voicings: {}, encoding: MUSIC21 },
+    config(),
+    ctx,
+  );
+  const files = out["pieces.tar"];
+  assert.deepEqual([...files.keys()], [
+    "piece-01.mid",
+    "piece-01.svg",
+    "piece-02.mid",
+    "piece-02.svg",
+    "piece-03.mid",
+    "piece-03.svg",
+  ]);
+  assert.deepEqual(files.get("piece-01.mid"), out["generated.mid"]);
+  assert.deepEqual(files.get("piece-02.mid"), renderMidi(pieces[1]!).bytes);
+  // The archive is a real tar: `tar -t` lists it.
+  const tar = bundle.encode(files);
+  assert.deepEqual(bundle.decode(tar), files);
+  const path = await Deno.makeTempFile({ suffix: ".tar" });
+  try {
+    await Deno.writeFile(path, tar);
+    const listed = await new Deno.Command("tar", { args: ["-tf", path] }).output();
+    assert.deepEqual(new TextDecoder().decode(listed.stdout).trim().split("\n"), [...files.keys()]);
+  } finally {
+    await Deno.remove(path);
+  }
 });

@@ -1,7 +1,8 @@
 /**
  * stats: each generated piece measured as the training files were (datastats), and read against
  * them: per metric, the piece's value, the data's mean and spread, and how many standard
- * deviations apart they are. The piece's notes are the ones render writes for its tokens.
+ * deviations apart they are, for every piece of `pieces.json` (generate.count). A piece's notes
+ * are the ones render writes for its tokens.
  *
  * @module
  */
@@ -13,34 +14,43 @@ import {
   pieceStats,
   type Spread,
 } from "../formats/stats.ts";
-import { tokenList } from "../formats/tokens.ts";
-import {
-  pieceFromRendered,
-  pieceStatistics,
-  tokensPerBar,
-  tokenStatistics,
-} from "../metrics/mod.ts";
-import { tokensToNotes } from "../music/render_midi.ts";
+import { tokenEncoding, tokenLists, voicingTable } from "../formats/tokens.ts";
+import { pieceStatistics, tokensPerBar, tokenStatistics } from "../metrics/mod.ts";
+import { quartersPerToken, renderTokens } from "./_encoding.ts";
 
 export const stats = defineStage({
   name: "stats",
   module: import.meta.url,
   description: "measures the generated piece and reads it against the training files",
   inputs: {
-    tokens: input("generate", "tokens.json", tokenList),
+    pieces: input("generate", "pieces.json", tokenLists),
     data: input("datastats", "data_stats.json", dataStats),
+    encoding: input("parse", "encoding.json", tokenEncoding),
+    voicings: input("parse", "voicings.json", voicingTable),
   },
   outputs: { "stats.json": pieceStats },
   reads: ["render"],
-  async run({ tokens, data }, config, ctx) {
+  async run({ pieces, data, encoding, voicings }, config, ctx) {
     const counts = new Map(Object.entries(data.tokenCounts));
-    const perBar = tokensPerBar(config.render.step);
-    const { notes } = tokensToNotes(tokens, { step: config.render.step });
-    const piece: PieceStats = {
-      tokens: compare(tokenStatistics(tokens, counts, { tokensPerBar: perBar }), data.tokens),
-      music: compare(pieceStatistics(pieceFromRendered(notes)), data.music),
-    };
-    ctx.metric("pieces", asMetric([piece]));
+    const perBar = tokensPerBar(quartersPerToken(encoding, config.render));
+    const measured = pieces.map((tokens): PieceStats => {
+      // The notes as render writes them: what is heard is what is measured.
+      const rendered = renderTokens(tokens, encoding, config.render, voicings);
+      const notes = rendered.notes.map((n) => ({
+        time: n.tick,
+        duration: n.durationTicks,
+        pitch: n.pitch,
+      }));
+      return {
+        tokens: compare(tokenStatistics(tokens, counts, { tokensPerBar: perBar }), data.tokens),
+        music: compare(
+          pieceStatistics({ resolution: rendered.ticksPerQuarter, notes }),
+          data.music,
+        ),
+      };
+    });
+    ctx.metric("pieces", asMetric(measured));
+    const piece = measured[0]!;
     const t = piece.tokens;
     ctx.info(
       `${t.distinct_tokens?.value} distinct tokens (data: ${
@@ -49,7 +59,7 @@ export const stats = defineStage({
         `top token ${fixed(t.top_token_share?.value)} of all, ` +
         `JS distance to the data ${fixed(t.js_distance?.value)}`,
     );
-    return { "stats.json": [piece] };
+    return { "stats.json": measured };
   },
 });
 

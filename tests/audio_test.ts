@@ -5,6 +5,7 @@
  * fluidsynth or the soundfont is missing, the tests that need them say so and are skipped
  * (Debian: apt-get install fluidsynth fluid-soundfont-gm; .ci/run installs them).
  */
+import { bundle, pieceName } from "../formats/bundle.ts";
 import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
@@ -38,7 +39,8 @@ const pieceSeconds = Math.max(...piece.notes.map((n) => n.tick + n.durationTicks
 async function renderWith(synthesizer = real, midi = piece.bytes) {
   const stage = audioStage(synthesizer);
   const ctx = fakeContext({}, synthesizer);
-  const out = await stage.run({ midi }, {}, ctx);
+  const pieces = new Map([[pieceName(1, "mid"), midi]]);
+  const out = await stage.run({ midi, pieces }, {}, ctx);
   return { flac: out["generated.flac"], ctx, environment: await stage.environment!({}) };
 }
 
@@ -151,9 +153,13 @@ const fakeRender = defineStage({
   module: "tests/audio_test.ts",
   description: "the little tune as MIDI",
   inputs: {},
-  outputs: { "generated.mid": rawBytes },
+  outputs: { "generated.mid": rawBytes, "pieces.tar": bundle },
   reads: [],
-  run: () => Promise.resolve({ "generated.mid": piece.bytes }),
+  run: () =>
+    Promise.resolve({
+      "generated.mid": piece.bytes,
+      "pieces.tar": new Map([[pieceName(1, "mid"), piece.bytes]]),
+    }),
 });
 
 async function runAudio(store: Store, audio: Stage) {

@@ -1,0 +1,400 @@
+/**
+ * The drum grid: a drum track as one token per time step, the encoding of Magenta's drums_rnn
+ * (note_seq/drums_encoder_decoder.py). music21's tokens follow the notes, so a groove's timing
+ * and rests are lost and a kick with a hi-hat becomes the pitch classes `0.6`; on a grid, every
+ * step is a token, a silent one included, and a token names drum classes (`hihat-closed+kick`),
+ * so the model learns where hits fall in the beat and which drums play together.
+ *
+ * A hit is rounded to the nearest of `stepsPerQuarter` steps per quarter note and its pitch mapped
+ * to one of note_seq's nine drum classes (DEFAULT_DRUM_TYPE_PITCHES, kept in music/drums.ts).
+ * The dataset it is made for is the Groove MIDI Dataset (Magenta, CC BY 4.0; data/groove).
+ *
+ * Pure functions on values: no Deno APIs.
+ *
+ * @module
+ */
+import { DRUM_CLASS_NAMES, DRUM_CLASSES, drumClassOf } from "./drums.ts";
+import { vlq } from "./render_midi.ts";
+import { isChannelStatus, readSmf } from "./smf.ts";
+
+/** Steps per quarter note unless told: sixteenth notes, as in drums_rnn. */
+export const DEFAULT_STEPS_PER_QUARTER = 4;
+/** Tempo of a decoded grid unless told. */
+export const DEFAULT_BPM = 120;
+/** The token of a step where nothing is struck. */
+export const SILENT_STEP = "-";
+/** Ticks per quarter note of the files {@link drumGridMidi} writes. */
+export const DRUM_GRID_TICKS_PER_QUARTER = 480;
+
+/** Whether a token carries the loudness of its step: `off`, or `coarse` (three buckets). */
+export type VelocityMode = "off" | "coarse";
+/** A coarse loudness. */
+export type VelocityBucket = "soft" | "medium" | "loud";
+
+/**
+ * The buckets of `velocity: coarse`, loudest first. Under 60 are ghost notes and hi-hat taps
+ * (almost half of Groove's hits), 100 and up are accents (about a quarter), so each bucket holds
+ * a part that sounds different. `velocity` is what decoding plays: inside its bucket, so that a
+ * decoded file encodes to the same tokens.
+ */
+export const VELOCITY_BUCKETS: readonly {
+  name: VelocityBucket;
+  min: number;
+  velocity: number;
+}[] = [
+  { name: "loud", min: 100, velocity: 112 },
+  { name: "medium", min: 60, velocity: 80 },
+  { name: "soft", min: 1, velocity: 40 },
+];
+
+/** The velocity of a decoded hit whose token carries no bucket. */
+export const DEFAULT_VELOCITY = 100;
+
+/** Options of {@link encodeDrumGrid}. */
+export interface DrumGridOptions {
+  /** Steps per quarter note, an integer 1–480; default 4. */
+  stepsPerQuarter?: number;
+  /** Whether a token gets its loudest hit's bucket (`kick:loud`); default `off`. */
+  velocity?: VelocityMode;
+}
+
+/** What {@link encodeDrumGrid} makes of one file. */
+export interface DrumGridEncoding {
+  /** One token per step, from step 0 to the last step holding a hit; empty when none. */
+  tokens: string[];
+  /** How many note-ons fell in one of the nine classes (before merging within a step). */
+  hits: number;
+  /** Note-ons on pitches outside the nine classes, counted per pitch, by pitch. */
+  unmapped: { pitch: number; count: number }[];
+  /** Why `tokens` is empty, as a sentence to show; absent when it is not. */
+  warning?: string;
+}
+
+/** Options of {@link decodeDrumGrid} and {@link drumGridMidi}. */
+export interface DrumGridRenderOptions {
+  /** Quarter notes per minute, about 3.6 to 60,000,000 (what a MIDI tempo can say); default 120. */
+  bpm?: number;
+  /** Steps per quarter note, an integer 1–480; default 4. */
+  stepsPerQuarter?: number;
+}
+
+/** One decoded drum hit. */
+export interface DrumGridNote {
+  /** The class's first pitch in note_seq's map, a General MIDI drum key. */
+  pitch: number;
+  /** Index of the token (the step) it came from. */
+  step: number;
+  /** Start, in ticks at {@link DRUM_GRID_TICKS_PER_QUARTER}. */
+  tick: number;
+  /** Length in ticks: one step, so that a drum struck on every step does not overlap itself. */
+  durationTicks: number;
+  /** Start in seconds at the tempo. */
+  seconds: number;
+  /** Length in seconds. */
+  durationSeconds: number;
+  /** MIDI velocity 1–127. */
+  velocity: number;
+}
+
+/** What {@link drumGridMidi} returns. */
+export interface DrumGridMidi {
+  /** A Standard MIDI File: format 0, one track, every hit on channel 10. */
+  bytes: Uint8Array;
+  /** The notes written, step by step, within a step in the token's order. */
+  notes: DrumGridNote[];
+}
+
+const CLASS_INDEX: ReadonlyMap<string, number> = new Map(
+  DRUM_CLASS_NAMES.map((name, index) => [name, index]),
+);
+/** Class indices in the order their names appear in a token: by code unit, so locale-proof. */
+const TOKEN_ORDER: readonly number[] = DRUM_CLASS_NAMES.map((_, index) => index).sort((a, b) =>
+  DRUM_CLASS_NAMES[a]! < DRUM_CLASS_NAMES[b]! ? -1 : 1
+);
+const SORTED_NAMES = TOKEN_ORDER.map((index) => DRUM_CLASS_NAMES[index]!).join(", ");
+
+/**
+ * Encodes a MIDI file's drum hits as a drum grid.
+ *
+ * Every note-on with velocity above 0 counts, on any channel: Groove plays everything on
+ * channel 10, but drum files from elsewhere do not always, and a note on a pitch outside the
+ * nine classes is counted in `unmapped` rather than dropped unseen.
+ *
+ * The grid is in quarter notes, which ticks already are (a file's division is ticks per quarter
+ * note), so neither a tempo nor a tempo change moves a hit's step: tempo turns ticks into
+ * seconds, and the grid never needs seconds. drums_rnn quantizes from seconds, which is why
+ * note_seq needs the tempo and rejects tempo changes; working in ticks, this does not. The time
+ * signature only says where bars fall, and the grid does not mark bars. (A file with an SMPTE
+ * division has ticks in time, not beats; it is read, as music/smf.ts reads it, at 1024 ticks per
+ * quarter. Groove has none.)
+ *
+ * A hit goes to the nearest step, a hit halfway between two steps to the later one (round half
+ * up). Hits of one class in one step count once; with `velocity: coarse` the step's loudest hit,
+ * of any class, gives the bucket.
+ *
+ * @param bytes the file's bytes
+ * @param opts steps per quarter note and velocity mode
+ * @returns the tokens, the hit count and the pitches outside the map, with a warning when empty
+ * @throws {MidiReadError} when the file cannot be read (music/smf.ts)
+ * @throws {RangeError} for a bad `stepsPerQuarter` or a file with 0 ticks per quarter note
+ *
+ * @example
+ * ```ts ignore
+ * encodeDrumGrid(bytes).tokens; // ["hihat-closed+kick", "-", "hihat-closed", "-", "snare"]
+ * ```
+ */
+export function encodeDrumGrid(bytes: Uint8Array, opts: DrumGridOptions = {}): DrumGridEncoding {
+  const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "encode");
+  const smf = readSmf(bytes);
+  const tpq = smf.ticksPerQuarter;
+  if (tpq <= 0) {
+    throw new RangeError("Cannot encode a drum grid: the file has 0 ticks per quarter note");
+  }
+  const { count, status, data1, data2, tick } = smf.events;
+  // Per step: a bit per class, and the loudest velocity.
+  const masks: number[] = [];
+  const loudest: number[] = [];
+  const unmapped = new Map<number, number>();
+  let hits = 0;
+  let noteOns = 0;
+  for (let row = 0; row < count; row++) {
+    const s = status[row]!;
+    const velocity = data2[row]!;
+    if (!isChannelStatus(s) || (s & 0xf0) !== 0x90 || velocity === 0) continue;
+    noteOns++;
+    const pitch = data1[row]!;
+    const index = drumClassOf(pitch);
+    if (index === undefined) {
+      unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + 1);
+      continue;
+    }
+    hits++;
+    // floor(tick/tpq·spq + 1/2), in integers so that a hit exactly halfway is rounded up.
+    const step = Math.floor((2 * tick[row]! * stepsPerQuarter + tpq) / (2 * tpq));
+    while (masks.length <= step) {
+      masks.push(0);
+      loudest.push(0);
+    }
+    masks[step]! |= 1 << index;
+    loudest[step] = Math.max(loudest[step]!, velocity);
+  }
+  const tokens = masks.map((mask, step) => {
+    if (mask === 0) return SILENT_STEP;
+    const names = TOKEN_ORDER.filter((index) => mask & (1 << index))
+      .map((index) => DRUM_CLASS_NAMES[index]!)
+      .join("+");
+    return opts.velocity === "coarse" ? `${names}:${bucketOf(loudest[step]!)}` : names;
+  });
+  const encoding: DrumGridEncoding = {
+    tokens,
+    hits,
+    unmapped: [...unmapped].sort(([a], [b]) => a - b).map(([pitch, n]) => ({ pitch, count: n })),
+  };
+  if (tokens.length === 0) encoding.warning = emptyWarning(noteOns, encoding.unmapped);
+  return encoding;
+}
+
+function emptyWarning(noteOns: number, unmapped: DrumGridEncoding["unmapped"]): string {
+  if (noteOns === 0) {
+    return "the file has no note-on with velocity above 0, so its drum grid is empty";
+  }
+  const pitches = unmapped.map(({ pitch }) => pitch).join(", ");
+  return `none of the file's ${noteOns} note-ons is on a pitch of the nine drum classes ` +
+    `(pitches ${pitches}), so its drum grid is empty`;
+}
+
+function bucketOf(velocity: number): VelocityBucket {
+  return (VELOCITY_BUCKETS.find(({ min }) => velocity >= min) ?? VELOCITY_BUCKETS.at(-1)!).name;
+}
+
+/**
+ * Why a string is not a drum-grid token, or undefined when it is one. A token is `-`, or one or
+ * more class names, distinct, in alphabetical order, joined with `+`, with `:soft`, `:medium` or
+ * `:loud` after them under `velocity: coarse`: exactly what {@link encodeDrumGrid} writes, so a
+ * valid token is one the vocabulary can hold.
+ *
+ * @param token the string to check
+ * @param velocity the mode the token must follow; either when absent
+ * @returns one sentence naming the token and what is wrong, or undefined
+ *
+ * @example
+ * ```ts
+ * import { drumGridTokenError } from "./drum_grid.ts";
+ * drumGridTokenError("hihat-closed+kick:loud"); // undefined
+ * drumGridTokenError("kick+hihat-closed"); // '"kick+hihat-closed" is not a drum-grid token: …'
+ * ```
+ */
+export function drumGridTokenError(token: string, velocity?: VelocityMode): string | undefined {
+  const read = readToken(token, velocity);
+  return typeof read === "string"
+    ? `${JSON.stringify(token)} is not a drum-grid token: ${read}`
+    : undefined;
+}
+
+/** Whether a string is a drum-grid token (see {@link drumGridTokenError}). */
+export function isDrumGridToken(token: string, velocity?: VelocityMode): boolean {
+  return typeof readToken(token, velocity) !== "string";
+}
+
+/** A token's class indices (in token order) and bucket, or what is wrong with it. */
+function readToken(
+  token: string,
+  velocity: VelocityMode | undefined,
+): { classes: number[]; bucket?: VelocityBucket } | string {
+  const [body = "", suffix, ...rest] = token.split(":");
+  if (rest.length > 0) return "it has more than one `:`";
+  if (body === SILENT_STEP) {
+    return suffix === undefined ? { classes: [] } : "a silent step `-` carries no velocity";
+  }
+  if (body === "") return "it names no drum class (a silent step is `-`)";
+  let bucket: VelocityBucket | undefined;
+  if (suffix !== undefined) {
+    if (velocity === "off") return "it carries a velocity, but velocity is off";
+    bucket = VELOCITY_BUCKETS.find(({ name }) => name === suffix)?.name;
+    if (bucket === undefined) {
+      return `${JSON.stringify(suffix)} is not a velocity (soft, medium or loud)`;
+    }
+  } else if (velocity === "coarse") {
+    return "it lacks a velocity (`:soft`, `:medium` or `:loud`), and velocity is coarse";
+  }
+  const classes: number[] = [];
+  for (const name of body.split("+")) {
+    const index = CLASS_INDEX.get(name);
+    if (index === undefined) {
+      return `${JSON.stringify(name)} is not a drum class (${SORTED_NAMES})`;
+    }
+    classes.push(index);
+  }
+  const canonical = TOKEN_ORDER.filter((index) => classes.includes(index))
+    .map((index) => DRUM_CLASS_NAMES[index]!).join("+");
+  if (canonical !== body) {
+    return `its classes must be distinct and in alphabetical order (${canonical})`;
+  }
+  return bucket === undefined ? { classes } : { classes, bucket };
+}
+
+/**
+ * Decodes drum-grid tokens into notes: token `k` is step `k`, each class its first pitch in
+ * note_seq's map, one step long, at the bucket's velocity ({@link VELOCITY_BUCKETS}) or
+ * {@link DEFAULT_VELOCITY}. Tokens with and without a velocity may be mixed.
+ *
+ * @param tokens the token list, e.g. from the generate stage
+ * @param opts tempo and steps per quarter note
+ * @returns the notes, step by step, within a step in the token's order
+ * @throws {SyntaxError} naming the first token that is not a drum-grid token, and its index
+ * @throws {RangeError} for a bad `bpm` or `stepsPerQuarter`
+ */
+export function decodeDrumGrid(
+  tokens: readonly string[],
+  opts: DrumGridRenderOptions = {},
+): DrumGridNote[] {
+  const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "decode");
+  const secondsPerStep = 60 / (checkedBpm(opts.bpm) * stepsPerQuarter);
+  const tickOf = (step: number) => Math.round(step * DRUM_GRID_TICKS_PER_QUARTER / stepsPerQuarter);
+  const notes: DrumGridNote[] = [];
+  tokens.forEach((token, step) => {
+    const read = readToken(token, undefined);
+    if (typeof read === "string") {
+      throw new SyntaxError(
+        `Cannot decode token ${step}: ${JSON.stringify(token)} is not a drum-grid token: ${read}`,
+      );
+    }
+    const velocity = VELOCITY_BUCKETS.find(({ name }) => name === read.bucket)?.velocity ??
+      DEFAULT_VELOCITY;
+    for (const index of read.classes) {
+      notes.push({
+        pitch: DRUM_CLASSES[index]![0]!,
+        step,
+        tick: tickOf(step),
+        durationTicks: tickOf(step + 1) - tickOf(step),
+        seconds: step * secondsPerStep,
+        durationSeconds: secondsPerStep,
+        velocity,
+      });
+    }
+  });
+  return notes;
+}
+
+/**
+ * Writes drum-grid tokens as a Standard MIDI File: format 0, 480 ticks per quarter, the tempo
+ * and 4/4 at tick 0, then {@link decodeDrumGrid}'s notes on channel 10, ending after the last
+ * step, silent or not. music/render_midi.ts writes create_midi's fixed layout (120 bpm, one
+ * velocity), which cannot carry a tempo or a bucket, so this writes its own; the bytes depend on
+ * the tokens and options only.
+ *
+ * @param tokens the token list
+ * @param opts tempo and steps per quarter note
+ * @returns the file's bytes and the notes written
+ * @throws {SyntaxError} naming the first token that is not a drum-grid token, and its index
+ * @throws {RangeError} for a bad `bpm` or `stepsPerQuarter`
+ *
+ * @example
+ * ```ts
+ * import { drumGridMidi } from "./drum_grid.ts";
+ * const { notes } = drumGridMidi(["hihat-closed+kick", "-", "snare:loud"]);
+ * notes.map((n) => [n.pitch, n.tick, n.velocity]); // [[42, 0, 100], [36, 0, 100], [38, 240, 112]]
+ * ```
+ */
+export function drumGridMidi(
+  tokens: readonly string[],
+  opts: DrumGridRenderOptions = {},
+): DrumGridMidi {
+  const notes = decodeDrumGrid(tokens, opts);
+  const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "decode");
+  const microsPerQuarter = Math.round(60_000_000 / checkedBpm(opts.bpm));
+  // At one tick, note-offs come before note-ons, so a drum struck on consecutive steps ends its
+  // first hit before the second begins.
+  const events = notes.flatMap((note, seq) => [
+    { tick: note.tick, rank: 1, seq, bytes: [0x99, note.pitch, note.velocity] },
+    { tick: note.tick + note.durationTicks, rank: 0, seq, bytes: [0x89, note.pitch, 0] },
+  ]).sort((a, b) => a.tick - b.tick || a.rank - b.rank || a.seq - b.seq);
+  const track = [
+    ...[0x00, 0xff, 0x51, 0x03],
+    ...[(microsPerQuarter >> 16) & 0xff, (microsPerQuarter >> 8) & 0xff, microsPerQuarter & 0xff],
+    ...[0x00, 0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08], // 4/4
+  ];
+  let now = 0;
+  for (const event of events) {
+    track.push(...vlq(event.tick - now), ...event.bytes);
+    now = event.tick;
+  }
+  const end = Math.max(
+    now,
+    Math.round(tokens.length * DRUM_GRID_TICKS_PER_QUARTER / stepsPerQuarter),
+  );
+  track.push(...vlq(end - now), 0xff, 0x2f, 0x00);
+  const n = track.length;
+  const bytes = new Uint8Array([
+    ...[0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1],
+    DRUM_GRID_TICKS_PER_QUARTER >> 8,
+    DRUM_GRID_TICKS_PER_QUARTER & 0xff,
+    ...[0x4d, 0x54, 0x72, 0x6b, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff],
+    ...track,
+  ]);
+  return { bytes, notes };
+}
+
+/** `stepsPerQuarter` or the default; at most 480, so that a decoded step lasts at least a tick. */
+function checkedStepsPerQuarter(value: number | undefined, action: string): number {
+  const steps = value ?? DEFAULT_STEPS_PER_QUARTER;
+  if (!Number.isInteger(steps) || steps < 1 || steps > DRUM_GRID_TICKS_PER_QUARTER) {
+    throw new RangeError(
+      `Cannot ${action} a drum grid: stepsPerQuarter must be an integer from 1 to 480 ` +
+        `(found ${steps})`,
+    );
+  }
+  return steps;
+}
+
+/** `bpm` or the default, within what a MIDI tempo (1 to 2^24 − 1 µs per quarter) can say. */
+function checkedBpm(value: number | undefined): number {
+  const bpm = value ?? DEFAULT_BPM;
+  const micros = Math.round(60_000_000 / bpm);
+  if (!Number.isFinite(bpm) || bpm <= 0 || micros < 1 || micros > 0xffffff) {
+    throw new RangeError(
+      `Cannot decode a drum grid: bpm must be a number from about 3.6 to 60000000 (found ${bpm})`,
+    );
+  }
+  return bpm;
+}

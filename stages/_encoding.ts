@@ -1,0 +1,98 @@
+/**
+ * The token encodings (`parse.encoding`) in one place: how a MIDI file becomes tokens, and how
+ * tokens become notes and a MIDI file again. parse, heldout and generate's primer tokenize with
+ * it, so a model only ever meets tokens of the encoding it was trained on; render and stats read
+ * tokens back with it.
+ *
+ * - `music21`: the tutorial's note and chord tokens (music/tokenize.ts), written back as
+ *   create_midi writes them (music/render_midi.ts), or as drums (music/drums.ts).
+ * - `drum-grid`: one token per time step, the drums struck on it (music/drum_grid.ts).
+ *
+ * @module
+ */
+import type { Config } from "../core/config_schema.ts";
+import type { TokenEncoding, Voicings } from "../formats/tokens.ts";
+import { DRUM_GRID_TICKS_PER_QUARTER, drumGridMidi, encodeDrumGrid } from "../music/drum_grid.ts";
+import { drumPitches } from "../music/drums.ts";
+import { renderMidi, TICKS_PER_QUARTER } from "../music/render_midi.ts";
+import { MidiReadError, tokenizeWithVoicings } from "../music/tokenize.ts";
+
+/** The encoding `parse` settings ask for. */
+export function encodingOf(parse: Config["parse"]): TokenEncoding {
+  return {
+    encoding: parse.encoding,
+    stepsPerQuarter: parse.stepsPerQuarter,
+    velocity: parse.velocity,
+  };
+}
+
+/** One file's tokens, and what a caller reports about them. */
+export interface FileTokens {
+  tokens: string[];
+  /** music21: each chord token's voicings and how often each made it. */
+  voicings?: Map<string, Map<string, number>>;
+  /** drum-grid: note-ons on pitches outside the nine drum classes, per pitch. */
+  unmapped?: { pitch: number; count: number }[];
+  /** drum-grid: why a file gave no tokens. */
+  warning?: string;
+}
+
+/**
+ * The tokens of a MIDI file in `encoding`.
+ * @throws {MidiReadError} when the file cannot be read as MIDI
+ */
+export function tokenizeFile(bytes: Uint8Array, encoding: TokenEncoding): FileTokens {
+  if (encoding.encoding === "music21") return tokenizeWithVoicings(bytes);
+  let grid;
+  try {
+    grid = encodeDrumGrid(bytes, encoding);
+  } catch (e) {
+    // A header that reads but cannot time a grid (zero ticks per quarter) is a bad file too.
+    if (e instanceof RangeError) throw new MidiReadError(e.message.replace(/^Cannot [^:]*: /, ""));
+    throw e;
+  }
+  return { tokens: grid.tokens, unmapped: grid.unmapped, warning: grid.warning };
+}
+
+/** Tokens written back as music: the MIDI file, its notes and any token that misread. */
+export interface RenderedTokens {
+  bytes: Uint8Array;
+  notes: { pitch: number; tick: number; durationTicks: number }[];
+  ticksPerQuarter: number;
+  warnings: string[];
+  /** Whether the notes are General MIDI drums (channel 10). */
+  drums: boolean;
+}
+
+/** `tokens` as a MIDI file under the render settings, in the way their encoding reads. */
+export function renderTokens(
+  tokens: readonly string[],
+  encoding: TokenEncoding,
+  render: Config["render"],
+  voicings: Voicings,
+): RenderedTokens {
+  if (encoding.encoding === "drum-grid") {
+    const { bytes, notes } = drumGridMidi(tokens, {
+      bpm: render.bpm,
+      stepsPerQuarter: encoding.stepsPerQuarter,
+    });
+    return {
+      bytes,
+      notes,
+      ticksPerQuarter: DRUM_GRID_TICKS_PER_QUARTER,
+      warnings: [],
+      drums: true,
+    };
+  }
+  const drums = render.instrument === "drums";
+  const { bytes, notes, warnings } = renderMidi(tokens, {
+    step: render.step,
+    ...(drums ? { channel: 9 as const, pitches: drumPitches(voicings) } : {}),
+  });
+  return { bytes, notes, ticksPerQuarter: TICKS_PER_QUARTER, warnings, drums };
+}
+
+/** Quarter notes from one token to the next. */
+export function quartersPerToken(encoding: TokenEncoding, render: Config["render"]): number {
+  return encoding.encoding === "drum-grid" ? 1 / encoding.stepsPerQuarter : render.step;
+}
