@@ -161,3 +161,64 @@ Deno.test("parse skips a file over parse.maxFileBytes unread, naming the file an
   assert.equal(ctx.collected.metrics.filesSkipped, 1);
   assert.deepEqual(ctx.collected.metrics.skippedFiles, ["big.mid"]);
 });
+
+/** Kick + closed hi-hat on beat 1, snare a sixteenth late of beat 2 (480 ticks per quarter). */
+const grooveFile = smf({
+  tracks: [
+    events(
+      [0, 0x99, 36, 100],
+      [0, 0x99, 42, 70],
+      [60, 0x89, 36, 0],
+      [0, 0x89, 42, 0],
+      [540, 0x99, 38, 120],
+      [60, 0x89, 38, 0],
+      [0, 0x99, 99, 80],
+      [60, 0x89, 99, 0],
+    ),
+  ],
+});
+
+const drumGrid = (velocity: "off" | "coarse" = "off") => ({
+  parse: { ...defaultConfig().parse, encoding: "drum-grid" as const, velocity },
+});
+
+Deno.test("parse.encoding drum-grid: one token per sixteenth, silence as -, encoding.json says so", async () => {
+  const files = { "groove.mid": grooveFile, "note.mid": noteFile };
+  const ctx = fakeContext(files);
+  const out = await parse.run(sample(files, ["groove.mid", "note.mid"]), drumGrid(), ctx);
+  // Steps 0 (kick + hi-hat), 1–4 silent, 5 (snare: tick 600 is step 5 of 120 ticks).
+  assert.deepEqual(out["notes.json"].slice(0, 6), [
+    "hihat-closed+kick",
+    "-",
+    "-",
+    "-",
+    "-",
+    "snare",
+  ]);
+  // note.mid's F#2 (42) is a closed hi-hat at step 0.
+  assert.deepEqual(out["notes.json"].slice(6), ["hihat-closed"]);
+  assert.deepEqual(out["encoding.json"], {
+    encoding: "drum-grid",
+    stepsPerQuarter: 4,
+    velocity: "off",
+  });
+  assert.deepEqual(out["voicings.json"], {});
+  // Pitch 99 is in none of the nine classes: counted and reported, not silently dropped.
+  assert.deepEqual(ctx.collected.metrics.unmappedPitches, { 99: 1 });
+  assert.equal(ctx.collected.warnings.length, 1);
+  assert.match(
+    ctx.collected.warnings[0]!,
+    /1 notes on pitches outside the nine drum classes.*pitch 99: 1/,
+  );
+});
+
+Deno.test("parse.velocity coarse: each step carries its loudest hit's bucket", async () => {
+  const files = { "groove.mid": grooveFile };
+  const out = await parse.run(
+    sample(files, ["groove.mid"]),
+    drumGrid("coarse"),
+    fakeContext(files),
+  );
+  assert.equal(out["notes.json"][0], "hihat-closed+kick:loud");
+  assert.equal(out["notes.json"][5], "snare:loud");
+});

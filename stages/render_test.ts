@@ -1,3 +1,4 @@
+import { tokenizeFile } from "./_encoding.ts";
 import type { TokenEncoding } from "../formats/tokens.ts";
 import { bundle } from "../formats/bundle.ts";
 import assert from "node:assert/strict";
@@ -147,4 +148,33 @@ Deno.test("render writes every piece of generate.count into pieces.tar, the firs
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("render of drum-grid tokens: GM drums on channel 10 one step apart at render.bpm, and they parse back to the same tokens", async () => {
+  const grid: TokenEncoding = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" };
+  const tokens = [
+    "hihat-closed+kick",
+    "-",
+    "hihat-closed",
+    "-",
+    "hihat-closed+snare",
+    "-",
+    "-",
+    "crash",
+  ];
+  const { ctx } = fakeContext();
+  const out = await render.run(
+    { tokens, pieces: [tokens], voicings: {}, encoding: grid },
+    { render: { step: 0.5, instrument: "piano", bpm: 90 } },
+    ctx,
+  );
+  const midi = new Midi(out["generated.mid"]);
+  const notes = midi.tracks.flatMap((t) => t.notes);
+  assert.ok(midi.tracks.every((t) => t.notes.length === 0 || t.channel === 9));
+  assert.deepEqual(notes.map((n) => n.midi).sort(), [36, 38, 42, 42, 42, 49]);
+  // A sixteenth at 90 bpm is 1/6 s: the crash, on step 7, starts at 7/6 s.
+  const crash = notes.find((n) => n.midi === 49)!;
+  assert.ok(Math.abs(crash.time - 7 / 6) < 1e-3, String(crash.time));
+  // Encode → render → encode: the same steps, the trailing crash included.
+  assert.deepEqual(tokenizeFile(out["generated.mid"], grid).tokens, tokens);
 });
