@@ -40,6 +40,14 @@ export interface BuildModelOptions {
   windowLength: number;
   /** What computes the LSTM layers (see model/lstm_implementation.ts). */
   lstm: LstmImplementation;
+  /**
+   * A softmax at every time step (`train.targets: all`): the last LSTM returns its sequence too,
+   * and the head, whose layers all act on the last axis (batch normalisation over batch and
+   * time), runs at every step, giving [batch, windowLength, vocab]. The layers, weight names and
+   * shapes are the tutorial model's, so weights copy into it ({@link copyWeights}). Default: the
+   * tutorial's, the last step only.
+   */
+  everyStep?: boolean;
 }
 
 /**
@@ -94,11 +102,12 @@ function addLayers(
   nextSeed: () => number,
 ): void {
   const { windowLength, lstm, vocabSize } = options;
+  const everyStep = options.everyStep === true;
   for (let i = 0; i < train.lstmLayers; i++) {
     const recurrentDropout = i === 0 ? train.recurrentDropout : 0;
     const layer = lstmLayer(lstm, {
       units: train.lstmUnits,
-      returnSequences: i < train.lstmLayers - 1,
+      returnSequences: everyStep || i < train.lstmLayers - 1,
       recurrentDropout,
       inputShape: i === 0 ? [windowLength, 1] : undefined,
       seed: nextSeed(),
@@ -161,6 +170,29 @@ function lstmLayer(lstm: LstmImplementation, args: LstmLayerArgs): tf.layers.Lay
     kernelInitializer: tf.initializers.glorotUniform({ seed: args.seed }),
     recurrentInitializer: tf.initializers.orthogonal({ seed: args.seed + 1 }),
   });
+}
+
+/**
+ * Copies the weights of every layer of `from` (batch normalisation's moving statistics included)
+ * into the layer of the same name in `to`: from the model trained with a softmax at every step
+ * into the tutorial's model, which is what is scored, saved and generated from.
+ *
+ * @throws {RangeError} when `to` lacks one of the layers or its weights differ in shape.
+ */
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  for (const layer of from.layers) {
+    const weights = layer.getWeights();
+    if (weights.length === 0) continue;
+    let target: tf.layers.Layer;
+    try {
+      target = to.getLayer(layer.name);
+    } catch {
+      throw new RangeError(`Cannot copy weights: ${to.name} has no layer ${layer.name}`);
+    }
+    // setWeights checks every shape and copies the values, so training `from` further leaves
+    // `to` as it is.
+    target.setWeights(weights);
+  }
 }
 
 /**

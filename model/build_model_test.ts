@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildModel, type NetworkSettings } from "./build_model.ts";
+import { buildModel, copyWeights, type NetworkSettings } from "./build_model.ts";
 import { selectBackend } from "./backend.ts";
-import { TFJS_LSTM } from "./lstm_implementation.ts";
+import { resolveLstm, TFJS_LSTM } from "./lstm_implementation.ts";
 
 /** The tutorial's recipe (configs/deep-lstm.yaml). */
 const TUTORIAL: NetworkSettings = {
@@ -115,4 +115,75 @@ Deno.test("buildModel() makes training deterministic: two runs of one seed give 
     return { losses, values };
   };
   assert.deepEqual(await train(), await train());
+});
+
+Deno.test("buildModel() with everyStep gives a softmax at every step from the tutorial's layers", () => {
+  const options = { vocabSize: 5, windowLength: 6, lstm: TFJS_LSTM };
+  const tutorial = buildModel(TINY, options);
+  const every = buildModel({ ...TINY, seed: 2 }, { ...options, everyStep: true });
+  const x = tf.tensor3d(Array.from({ length: 2 * 6 }, (_, i) => (i % 5) / 5), [2, 6, 1]);
+  try {
+    assert.deepEqual(every.outputs[0]!.shape, [null, 6, 5]);
+    const described = (m: tf.LayersModel) => m.weights.map((w) => [w.originalName, w.shape]);
+    assert.deepEqual(described(every), described(tutorial));
+    // With its weights copied in, the tutorial's model predicts what the every-step model
+    // predicts at the last step.
+    copyWeights(every, tutorial);
+    const [last, steps] = tf.tidy(() => [
+      tutorial.predict(x) as tf.Tensor,
+      (every.predict(x) as tf.Tensor).slice([0, 5, 0], [2, 1, 5]).reshape([2, 5]),
+    ]);
+    const [a, b] = [last!.dataSync(), steps!.dataSync()];
+    tf.dispose([last!, steps!]);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `${a[i]} ${b[i]}`);
+  } finally {
+    tf.dispose(x);
+    tutorial.dispose();
+    every.dispose();
+  }
+});
+
+const FUSED = resolveLstm("auto", "wasm");
+
+Deno.test({
+  name: "buildModel() with everyStep trains on the fused LSTM as on tf.layers.lstm (within 1e-4)",
+  ignore: FUSED.kind !== "fused",
+  fn: async () => {
+    // No dropout: the two draw their masks differently; everything else is the same maths.
+    const settings = { ...TINY, lstmUnits: 8, recurrentDropout: 0, dropout: 0 };
+    const options = { vocabSize: 5, windowLength: 6, everyStep: true };
+    const x = tf.tensor3d(Array.from({ length: 4 * 6 }, (_, i) => ((i * 3) % 5) / 5), [4, 6, 1]);
+    const y = tf.oneHot(
+      tf.tensor2d(Array.from({ length: 24 }, (_, i) => (i * 2) % 5), [4, 6], "int32"),
+      5,
+    );
+    const reference = buildModel(settings, { ...options, lstm: TFJS_LSTM });
+    const fused = buildModel(settings, { ...options, lstm: FUSED });
+    copyWeights(reference, fused);
+    const losses: number[][] = [];
+    for (const model of [reference, fused]) {
+      model.compile({ optimizer: tf.train.adam(0.01), loss: "categoricalCrossentropy" });
+      const seen = [];
+      for (let i = 0; i < 3; i++) seen.push(await model.trainOnBatch(x, y) as number);
+      losses.push(seen);
+    }
+    for (let i = 0; i < 3; i++) {
+      assert.ok(Math.abs(losses[0]![i]! - losses[1]![i]!) < 1e-4 * losses[0]![i]!, `${losses}`);
+    }
+    const [want, got] = [reference, fused].map((m) => m.getWeights().map((w) => w.dataSync()));
+    want!.forEach((w, i) => {
+      const g = got![i]!;
+      let num = 0, den = 0;
+      for (let j = 0; j < w.length; j++) {
+        num += (w[j]! - g[j]!) ** 2;
+        den += w[j]! ** 2;
+      }
+      assert.ok(Math.sqrt(num / Math.max(den, 1e-30)) < 1e-4, reference.weights[i]!.originalName);
+    });
+    tf.dispose([x, y]);
+    for (const model of [reference, fused]) {
+      model.optimizer.dispose();
+      model.dispose();
+    }
+  },
 });

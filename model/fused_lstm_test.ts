@@ -384,3 +384,51 @@ Deno.test("a profiler handed to FusedLstm sees its products, gates and copies", 
   });
   tf.dispose([x, y]);
 });
+
+Deno.test({
+  name:
+    "the native loops split over two threads give the bits of one thread, and the tf-ops LSTM's values",
+  ignore: !NATIVE,
+  fn: () => {
+    const gates = NATIVE!.gates!;
+    const before = gates.threads;
+    const units = 40; // split at 16: unequal halves
+    try {
+      for (const batch of [3, 1]) {
+        for (const returnSequences of [true, false]) {
+          const run = (threads: number) =>
+            tf.tidy(() => {
+              gates.setThreads(threads, 32);
+              const x = tf.randomNormal([batch, T, D], 0, 1, "float32", 3);
+              const w = tf.randomNormal([D, 4 * units], 0, 0.5, "float32", 4);
+              const r = tf.randomNormal([units, 4 * units], 0, 0.5, "float32", 5);
+              const b = tf.randomNormal([4 * units], 0, 0.5, "float32", 6);
+              const shape = returnSequences ? [batch, T, units] : [batch, units];
+              const dy = tf.randomNormal(shape, 0, 1, "float32", 7);
+              const mask = recurrentMask(batch, units, 0.3, 5, 0);
+              const f = (x: tf.Tensor, w: tf.Tensor, r: tf.Tensor, b: tf.Tensor) =>
+                fusedLstm(x, w, r, b, {
+                  returnSequences,
+                  gateActivation: "sigmoid",
+                  mask,
+                  implementation: NATIVE!,
+                });
+              const y = f(x, w, r, b);
+              const grads = tf.grads((x, w, r, b) => tf.sum(tf.mul(f(x!, w!, r!, b!), dy)))([
+                x,
+                w,
+                r,
+                b,
+              ]);
+              const reference = referenceLstm(x, w, r, b, returnSequences, "sigmoid", mask);
+              assertClose(y, reference, "output");
+              return [y, ...grads].map((t) => Array.from(t.dataSync()));
+            });
+          assert.deepEqual(run(2), run(1), `batch ${batch}, returnSequences ${returnSequences}`);
+        }
+      }
+    } finally {
+      gates.setThreads(before, 128);
+    }
+  },
+});

@@ -19,6 +19,7 @@ export const LSTM_GATES_SOURCE = new URL("../native/lstm_gates.c", import.meta.u
 const SYMBOLS = {
   lstm_gates_init: { parameters: ["buffer"], result: "i32" },
   lstm_gates_simd: { parameters: [], result: "i32" },
+  lstm_gates_threads: { parameters: ["i32", "i32"], result: "i32" },
   lstm_forward: {
     parameters: [
       "buffer", // r [U, 4U]
@@ -93,6 +94,21 @@ const SYMBOLS = {
   },
 } as const;
 
+/**
+ * Threads for the recurrence: $LSTM_THREADS when set (1 or 2), else two where the machine has
+ * two or more cores.
+ */
+function defaultThreads(): number {
+  let env: string | undefined;
+  try {
+    env = Deno.env.get("LSTM_THREADS");
+  } catch {
+    env = undefined; // no --allow-env: the default
+  }
+  if (env === "1" || env === "2") return Number(env);
+  return (navigator.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
+}
+
 /** Milliseconds the last call spent in products and in the rest (gates, copies). */
 export interface NativeTiming {
   gemm: number;
@@ -105,6 +121,14 @@ export interface NativeGates {
   path: string;
   /** True when the AVX2+FMA build of the loops runs, false for the baseline one. */
   simd: boolean;
+  /**
+   * Threads the recurrence of a layer of at least `minUnits` units is split over (1 or 2; the
+   * results are the same bits either way). Returns the count in force. Defaults: two where the
+   * machine has two cores ($LSTM_THREADS overrides), layers of 128 units and up.
+   */
+  setThreads(threads: number, minUnits?: number): number;
+  /** The thread count in force. */
+  readonly threads: number;
   forward(pass: ForwardPass): NativeTiming;
   backward(pass: BackwardPass): NativeTiming;
   /** Window-mode generation: the last h of `stack` over the inputs `x` ([T, inputSize]). */
@@ -211,9 +235,16 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
     if (stackWork.length < floats) stackWork = new Float32Array(floats);
     return stackWork;
   };
+  let threads = s.lstm_gates_threads(defaultThreads(), 0);
   const gates: NativeGates = {
     path: built.path,
     simd: s.lstm_gates_simd() === 1,
+    setThreads(n, minUnits = 0) {
+      return threads = s.lstm_gates_threads(n, minUnits);
+    },
+    get threads() {
+      return threads;
+    },
     forward(a) {
       const last = a.returnSequences ? a.B * a.T * a.U : a.B * a.U;
       checkSizes("forward", a, {

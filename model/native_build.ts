@@ -141,7 +141,7 @@ function build(options: BuildOptions): BuildResult {
       let out: Deno.CommandOutput;
       try {
         out = new Deno.Command(cc, {
-          args: [...flags, "-o", tmp, tmpSource, "-lm", "-ldl"],
+          args: [...flags, "-o", tmp, tmpSource, "-lm", "-ldl", "-lpthread"],
           stdout: "null",
           stderr: "piped",
         }).outputSync();

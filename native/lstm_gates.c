@@ -22,6 +22,9 @@
  */
 #include <dlfcn.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
@@ -97,12 +100,12 @@ static double now_ns(void) {
  */
 INLINE void forward_row(float *restrict zr, const float *restrict bias,
                         const float *restrict cprev, float *restrict ct, float *restrict tct,
-                        float *restrict hrow, int U, int hard) {
+                        float *restrict hrow, int U, int u0, int u1, int hard) {
   float *restrict zi = zr, *restrict zf = zr + U, *restrict zc = zr + 2 * U,
                   *restrict zo = zr + 3 * U;
   const float *bi = bias, *bf = bias + U, *bc = bias + 2 * U, *bo = bias + 3 * U;
   if (hard) {
-    for (int j = 0; j < U; j++) {
+    for (int j = u0; j < u1; j++) {
       float ig = hard_sigmoid_f(zi[j] + bi[j]);
       float fg = hard_sigmoid_f(zf[j] + bf[j]);
       float gg = tanh_f(zc[j] + bc[j]);
@@ -113,7 +116,7 @@ INLINE void forward_row(float *restrict zr, const float *restrict bias,
       ct[j] = c, tct[j] = tc, hrow[j] = og * tc;
     }
   } else {
-    for (int j = 0; j < U; j++) {
+    for (int j = u0; j < u1; j++) {
       float ig = sigmoid_f(zi[j] + bi[j]);
       float fg = sigmoid_f(zf[j] + bf[j]);
       float gg = tanh_f(zc[j] + bc[j]);
@@ -133,11 +136,12 @@ INLINE void forward_row(float *restrict zr, const float *restrict bias,
  */
 INLINE void backward_row(float *restrict gr, const float *restrict cprev,
                          const float *restrict tct, const float *restrict dyr,
-                         const float *restrict dh, float *restrict dc, int U, int hard) {
+                         const float *restrict dh, float *restrict dc, int U, int u0, int u1,
+                         int hard) {
   float *restrict gi = gr, *restrict gf = gr + U, *restrict gc = gr + 2 * U,
                   *restrict go = gr + 3 * U;
   if (hard) {
-    for (int j = 0; j < U; j++) {
+    for (int j = u0; j < u1; j++) {
       float dht = dh[j] + dyr[j];
       float ig = gi[j], fg = gf[j], gg = gc[j], og = go[j], tc = tct[j];
       float dct = dc[j] + dht * og * (1.0f - tc * tc);
@@ -152,7 +156,7 @@ INLINE void backward_row(float *restrict gr, const float *restrict cprev,
       go[j] = so * dht * tc;
     }
   } else {
-    for (int j = 0; j < U; j++) {
+    for (int j = u0; j < u1; j++) {
       float dht = dh[j] + dyr[j];
       float ig = gi[j], fg = gf[j], gg = gc[j], og = go[j], tc = tct[j];
       float dct = dc[j] + dht * og * (1.0f - tc * tc);
@@ -175,14 +179,14 @@ INLINE void backward_row(float *restrict gr, const float *restrict cprev,
  */
 #define MATVEC_BLOCK 64
 INLINE void matvec_body(const float *restrict h, const float *restrict r, float *restrict g,
-                        int U, int G4) {
-  for (int j0 = 0; j0 < G4; j0 += MATVEC_BLOCK) {
-    const int n = G4 - j0 < MATVEC_BLOCK ? G4 - j0 : MATVEC_BLOCK;
+                        int U, int N, int ldr) {
+  for (int j0 = 0; j0 < N; j0 += MATVEC_BLOCK) {
+    const int n = N - j0 < MATVEC_BLOCK ? N - j0 : MATVEC_BLOCK;
     float acc[MATVEC_BLOCK];
     for (int j = 0; j < n; j++) acc[j] = 0.0f;
     for (int k = 0; k < U; k++) {
       const float hk = h[k];
-      const float *restrict row = r + (size_t)k * G4 + j0;
+      const float *restrict row = r + (size_t)k * ldr + j0;
       for (int j = 0; j < n; j++) acc[j] = fmaf(hk, row[j], acc[j]);
     }
     for (int j = 0; j < n; j++) g[j0 + j] += acc[j];
@@ -209,8 +213,9 @@ INLINE void matvec_plain(const float *restrict x, const float *restrict m, float
   }
 }
 
-/* The AVX2+FMA build of matvec_body, or null where it cannot run (set by lstm_gates_init). */
-static void (*matvec)(const float *, const float *, float *, int, int) = 0;
+/* The AVX2+FMA build of matvec_body (h, r, g, K, N columns, row stride of r), or null where it
+ * cannot run (set by lstm_gates_init). */
+static void (*matvec)(const float *, const float *, float *, int, int, int) = 0;
 
 /* Unit counts probed so far and whether matvec gave sgemm's bits for them. */
 static struct {
@@ -236,7 +241,7 @@ static int exact_matvec(int U) {
   }
   memcpy(b, a, sizeof(float) * G4);
   sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, 1, G4, U, 1.0f, h, U, r, G4, 1.0f, a, G4);
-  matvec(h, r, b, U, G4);
+  matvec(h, r, b, U, G4, G4);
   const int exact = memcmp(a, b, sizeof(float) * G4) == 0;
   free(buf);
   if (n_probed < (int)(sizeof probed / sizeof probed[0])) {
@@ -247,52 +252,235 @@ static int exact_matvec(int U) {
   return exact;
 }
 
-/* Bodies shared by the AVX2 and baseline builds of the entry points below. */
-INLINE void forward_body(const float *r, const float *bias, float *g, float *c, float *tc,
-                         float *p, float *out, const float *mask, float *hbuf, int B, int T,
-                         int U, int hard, int return_sequences, double *prof) {
-  const int G4 = 4 * U;
-  double gemm_ns = 0, t0 = now_ns();
-  const float *zero = hbuf + U;
-  memset(hbuf, 0, sizeof(float) * 2 * U);
-  const int one_row = B == 1 && exact_matvec(U);
-  for (int t = 0; t < T; t++) {
-    if (t > 0) {
-      /* The recurrence: G_t += (mask ⊙ h_{t-1}) · R. */
-      double s = now_ns();
-      if (one_row) {
-        matvec(p + (size_t)t * U, r, g + (size_t)t * G4, U, G4);
-      } else {
-        sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, p + (size_t)t * U, T * U, r, G4,
-              1.0f, g + (size_t)t * G4, T * G4);
-      }
-      gemm_ns += now_ns() - s;
-    }
-    const int last = t == T - 1;
-    for (int b = 0; b < B; b++) {
-      const size_t row = (size_t)b * T + t;
-      float *st = c + row * U;
-      forward_row(g + row * G4, bias, t > 0 ? st - U : zero, st, tc + row * U, hbuf, U, hard);
-      if (!last) {
-        float *pn = p + (row + 1) * U;
-        if (mask) {
-          const float *m = mask + (size_t)b * U;
-          for (int j = 0; j < U; j++) pn[j] = hbuf[j] * m[j];
-        } else {
-          memcpy(pn, hbuf, sizeof(float) * U);
-        }
-      }
-      if (return_sequences) memcpy(out + row * U, hbuf, sizeof(float) * U);
-      else if (last) memcpy(out + (size_t)b * U, hbuf, sizeof(float) * U);
+/*
+ * Both cores on the recurrence. A layer's units are split in two halves; each thread owns the
+ * gate columns and the state of its half. Forward, a step is the product for its columns (which
+ * reads all of h_{t-1}), then the gates of its units, then a barrier, since the next product
+ * reads both halves of h_t. Backward, a step is the gates of its units (giving its columns of
+ * dZ_t), a barrier, then its columns of dh_{t-1} = dZ_t · Rᵀ (which read all of dZ_t); the
+ * next step reads only its own dh, so one barrier per step suffices both ways.
+ *
+ * Each output element is computed by the same calls on the same data whichever thread runs it,
+ * and the split depends only on U (split_units), never on the machine: with one core the two
+ * halves run one after the other in the caller, with the same bits.
+ */
+typedef void (*phase_fn)(void *ctx, int t, int phase, int u0, int u1, double *gemm_ns);
+
+/* Layers of at least this many units are split (smaller products do not gain: measured). */
+static int split_min_units = 128;
+/* Threads the split may use: 1 (the halves run in turn) or 2. Set by lstm_gates_threads. */
+static int split_threads = 1;
+
+/* Where the units are split, or 0 for no split: half, rounded down to whole AVX registers. */
+static int split_units(int U) { return U >= split_min_units && U >= 16 ? (U / 2) & ~7 : 0; }
+
+static _Atomic int barrier_count = 0, barrier_phase = 0;
+
+/* Two threads meet: the second to arrive releases the first. Spins briefly (a step is tens of
+ * microseconds), then yields, so a core shared with other work is not burnt. */
+static void barrier2(void) {
+  const int phase = atomic_load_explicit(&barrier_phase, memory_order_acquire);
+  if (atomic_fetch_add_explicit(&barrier_count, 1, memory_order_acq_rel) == 1) {
+    atomic_store_explicit(&barrier_count, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&barrier_phase, 1, memory_order_release);
+    return;
+  }
+  for (int spins = 0; atomic_load_explicit(&barrier_phase, memory_order_acquire) == phase;
+       spins++) {
+    if (spins > 20000) sched_yield();
+#if defined(__x86_64__)
+    else __asm__ volatile("pause");
+#endif
+  }
+}
+
+/* One thread's share of a pass: every step's two phases over units [u0, u1), meeting the
+ * other thread after phase `barrier_after`. */
+static void run_share(phase_fn fn, void *ctx, int T, int reverse, int barrier_after, int u0,
+                      int u1, double *gemm_ns) {
+  for (int i = 0; i < T; i++) {
+    const int t = reverse ? T - 1 - i : i;
+    for (int ph = 0; ph < 2; ph++) {
+      fn(ctx, t, ph, u0, u1, gemm_ns);
+      if (ph == barrier_after) barrier2();
     }
   }
+}
+
+/* The helper thread: waits for a share, runs it, says so. Started on first use. */
+static struct {
+  pthread_mutex_t mu;
+  pthread_cond_t posted_cv, done_cv;
+  int started, ok, posted, done;
+  phase_fn fn;
+  void *ctx;
+  int T, reverse, barrier_after, u0, u1;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *pool_main(void *unused) {
+  (void)unused;
+  int seen = 0;
+  pthread_mutex_lock(&pool.mu);
+  for (;;) {
+    while (pool.posted == seen) pthread_cond_wait(&pool.posted_cv, &pool.mu);
+    seen = pool.posted;
+    pthread_mutex_unlock(&pool.mu);
+    double ignored = 0;
+    run_share(pool.fn, pool.ctx, pool.T, pool.reverse, pool.barrier_after, pool.u0, pool.u1,
+              &ignored);
+    pthread_mutex_lock(&pool.mu);
+    pool.done = seen;
+    pthread_cond_signal(&pool.done_cv);
+  }
+  return 0;
+}
+
+static int pool_ready(void) {
+  if (split_threads < 2) return 0;
+  if (!pool.started) {
+    pool.started = 1;
+    pthread_t thread;
+    pool.ok = pthread_create(&thread, 0, pool_main, 0) == 0;
+    if (pool.ok) pthread_detach(thread);
+  }
+  return pool.ok;
+}
+
+/* Runs a pass of T steps: split over two threads where the layer is split and a second thread
+ * runs, else in the caller (the halves in turn when split). */
+static void drive(phase_fn fn, void *ctx, int T, int U, int reverse, int barrier_after,
+                  double *gemm_ns) {
+  const int mid = split_units(U);
+  if (mid && pool_ready()) {
+    pthread_mutex_lock(&pool.mu);
+    pool.fn = fn, pool.ctx = ctx, pool.T = T, pool.reverse = reverse;
+    pool.barrier_after = barrier_after, pool.u0 = mid, pool.u1 = U;
+    const int job = ++pool.posted;
+    pthread_cond_signal(&pool.posted_cv);
+    pthread_mutex_unlock(&pool.mu);
+    run_share(fn, ctx, T, reverse, barrier_after, 0, mid, gemm_ns);
+    pthread_mutex_lock(&pool.mu);
+    while (pool.done != job) pthread_cond_wait(&pool.done_cv, &pool.mu);
+    pthread_mutex_unlock(&pool.mu);
+    return;
+  }
+  for (int i = 0; i < T; i++) {
+    const int t = reverse ? T - 1 - i : i;
+    for (int ph = 0; ph < 2; ph++) {
+      if (mid) {
+        fn(ctx, t, ph, 0, mid, gemm_ns);
+        fn(ctx, t, ph, mid, U, gemm_ns);
+      } else {
+        fn(ctx, t, ph, 0, U, gemm_ns);
+      }
+    }
+  }
+}
+
+typedef struct {
+  const float *r, *bias, *mask;
+  float *g, *c, *tc, *p, *out, *hbuf;
+  int B, T, U, hard, return_sequences, one_row;
+} forward_pass;
+
+/* Forward phase 0: G_t += (mask ⊙ h_{t-1}) · R for the columns of units [u0, u1) (the four
+ * gates' slices); phase 1: the gates of those units, h_t into p (masked) and out. */
+INLINE void forward_phase(void *ctx, int t, int phase, int u0, int u1, double *gemm_ns) {
+  const forward_pass *a = ctx;
+  const int U = a->U, G4 = 4 * U, T = a->T, B = a->B, n = u1 - u0;
+  if (phase == 0) {
+    if (t == 0) return;
+    const double s = now_ns();
+    const float *h = a->p + (size_t)t * U;
+    float *gt = a->g + (size_t)t * G4;
+    if (n == U) {
+      if (a->one_row) matvec(h, a->r, gt, U, G4, G4);
+      else sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, h, T * U, a->r, G4, 1.0f, gt,
+                 T * G4);
+    } else {
+      for (int q = 0; q < 4; q++) {
+        const float *rq = a->r + (size_t)q * U + u0;
+        float *gq = gt + (size_t)q * U + u0;
+        if (a->one_row) matvec(h, rq, gq, U, n, G4);
+        else sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, n, U, 1.0f, h, T * U, rq, G4, 1.0f, gq,
+                   T * G4);
+      }
+    }
+    *gemm_ns += now_ns() - s;
+    return;
+  }
+  const int last = t == T - 1;
+  const float *zero = a->hbuf + U;
+  float *hbuf = a->hbuf;
+  for (int b = 0; b < B; b++) {
+    const size_t row = (size_t)b * T + t;
+    float *st = a->c + row * U;
+    forward_row(a->g + row * G4, a->bias, t > 0 ? st - U : zero, st, a->tc + row * U, hbuf, U,
+                u0, u1, a->hard);
+    if (!last) {
+      float *pn = a->p + (row + 1) * U;
+      if (a->mask) {
+        const float *m = a->mask + (size_t)b * U;
+        for (int j = u0; j < u1; j++) pn[j] = hbuf[j] * m[j];
+      } else {
+        memcpy(pn + u0, hbuf + u0, sizeof(float) * n);
+      }
+    }
+    if (a->return_sequences) memcpy(a->out + row * U + u0, hbuf + u0, sizeof(float) * n);
+    else if (last) memcpy(a->out + (size_t)b * U + u0, hbuf + u0, sizeof(float) * n);
+  }
+}
+
+INLINE void forward_body(const float *r, const float *bias, float *g, float *c, float *tc,
+                         float *p, float *out, const float *mask, float *hbuf, int B, int T,
+                         int U, int hard, int return_sequences, double *prof, phase_fn phase) {
+  double gemm_ns = 0, t0 = now_ns();
+  memset(hbuf, 0, sizeof(float) * 2 * U);
+  forward_pass a = {r,  bias, mask, g, c,    tc,   p, out, hbuf,
+                    B,  T,    U,    hard, return_sequences, B == 1 && exact_matvec(U)};
+  drive(phase, &a, T, U, 0, 1, &gemm_ns);
   prof[0] += gemm_ns;
   prof[1] += now_ns() - t0 - gemm_ns;
 }
 
+typedef struct {
+  const float *rt, *c, *tc, *dy, *mask, *zero;
+  float *g, *dh, *dc;
+  int B, T, U, hard, return_sequences;
+} backward_pass;
+
+/* Backward phase 0: the gates of units [u0, u1), giving their columns of dZ_t; phase 1: their
+ * columns of dh_{t-1} = mask ⊙ (dZ_t · Rᵀ). */
+INLINE void backward_phase(void *ctx, int t, int phase, int u0, int u1, double *gemm_ns) {
+  const backward_pass *a = ctx;
+  const int U = a->U, G4 = 4 * U, T = a->T, B = a->B;
+  if (phase == 0) {
+    for (int b = 0; b < B; b++) {
+      const size_t row = (size_t)b * T + t;
+      const float *dyr = a->return_sequences ? a->dy + row * U
+                         : t == T - 1        ? a->dy + (size_t)b * U
+                                             : a->zero;
+      backward_row(a->g + row * G4, t > 0 ? a->c + (row - 1) * U : a->zero, a->tc + row * U,
+                   dyr, a->dh + (size_t)b * U, a->dc + (size_t)b * U, U, u0, u1, a->hard);
+    }
+    return;
+  }
+  if (t == 0) return;
+  const double s = now_ns();
+  sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, u1 - u0, G4, 1.0f, a->g + (size_t)t * G4, T * G4,
+        a->rt + u0, U, 0.0f, a->dh + u0, U);
+  *gemm_ns += now_ns() - s;
+  if (a->mask) {
+    for (int b = 0; b < B; b++) {
+      for (int j = u0; j < u1; j++) a->dh[(size_t)b * U + j] *= a->mask[(size_t)b * U + j];
+    }
+  }
+}
+
 INLINE void backward_body(const float *r, float *rt, float *g, const float *c, const float *tc,
                           const float *dy, float *dh, float *dc, const float *mask, float *zbuf, int B,
-                          int T, int U, int hard, int return_sequences, double *prof) {
+                          int T, int U, int hard, int return_sequences, double *prof,
+                          phase_fn phase) {
   const int G4 = 4 * U;
   double gemm_ns = 0, t0 = now_ns();
   /* Rᵀ once, so the per-step products dZ_t · Rᵀ run untransposed (faster in OpenBLAS). */
@@ -302,27 +490,8 @@ INLINE void backward_body(const float *r, float *rt, float *g, const float *c, c
   memset(dh, 0, sizeof(float) * B * U);
   memset(dc, 0, sizeof(float) * B * U);
   memset(zbuf, 0, sizeof(float) * U);
-  const float *zero = zbuf;
-  for (int t = T - 1; t >= 0; t--) {
-    for (int b = 0; b < B; b++) {
-      const size_t row = (size_t)b * T + t;
-      const float *dyr = return_sequences ? dy + row * U
-                         : t == T - 1     ? dy + (size_t)b * U
-                                          : zero;
-      backward_row(g + row * G4, t > 0 ? c + (row - 1) * U : zero, tc + row * U, dyr,
-                   dh + (size_t)b * U, dc + (size_t)b * U, U, hard);
-    }
-    if (t > 0) {
-      /* dh_{t-1} = mask ⊙ (dZ_t · Rᵀ) */
-      double s = now_ns();
-      sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, U, G4, 1.0f, g + (size_t)t * G4, T * G4, rt, U,
-            0.0f, dh, U);
-      gemm_ns += now_ns() - s;
-      if (mask) {
-        for (int k = 0; k < B * U; k++) dh[k] *= mask[k];
-      }
-    }
-  }
+  backward_pass a = {rt, c, tc, dy, mask, zbuf, g, dh, dc, B, T, U, hard, return_sequences};
+  drive(phase, &a, T, U, 1, 0, &gemm_ns);
   prof[0] += gemm_ns;
   prof[1] += now_ns() - t0 - gemm_ns;
 }
@@ -335,7 +504,7 @@ INLINE void step_body(const float *x, const float *w, const float *r, const floa
   memset(z, 0, sizeof(float) * G4);
   matvec_plain(x, w, z, D, G4);
   matvec_plain(h, r, z, U, G4);
-  forward_row(z, bias, c, cn, tcn, hn, U, hard);
+  forward_row(z, bias, c, cn, tcn, hn, U, 0, U, hard);
   memcpy(c, cn, sizeof(float) * U);
   memcpy(h, hn, sizeof(float) * U);
 }
@@ -352,8 +521,14 @@ INLINE void step_body(const float *x, const float *w, const float *r, const floa
 #define BACKWARD_CALL                                                                          \
   r, rt, g, c, tc, dy, dh, dc, mask, zbuf, B, T, U, hard, return_sequences, prof
 
-static void forward_base(FORWARD_ARGS) { forward_body(FORWARD_CALL); }
-static void backward_base(BACKWARD_ARGS) { backward_body(BACKWARD_CALL); }
+static void forward_phase_base(void *ctx, int t, int phase, int u0, int u1, double *ns) {
+  forward_phase(ctx, t, phase, u0, u1, ns);
+}
+static void backward_phase_base(void *ctx, int t, int phase, int u0, int u1, double *ns) {
+  backward_phase(ctx, t, phase, u0, u1, ns);
+}
+static void forward_base(FORWARD_ARGS) { forward_body(FORWARD_CALL, forward_phase_base); }
+static void backward_base(BACKWARD_ARGS) { backward_body(BACKWARD_CALL, backward_phase_base); }
 static void (*forward_impl)(FORWARD_ARGS) = forward_base;
 #define STEP_ARGS                                                                              \
   const float *x, const float *w, const float *r, const float *bias, float *h, float *c,       \
@@ -367,19 +542,27 @@ static void (*plain_impl)(PLAIN_ARGS) = plain_base;
 static void (*backward_impl)(BACKWARD_ARGS) = backward_base;
 
 #if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,fma"))) static void forward_phase_avx2(void *ctx, int t, int phase,
+                                                                    int u0, int u1, double *ns) {
+  forward_phase(ctx, t, phase, u0, u1, ns);
+}
+__attribute__((target("avx2,fma"))) static void backward_phase_avx2(void *ctx, int t, int phase,
+                                                                     int u0, int u1, double *ns) {
+  backward_phase(ctx, t, phase, u0, u1, ns);
+}
 __attribute__((target("avx2,fma"))) static void forward_avx2(FORWARD_ARGS) {
-  forward_body(FORWARD_CALL);
+  forward_body(FORWARD_CALL, forward_phase_avx2);
 }
 __attribute__((target("avx2,fma"))) static void backward_avx2(BACKWARD_ARGS) {
-  backward_body(BACKWARD_CALL);
+  backward_body(BACKWARD_CALL, backward_phase_avx2);
 }
 __attribute__((target("avx2,fma"))) static void step_avx2(STEP_ARGS) { step_body(STEP_CALL); }
 __attribute__((target("avx2,fma"))) static void plain_avx2(PLAIN_ARGS) {
   matvec_plain(x, m, g, K, N);
 }
 __attribute__((target("avx2,fma"))) static void matvec_avx2(const float *h, const float *r,
-                                                             float *g, int U, int G4) {
-  matvec_body(h, r, g, U, G4);
+                                                             float *g, int U, int N, int ldr) {
+  matvec_body(h, r, g, U, N, ldr);
 }
 #endif
 
@@ -477,3 +660,14 @@ void lstm_stack_step(const float *x, const float *weights, float *state, float *
 /* g [N] += x [K] · m [K, N], rounded as the plain loops round: the dense layers of the
  * stateful generation step. */
 void dense_row(PLAIN_ARGS) { plain_impl(x, m, g, K, N); }
+
+/*
+ * How the recurrence may use the cores: `threads` 1 or 2 (the halves of a split layer run in
+ * turn or at once; the bits are the same), and the unit count from which a layer is split
+ * (0 keeps the default). Returns the thread count in force.
+ */
+int lstm_gates_threads(int threads, int min_units) {
+  split_threads = threads >= 2 ? 2 : 1;
+  if (min_units > 0) split_min_units = min_units;
+  return split_threads;
+}
