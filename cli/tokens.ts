@@ -1,6 +1,7 @@
 /**
  * `deno task tokens FILE.mid ...`: prints one JSON object that maps each path, exactly as
- * given, to its token list as the tutorial's music21 6.7.1 code gives it, or to
+ * given, to its token list as the tutorial's music21 6.7.1 code gives it (or, with
+ * `--encoding drum-grid`, as the drum-grid encoding does at sixteenths), or to
  * `{"error": "..."}` when the file cannot be read, is larger than the pipeline's default
  * `parse.maxFileBytes` (16 MiB, which bounds the tokenizer's memory and time), or music21 could
  * not parse it. The whole object is always printed; the exit status is 1 if any file failed, 2
@@ -9,10 +10,12 @@
  * @module
  */
 import { defaultConfig } from "../core/config_schema.ts";
-import { tokenizeMidi } from "../music/tokenize.ts";
+import type { TokenEncoding } from "../formats/tokens.ts";
+import { tokenizeFile } from "../music/encoding.ts";
 
 /** The usage line. */
-export const USAGE = "usage: deno task tokens FILE.mid [FILE.mid ...]";
+export const USAGE =
+  "usage: deno task tokens [--encoding music21|drum-grid] FILE.mid [FILE.mid ...]";
 
 /** The largest file tokenized: the pipeline's default `parse.maxFileBytes`. */
 export const MAX_FILE_BYTES = defaultConfig().parse.maxFileBytes;
@@ -39,12 +42,14 @@ const tooLarge = (path: string, size: number) =>
  * @param paths the files, as given on the command line
  * @param readFile how to read a file (Deno.readFile in the CLI)
  * @param sizeOf a file's size, to refuse one over the limit unread (Deno.stat in the CLI)
+ * @param encoding music21's tokens (the default) or the drum grid's (`parse.encoding`)
  * @returns the report and whether any file failed
  */
 export async function tokensReport(
   paths: readonly string[],
   readFile: (path: string) => Promise<Uint8Array>,
   sizeOf: (path: string) => Promise<number> = () => Promise.resolve(0),
+  encoding: TokenEncoding = { encoding: "music21", stepsPerQuarter: 4, velocity: "off" },
 ): Promise<{ report: TokensReport; failed: boolean }> {
   const report: TokensReport = {};
   let failed = false;
@@ -69,7 +74,7 @@ export async function tokensReport(
       continue;
     }
     try {
-      report[path] = tokenizeMidi(bytes);
+      report[path] = tokenizeFile(bytes, encoding).tokens;
     } catch (e) {
       report[path] = { error: (e as Error).message };
       failed = true;
@@ -79,18 +84,33 @@ export async function tokensReport(
 }
 
 if (import.meta.main) {
-  if (Deno.args.length === 0) {
+  const args = [...Deno.args];
+  let encoding: TokenEncoding["encoding"] = "music21";
+  const at = args.indexOf("--encoding");
+  if (at >= 0) {
+    const value = args[at + 1];
+    if (value !== "music21" && value !== "drum-grid") {
+      console.error(
+        `--encoding takes music21 or drum-grid (found ${value ?? "nothing"})\n${USAGE}`,
+      );
+      Deno.exit(2);
+    }
+    encoding = value;
+    args.splice(at, 2);
+  }
+  if (args.length === 0) {
     console.error(USAGE);
     Deno.exit(2);
   }
-  if (Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h")) {
+  if (args.length === 1 && (args[0] === "--help" || args[0] === "-h")) {
     console.log(USAGE);
     Deno.exit(0);
   }
   const { report, failed } = await tokensReport(
-    Deno.args,
+    args,
     (p) => Deno.readFile(p),
     async (p) => (await Deno.stat(p)).size,
+    { encoding, stepsPerQuarter: 4, velocity: "off" },
   );
   console.log(JSON.stringify(report));
   Deno.exit(failed ? 1 : 0);

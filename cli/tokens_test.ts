@@ -38,7 +38,7 @@ Deno.test("tokens prints a usage line and exits 2 without arguments", async () =
   const { code, stdout, stderr } = await tokensCli();
   assert.equal(code, 2);
   assert.equal(stdout, "");
-  assert.match(stderr, /^usage: deno task tokens FILE\.mid/);
+  assert.match(stderr, /^usage: deno task tokens \[--encoding music21\|drum-grid\] FILE\.mid/);
 });
 
 Deno.test("the tokens CLI refuses a file over 16 MiB and still prints the others", async () => {
@@ -54,4 +54,15 @@ Deno.test("the tokens CLI refuses a file over 16 MiB and still prints the others
   const report = JSON.parse(stdout);
   assert.match(report[huge].error, /over the limit of 16777216 bytes \(16 MiB/);
   assert.deepEqual(report[small], tokenizeMidi(smallBytes));
+});
+
+Deno.test("tokens --encoding drum-grid prints the drum grid's steps; a wrong encoding is a usage error", async () => {
+  const groove = "data/groove/drummer1/session1/1_funk_80_beat_4-4.mid";
+  const { code, stdout } = await tokensCli("--encoding", "drum-grid", groove);
+  assert.equal(code, 0);
+  const tokens: string[] = JSON.parse(stdout)[groove];
+  assert.ok(tokens.includes("hihat-closed+kick") && tokens.includes("-"), tokens.join(" "));
+  const wrong = await tokensCli("--encoding", "midi", groove);
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--encoding takes music21 or drum-grid \(found midi\)/);
 });

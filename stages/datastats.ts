@@ -13,7 +13,7 @@ import { asMetric, defineStage, input } from "../core/stage.ts";
 import { parseReport } from "../formats/files.ts";
 import { dataStats } from "../formats/stats.ts";
 import { tokenEncoding, tokenList } from "../formats/tokens.ts";
-import { quartersPerToken } from "./_encoding.ts";
+import { quartersPerToken } from "../music/encoding.ts";
 import {
   pieceFromMidi,
   type PieceStatistics,

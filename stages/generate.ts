@@ -44,7 +44,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { tokenizeFile } from "./_encoding.ts";
+import { tokenizeFile } from "../music/encoding.ts";
 import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";

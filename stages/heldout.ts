@@ -15,7 +15,7 @@ import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { npyCodec } from "../formats/npy.ts";
 import { tokenIds, vocabulary } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { encodingOf, tokenizeFile } from "./_encoding.ts";
+import { encodingOf, tokenizeFile } from "../music/encoding.ts";
 import { sampleFiles } from "./_sample.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 import { makeWindows } from "./_windows.ts";

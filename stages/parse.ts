@@ -17,7 +17,7 @@ import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { tokenEncoding, tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { encodingOf, type FileTokens, tokenizeFile } from "./_encoding.ts";
+import { encodingOf, type FileTokens, tokenizeFile } from "../music/encoding.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 
 export const parse = defineStage({

@@ -12,7 +12,7 @@
 import { defineStage, input } from "../core/stage.ts";
 import { rawBytes, text } from "../formats/codec.ts";
 import { tokenEncoding, tokenList, tokenLists, voicingTable } from "../formats/tokens.ts";
-import { renderTokens } from "./_encoding.ts";
+import { renderTokens } from "../music/encoding.ts";
 import { type Bundle, bundle, pieceName } from "../formats/bundle.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
 

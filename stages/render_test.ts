@@ -1,4 +1,4 @@
-import { tokenizeFile } from "./_encoding.ts";
+import { tokenizeFile } from "../music/encoding.ts";
 import type { TokenEncoding } from "../formats/tokens.ts";
 import { bundle } from "../formats/bundle.ts";
 import assert from "node:assert/strict";

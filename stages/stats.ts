@@ -16,7 +16,7 @@ import {
 } from "../formats/stats.ts";
 import { tokenEncoding, tokenLists, voicingTable } from "../formats/tokens.ts";
 import { pieceStatistics, tokensPerBar, tokenStatistics } from "../metrics/mod.ts";
-import { quartersPerToken, renderTokens } from "./_encoding.ts";
+import { quartersPerToken, renderTokens } from "../music/encoding.ts";
 
 export const stats = defineStage({
   name: "stats",

@@ -8,6 +8,14 @@
  * made one batch at a time (a [windows, vocab] matrix of the whole set would take gigabytes),
  * progress and interrupts are seen between batches, and the checkpoint is bytes, not files.
  *
+ * `train.targets: all` trains the same network on a denser objective: windows `train.stride`
+ * tokens apart (cut again from the token stream the window stage's windows spell out, see
+ * stages/_sequence_windows.ts) with the next token as the target at every position, the head
+ * applied at every step. Each epoch then takes about 1/window.length of the tutorial's steps and
+ * still makes every token a target. What is scored, kept and saved is the tutorial's model with
+ * the trained weights copied in (the last LSTM giving its last step only), so validation is the
+ * same yardstick for both and generation loads the checkpoint as any other.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -24,7 +32,7 @@ import { type NpyArray, npyCodec } from "../formats/npy.ts";
 import { vocabulary } from "../formats/tokens.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
-import { buildModel, disposeModel, startEpoch } from "../model/build_model.ts";
+import { buildModel, copyWeights, disposeModel, startEpoch } from "../model/build_model.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
 import { evaluate, type Evaluation } from "../model/evaluate.ts";
 import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
@@ -32,16 +40,19 @@ import { saveCheckpoint } from "../model/checkpoint.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
 import { mixSeed, seededRandom, shuffleInPlace } from "../model/random.ts";
 import { lossCurveSvg } from "../plots/loss_curve.ts";
+import { makeSequenceWindows, streamOfWindows } from "./_sequence_windows.ts";
 
-/** The windows the window stage made. */
+/** The windows training visits: the window stage's, or (targets all) those cut again from them. */
 interface TrainingData {
   /** [count × length] normalised ids, window after window. */
   x: Float32Array;
-  /** [count] target class ids. */
+  /** Target class ids: [count], or [count × length] when {@link everyStep}. */
   y: Int32Array;
   count: number;
   length: number;
   vocabSize: number;
+  /** A target at every position (`train.targets: all`) instead of one after each window. */
+  everyStep: boolean;
 }
 
 export const train = defineStage({
@@ -70,6 +81,12 @@ export const train = defineStage({
   check(config) {
     // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
     assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
+    // A stride the tutorial's windows ignore would give a new config hash for the same weights.
+    if (config.train.stride !== 0 && config.train.targets !== "all") {
+      throw new Error(
+        `train.stride spaces the windows of train.targets all, but train.targets is ${config.train.targets}: set train.targets: all or leave train.stride out`,
+      );
+    }
     if (config.train.monitor === "val_loss" && config.validation.count === 0) {
       throw new Error(
         "train.monitor val_loss follows the validation loss, but validation.count is 0: set validation.count above 0 or train.monitor: loss",
@@ -78,7 +95,8 @@ export const train = defineStage({
   },
   async run({ x, y, vocab, valX, valY }, config, ctx) {
     const settings = config.train;
-    const data = trainingData(x, y, vocab.tokens.length);
+    const windows = trainingData(x, y, vocab.tokens.length);
+    const data = settings.targets === "all" ? everyStepData(windows, settings.stride) : windows;
     const held = { x: valX.data, y: valY.data, count: valY.shape[0] ?? 0, length: data.length };
     if (settings.monitor === "val_loss" && held.count === 0) {
       throw new StageInputError(
@@ -103,19 +121,32 @@ export const train = defineStage({
     ctx.metric("lstmKernel", description);
     if (blasPath !== null) ctx.metric("blasLibrary", blasPath);
 
-    const model = buildModel(settings, {
-      vocabSize: data.vocabSize,
-      windowLength: data.length,
-      lstm,
-    });
+    const network = { vocabSize: data.vocabSize, windowLength: data.length, lstm };
+    const model = buildModel(settings, { ...network, everyStep: data.everyStep });
     const optimizer = tf.train.adam(settings.learningRate);
     model.compile({ optimizer, loss: "categoricalCrossentropy" });
+    // What is scored and saved: the model itself, or with targets all the tutorial's model that
+    // the trained weights are copied into after each epoch (a checkpoint of the every-step model
+    // would give a softmax per step, which generation does not read). Compiled as the trained
+    // one so model.json's training config is the same; its own optimizer never takes a step.
+    const kept = data.everyStep ? buildModel(settings, network) : model;
+    if (kept !== model) {
+      kept.compile({
+        optimizer: tf.train.adam(settings.learningRate),
+        loss: "categoricalCrossentropy",
+      });
+    }
     const batchSize = Math.min(settings.batchSize, data.count);
     const steps = Math.ceil(data.count / batchSize);
+    const cut = data.everyStep
+      ? ` (${settings.stride || data.length} tokens apart, a target at every position: ` +
+        `${data.count * data.length} targets)`
+      : "";
     ctx.info(
-      `${data.count} windows of ${data.length}, vocabulary ${data.vocabSize}, ` +
+      `${data.count} windows of ${data.length}${cut}, vocabulary ${data.vocabSize}, ` +
         `${model.countParams()} parameters, ${steps} steps per epoch`,
     );
+    if (data.everyStep) ctx.metric("windows", data.count);
 
     let losses: number[] = [];
     let secondsPerEpoch: number[] = [];
@@ -157,7 +188,8 @@ export const train = defineStage({
         losses.push(loss);
         // Scored after the epoch's timing: the time is training's, the score a measurement.
         secondsPerEpoch.push(round((performance.now() - started) / 1000, 3));
-        const score = held.count > 0 ? await evaluate(model, held) : undefined;
+        if (kept !== model) copyWeights(model, kept);
+        const score = held.count > 0 ? await evaluate(kept, held) : undefined;
         if (score) scores.push(score);
         // What the kept checkpoint follows: the training loss (the tutorial's) or the held-out one.
         const monitored = settings.monitor === "val_loss" ? score?.loss ?? NaN : loss;
@@ -168,7 +200,7 @@ export const train = defineStage({
             epoch,
             loss,
             ...(settings.monitor === "val_loss" ? { score: monitored } : {}),
-            files: { ...(await saveCheckpoint(model)) },
+            files: { ...(await saveCheckpoint(kept)) },
           };
         }
         ctx.info(
@@ -199,6 +231,7 @@ export const train = defineStage({
       }
     } finally {
       disposeModel(model); // and its optimizer
+      if (kept !== model) disposeModel(kept);
     }
     if (best === undefined) {
       throw new StageInputError(
@@ -312,7 +345,24 @@ function trainingData(
       `y.npy holds class id ${outside}, outside the vocabulary of ${vocabSize} tokens`,
     );
   }
-  return { x: x.data, y: y.data, count, length, vocabSize };
+  return { x: x.data, y: y.data, count, length, vocabSize, everyStep: false };
+}
+
+/**
+ * The windows of `train.targets: all`: cut `stride` tokens apart (0: the window length) from
+ * the token stream the window stage's windows, one token apart, spell out.
+ */
+function everyStepData(windows: TrainingData, stride: number): TrainingData {
+  const { x, y, count, length, vocabSize } = windows;
+  const ids = streamOfWindows(x, y, count, length, vocabSize);
+  if (ids === null) {
+    throw new StageInputError(
+      "train.targets all cuts its windows from the token stream of the window stage's windows, " +
+        "but x.npy and y.npy are not windows one token apart of one stream: rerun with --force window",
+    );
+  }
+  const cut = makeSequenceWindows(ids, length, stride || length, vocabSize);
+  return { x: cut.x, y: cut.y, count: cut.count, length, vocabSize, everyStep: true };
 }
 
 /** Window indices in the order one epoch visits them: shuffled from (seed, epoch) if asked. */
@@ -333,6 +383,7 @@ async function trainEpoch(
 ): Promise<number> {
   const { ctx, label } = progress;
   const steps = Math.ceil(order.length / batchSize);
+  const targets = data.everyStep ? data.length : 1; // per window
   const bar = ctx.progress(label, steps);
   let weightedSum = 0;
   let seen = 0;
@@ -341,14 +392,20 @@ async function trainEpoch(
       ctx.signal.throwIfAborted();
       const batch = order.slice(step * batchSize, (step + 1) * batchSize);
       const xs = new Float32Array(batch.length * data.length);
-      const ys = new Int32Array(batch.length);
+      const ys = new Int32Array(batch.length * targets);
       batch.forEach((w, row) => {
         xs.set(data.x.subarray(w * data.length, (w + 1) * data.length), row * data.length);
-        ys[row] = data.y[w]!;
+        ys.set(data.y.subarray(w * targets, (w + 1) * targets), row * targets);
       });
       const [x, y] = tf.tidy(() => [
         tf.tensor3d(xs, [batch.length, data.length, 1]),
-        tf.oneHot(tf.tensor1d(ys, "int32"), data.vocabSize),
+        // [batch, vocab], or [batch, length, vocab] for a target at every position.
+        tf.oneHot(
+          data.everyStep
+            ? tf.tensor2d(ys, [batch.length, data.length], "int32")
+            : tf.tensor1d(ys, "int32"),
+          data.vocabSize,
+        ),
       ]);
       let loss: number;
       try {

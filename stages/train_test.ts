@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { StageInputError } from "../core/stage.ts";
+import { sha256Hex } from "../core/hash.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
+import { evaluate } from "../model/evaluate.ts";
 import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
+import { generate } from "./generate.ts";
 import { epochOrder, train } from "./train.ts";
 
 Deno.test("train records one loss per epoch and keeps the checkpoint of the lowest", async () => {
@@ -54,18 +57,42 @@ Deno.test("train gives identical checkpoint bytes and losses for the same seed",
   );
 });
 
-Deno.test("train frees every tensor it makes", async () => {
-  const leftAfter = async (epochs: number) => {
-    const config = tinyTrainConfig();
-    config.train.epochs = epochs;
-    const before = tf.memory().numTensors;
-    await train.run(trainInputs(TUNE, 8), config, fakeContext());
-    return tf.memory().numTensors - before;
-  };
-  await leftAfter(1); // the first run also makes tfjs's lasting tensors (kernel caches and the like)
-  assert.equal(await leftAfter(1), 0);
-  assert.equal(await leftAfter(3), 0);
+Deno.test("train with the default targets trains the bytes it trained before train.targets existed", async () => {
+  // Digests of a tf.layers.lstm run on the cpu backend (pure JS arithmetic, the same bytes on
+  // every machine) recorded before the option was added: train.targets last is the tutorial's.
+  const config = tinyTrainConfig();
+  config.train.epochs = 3;
+  const out = await train.run(trainInputs(TUNE, 8), config, fakeContext());
+  assert.equal(
+    sha256Hex(out["weights.bin"]),
+    "4242c4ea5485a33aeec3bf4b4c29139a5545131e3a954b29116369d2482a2af3",
+  );
+  assert.equal(
+    sha256Hex(out["model.json"]),
+    "5c9375272b0ad5204b17d1155914dd4663a2d928712ebb288997868ec3443e13",
+  );
+  assert.deepEqual(out["history.json"].loss, [
+    2.2089387008122037,
+    2.0671603906722296,
+    1.8901385012127103,
+  ]);
 });
+
+for (const targets of ["last", "all"] as const) {
+  Deno.test(`train frees every tensor it makes (targets ${targets})`, async () => {
+    const leftAfter = async (epochs: number) => {
+      const config = tinyTrainConfig();
+      config.train.epochs = epochs;
+      config.train.targets = targets;
+      const before = tf.memory().numTensors;
+      await train.run(trainInputs(TUNE, 8, HELD_OUT), config, fakeContext());
+      return tf.memory().numTensors - before;
+    };
+    await leftAfter(1); // the first run also makes tfjs's lasting tensors (kernel caches and the like)
+    assert.equal(await leftAfter(1), 0);
+    assert.equal(await leftAfter(3), 0);
+  });
+}
 
 Deno.test("train trains on what there is when there are fewer windows than one batch", async () => {
   const config = tinyTrainConfig();
@@ -151,10 +178,12 @@ Deno.test("epochOrder() shuffles each epoch differently, repeatably from the see
   assert.deepEqual(epochOrder(4, false, 1, 1), [0, 1, 2, 3]);
 });
 
-for (const lstm of ["tfjs", "auto"] as const) {
-  Deno.test(`train interrupted after an epoch resumes there and ends as an uninterrupted run (lstm ${lstm})`, async () => {
+for (
+  const [lstm, targets] of [["tfjs", "last"], ["auto", "last"], ["auto", "all"]] as const
+) {
+  Deno.test(`train interrupted after an epoch resumes there and ends as an uninterrupted run (lstm ${lstm}, targets ${targets})`, async () => {
     const config = tinyTrainConfig();
-    Object.assign(config.train, { epochs: 3, lstm, recurrentDropout: 0.3, dropout: 0.3 });
+    Object.assign(config.train, { epochs: 3, lstm, targets, recurrentDropout: 0.3, dropout: 0.3 });
     const inputs = trainInputs(TUNE, 8);
     const whole = await train.run(inputs, config, fakeContext());
 
@@ -236,5 +265,130 @@ Deno.test("train.monitor val_loss keeps the checkpoint of the lowest validation 
         fakeContext(),
       ),
     /heldout gave none: raise validation\.count/,
+  );
+});
+
+/** Steps per epoch, as the progress bars count them. */
+function countingSteps() {
+  const steps: number[] = [];
+  const ctx = fakeContext();
+  ctx.progress = (_: string, total: number) => (steps.push(total), { tick() {}, done() {} });
+  return { ctx, steps };
+}
+
+Deno.test("train.targets all trains on windows train.stride apart: about 1/window.length of the steps", async () => {
+  // 50 tokens, windows of 8: 42 windows one token apart, in 3 batches of 16 ...
+  const last = countingSteps();
+  await train.run(trainInputs(TUNE, 8), tinyTrainConfig(), last.ctx);
+  assert.deepEqual(last.steps, [3, 3]);
+  // ... against 6 that do not overlap (starts 0, 8, …, 40; 48 targets), one batch.
+  const config = tinyTrainConfig();
+  config.train.targets = "all";
+  const all = countingSteps();
+  await train.run(trainInputs(TUNE, 8), config, all.ctx);
+  assert.deepEqual(all.steps, [1, 1]);
+  assert.equal(all.ctx.collected.metrics.windows, 6);
+  assert.match(
+    all.ctx.collected.infos.join("\n"),
+    /6 windows of 8 \(8 tokens apart, .* 48 targets\)/,
+  );
+  // Two tokens apart: starts 0, 2, …, 40.
+  config.train.stride = 2;
+  const strided = countingSteps();
+  await train.run(trainInputs(TUNE, 8), config, strided.ctx);
+  assert.equal(strided.ctx.collected.metrics.windows, 21);
+  assert.deepEqual(strided.steps, [2, 2]);
+});
+
+/** A stream the tiny network can learn: the tune's first 14 tokens over and over. */
+const PERIODIC = Array.from({ length: 120 }, (_, i) => TUNE[i % 14]!);
+
+Deno.test("train.targets all learns, and its checkpoint is the tutorial's model, generating in both modes", async () => {
+  const config = tinyTrainConfig();
+  Object.assign(config.train, {
+    targets: "all",
+    lstm: "auto",
+    lstmUnits: 16,
+    denseUnits: 16,
+    epochs: 10,
+    batchSize: 4,
+    dropout: 0,
+    recurrentDropout: 0,
+    learningRate: 0.03,
+  });
+  const inputs = trainInputs(PERIODIC, 8, PERIODIC.slice(3, 60));
+  const out = await train.run(inputs, config, fakeContext());
+  const loss = out["history.json"].loss;
+  assert.ok(loss.at(-1)! < 0.6 * loss[0]!, `loss ${loss.join(", ")}`);
+
+  // The same model.json as the tutorial's objective writes: same layers, names and shapes (the
+  // number of epochs is in neither).
+  const last = await train.run(
+    inputs,
+    { ...config, train: { ...config.train, targets: "last", epochs: 1 } },
+    fakeContext(),
+  );
+  assert.deepEqual(out["model.json"], last["model.json"]);
+  assert.notDeepEqual(out["weights.bin"], last["weights.bin"]);
+
+  // Generation reads it as any checkpoint, in both modes (both start from the same window).
+  config.generate.length = 20;
+  const vocabulary = inputs.vocab.tokens;
+  const generateInputs = {
+    tokens: PERIODIC,
+    vocab: inputs.vocab,
+    encoding: { encoding: "music21", stepsPerQuarter: 4, velocity: "off" } as const,
+    modelJson: out["model.json"],
+    weights: out["weights.bin"],
+    history: out["history.json"],
+  };
+  const pieces: Record<string, string[]> = {};
+  for (const mode of ["window", "stateful"] as const) {
+    config.generate.mode = mode;
+    pieces[mode] = (await generate.run(generateInputs, config, fakeContext()))["tokens.json"];
+    assert.equal(pieces[mode]!.length, 20);
+    for (const token of pieces[mode]!) assert.ok(vocabulary.includes(token), token);
+  }
+  assert.equal(pieces.stateful![0], pieces.window![0]);
+});
+
+Deno.test("train.targets all is scored as last is: the next-token loss after each held-out window", async () => {
+  const config = tinyTrainConfig();
+  Object.assign(config.train, { targets: "all", epochs: 2, monitor: "val_loss" });
+  const inputs = trainInputs(TUNE, 8, HELD_OUT);
+  const out = await train.run(inputs, config, fakeContext());
+  const v = out["validation.json"];
+  // The held-out windows are the window stage's: one token apart, one target each.
+  assert.equal(v.windows, inputs.valY.shape[0]);
+  // The score of the kept epoch is the saved model's on those windows, as evaluate gives it.
+  const model = await loadCheckpoint({
+    "model.json": out["model.json"],
+    "weights.bin": out["weights.bin"],
+  });
+  const held = { x: inputs.valX.data, y: inputs.valY.data, count: v.windows, length: 8 };
+  const score = await evaluate(model, held);
+  model.dispose();
+  assert.equal(score.loss, v.loss[out["history.json"].bestEpoch - 1]);
+});
+
+Deno.test("train.stride without train.targets all is refused before any stage runs", () => {
+  const config = tinyTrainConfig();
+  config.train.stride = 4;
+  assert.throws(() => train.check!(config), /train\.stride .* train\.targets is last/);
+  config.train.targets = "all";
+  train.check!(config);
+});
+
+Deno.test("train.targets all refuses windows that do not spell out one token stream", async () => {
+  const inputs = trainInputs(TUNE, 8);
+  const x = Float32Array.from(inputs.x.data);
+  x.copyWithin(8, 16, 24); // the second window replaced by the third
+  inputs.x = { ...inputs.x, data: x };
+  const config = tinyTrainConfig();
+  config.train.targets = "all";
+  await assert.rejects(
+    () => train.run(inputs, config, fakeContext()),
+    (error: unknown) =>
+      error instanceof StageInputError && /rerun with --force window/.test(error.message),
   );
 });

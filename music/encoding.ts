@@ -1,8 +1,8 @@
 /**
  * The token encodings (`parse.encoding`) in one place: how a MIDI file becomes tokens, and how
- * tokens become notes and a MIDI file again. parse, heldout and generate's primer tokenize with
- * it, so a model only ever meets tokens of the encoding it was trained on; render and stats read
- * tokens back with it.
+ * tokens become notes and a MIDI file again. The parse, heldout and generate stages and
+ * `deno task tokens` tokenize with it, so a model only ever meets tokens of the encoding it was
+ * trained on; render and stats read tokens back with it.
  *
  * - `music21`: the tutorial's note and chord tokens (music/tokenize.ts), written back as
  *   create_midi writes them (music/render_midi.ts), or as drums (music/drums.ts).
@@ -10,15 +10,31 @@
  *
  * @module
  */
-import type { Config } from "../core/config_schema.ts";
 import type { TokenEncoding, Voicings } from "../formats/tokens.ts";
-import { DRUM_GRID_TICKS_PER_QUARTER, drumGridMidi, encodeDrumGrid } from "../music/drum_grid.ts";
-import { drumPitches } from "../music/drums.ts";
-import { renderMidi, TICKS_PER_QUARTER } from "../music/render_midi.ts";
-import { MidiReadError, tokenizeWithVoicings } from "../music/tokenize.ts";
+import { DRUM_GRID_TICKS_PER_QUARTER, drumGridMidi, encodeDrumGrid } from "./drum_grid.ts";
+import { drumPitches } from "./drums.ts";
+import { renderMidi, TICKS_PER_QUARTER } from "./render_midi.ts";
+import { MidiReadError, tokenizeWithVoicings } from "./tokenize.ts";
+
+/** The `parse.*` settings that choose an encoding. */
+export interface TokenEncodingSettings {
+  encoding: TokenEncoding["encoding"];
+  stepsPerQuarter: number;
+  velocity: TokenEncoding["velocity"];
+}
+
+/** The `render.*` settings. */
+export interface RenderSettings {
+  /** music21 tokens: quarter notes from one token to the next. */
+  step: number;
+  /** music21 tokens: the tutorial's piano, or General MIDI drums. */
+  instrument: "piano" | "drums";
+  /** drum-grid tokens: the tempo. */
+  bpm: number;
+}
 
 /** The encoding `parse` settings ask for. */
-export function encodingOf(parse: Config["parse"]): TokenEncoding {
+export function encodingOf(parse: TokenEncodingSettings): TokenEncoding {
   return {
     encoding: parse.encoding,
     stepsPerQuarter: parse.stepsPerQuarter,
@@ -68,7 +84,7 @@ export interface RenderedTokens {
 export function renderTokens(
   tokens: readonly string[],
   encoding: TokenEncoding,
-  render: Config["render"],
+  render: RenderSettings,
   voicings: Voicings,
 ): RenderedTokens {
   if (encoding.encoding === "drum-grid") {
@@ -93,6 +109,6 @@ export function renderTokens(
 }
 
 /** Quarter notes from one token to the next. */
-export function quartersPerToken(encoding: TokenEncoding, render: Config["render"]): number {
+export function quartersPerToken(encoding: TokenEncoding, render: { step: number }): number {
   return encoding.encoding === "drum-grid" ? 1 / encoding.stepsPerQuarter : render.step;
 }
