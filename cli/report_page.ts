@@ -2,9 +2,10 @@
  * The report page of a run: `<store>/runs/<config-hash>/report.html`, one self-contained HTML
  * file that opens from file:// with no network. It shows the loss curves and the piano roll
  * (their SVGs inlined), a player for the generated audio and a link to the MIDI file (both copied
- * beside the page, into `report/`), the piece's statistics against the training data, the
- * resolved config and every stage with its time and whether it was cached. Every piece of text
- * from the run record is escaped.
+ * beside the page, into `report/`), a player that runs the run's checkpoint in the browser
+ * with TensorFlow.js to generate more (cli/report_player.ts), the piece's statistics against the
+ * training data, the resolved config and every stage with its time and whether it was cached.
+ * Every piece of text from the run record is escaped.
  *
  * @module
  */
@@ -14,9 +15,24 @@ import type { Store } from "../core/store.ts";
 import { buildComparison } from "./compare.ts";
 import { cell, escapeHtml, htmlPage, section, statisticsTables, table } from "./compare_page.ts";
 import { formatDuration } from "./progress.ts";
+import { bundle, pieceName } from "../formats/bundle.ts";
+import { PLAYER_FILES, playerAssets } from "./report_player.ts";
+
+/** A piece after the first (generate.count), as the page shows it. */
+export interface Piece {
+  /** Its number, from 2. */
+  n: number;
+  /** Its piano roll. */
+  svg: string;
+  /** Its MIDI and audio files' paths relative to the page, where there are some. */
+  midi?: string;
+  audio?: string;
+}
 
 /** What the page shows beside the run record. */
 export interface ReportAssets {
+  /** The pieces after the first, when generate.count is above 1. */
+  pieces?: Piece[];
   /** train's loss.svg (training and validation loss), when train ran. */
   lossSvg?: string;
   /** render's piano_roll.svg, when render ran. */
@@ -27,6 +43,22 @@ export interface ReportAssets {
   noAudio?: string;
   /** The MIDI file's path relative to the page, when render ran. */
   midi?: string;
+  /** What the "Play with the model" section offers; undefined when there is no player. */
+  player?: PlayerView;
+  /** Why there is no player (shown instead of it). */
+  noPlayer?: string;
+}
+
+/** What the page says about the player and its start windows; its scripts are in `report/`. */
+export interface PlayerView {
+  /** Tokens per window (`window.length`). */
+  windowLength: number;
+  /** Tokens of the window generation started from that the page knows (0 when primed). */
+  startLength: number;
+  /** Tokens of the generated piece. */
+  pieceLength: number;
+  /** The TensorFlow.js version the page loads. */
+  tfjsVersion: string;
 }
 
 /** The folder, under the page's, that holds the files the page plays and links. */
@@ -67,12 +99,28 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
     const bytes = copied.get(name);
     return bytes && bytes.length > 0 ? new TextDecoder().decode(bytes) : undefined;
   };
+  const player = await playerAssets(store, record);
+  if ("files" in player) {
+    for (const name of PLAYER_FILES) {
+      await store.writeAtomic(`${dir}/${REPORT_ASSETS_DIR}/${name}`, player.files[name]);
+    }
+  }
   const flac = copied.get("generated.flac");
+  const pieces = await morePieces(store, record, `${dir}/${REPORT_ASSETS_DIR}`);
   const assets: ReportAssets = {
+    pieces,
     lossSvg: text("loss.svg"),
     pianoRollSvg: text("piano_roll.svg"),
     midi: copied.has("generated.mid") ? `${REPORT_ASSETS_DIR}/generated.mid` : undefined,
   };
+  if ("files" in player) {
+    assets.player = {
+      windowLength: player.model.windowLength,
+      startLength: player.model.startWindow.length,
+      pieceLength: player.model.piece.length,
+      tfjsVersion: player.model.tfjsVersion,
+    };
+  } else assets.noPlayer = player.reason;
   if (flac !== undefined && flac.length > 0) {
     assets.audio = `${REPORT_ASSETS_DIR}/generated.flac`;
   } else {
@@ -86,6 +134,33 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
   });
   await store.writeAtomic(page, new TextEncoder().encode(html));
   return page;
+}
+
+/**
+ * The pieces after the first (`generate.count` above 1), from render's `pieces.tar` and audio's
+ * `pieces-audio.tar`: their MIDI and audio copied into `assets`, their piano rolls inline.
+ */
+async function morePieces(store: Store, record: RunRecord, assets: string): Promise<Piece[]> {
+  const bundleOf = async (stage: string, output: string) => {
+    const digest = record.stages[stage]?.outputs[output];
+    return digest === undefined ? new Map() : bundle.decode(await store.get(digest));
+  };
+  const midi = await bundleOf("render", "pieces.tar");
+  const audio = await bundleOf("audio", "pieces-audio.tar");
+  const pieces: Piece[] = [];
+  for (let n = 2; midi.has(pieceName(n, "mid")); n++) {
+    const piece: Piece = { n, svg: new TextDecoder().decode(midi.get(pieceName(n, "svg"))) };
+    for (const [files, extension] of [[midi, "mid"], [audio, "flac"]] as const) {
+      const bytes = files.get(pieceName(n, extension));
+      if (bytes === undefined || bytes.length === 0) continue;
+      await store.writeAtomic(`${assets}/${pieceName(n, extension)}`, bytes);
+      piece[extension === "mid" ? "midi" : "audio"] = `${REPORT_ASSETS_DIR}/${
+        pieceName(n, extension)
+      }`;
+    }
+    pieces.push(piece);
+  }
+  return pieces;
 }
 
 /**
@@ -126,6 +201,10 @@ export function reportPageHtml(
     }</code> · written ${escapeHtml(utc(ctx.generatedAt))} UTC</p>`,
     `</header>`,
     section("listen", "The generated piece", listenSection(assets)),
+    ...(assets.pieces && assets.pieces.length > 0
+      ? [section("pieces", "More pieces (generate.count)", piecesSection(assets.pieces))]
+      : []),
+    section("play", "Play with the model", playerSection(assets)),
     section("curves", "Loss curves", lossSection(assets)),
     section(
       "statistics",
@@ -142,6 +221,24 @@ export function reportPageHtml(
 
 function utc(iso: string): string {
   return iso.slice(0, 19).replace("T", " ");
+}
+
+function piecesSection(pieces: readonly Piece[]): string {
+  return pieces.map((p) => {
+    const name = `piece ${p.n}`;
+    const links = [
+      ...(p.midi ? [`<a href="${escapeHtml(p.midi)}" download>MIDI</a>`] : []),
+      ...(p.audio ? [`<a href="${escapeHtml(p.audio)}" download>audio</a>`] : []),
+    ];
+    return [
+      `<h3>Piece ${p.n}</h3>`,
+      p.audio
+        ? `<p><audio controls preload="metadata" src="${escapeHtml(p.audio)}"></audio></p>`
+        : "",
+      links.length > 0 ? `<p>Download ${name}: ${links.join(" · ")}</p>` : "",
+      `<figure>${p.svg.trim()}</figure>`,
+    ].filter((line) => line !== "").join("\n");
+  }).join("\n");
 }
 
 function listenSection(a: ReportAssets): string {
@@ -164,6 +261,45 @@ function listenSection(a: ReportAssets): string {
       : `<figure>${a.pianoRollSvg.trim()}<figcaption>The piece's piano roll.</figcaption></figure>`,
   );
   return parts.join("\n");
+}
+
+function playerSection(a: ReportAssets): string {
+  const p = a.player;
+  if (p === undefined) {
+    return `<p class="muted">${escapeHtml(a.noPlayer ?? "No model to play with.")}</p>`;
+  }
+  const total = p.startLength + p.pieceLength;
+  const last = total - p.windowLength;
+  const known = p.startLength > 0
+    ? `the ${p.startLength} tokens generation started from, then the ${p.pieceLength} it generated`
+    : `the ${p.pieceLength} generated tokens`;
+  const dir = REPORT_ASSETS_DIR;
+  return `<div id="player" data-state="loading">
+<p>The run's checkpoint, running in this browser with TensorFlow.js ${
+    escapeHtml(p.tfjsVersion)
+  }: it writes one token after another, each from a fresh pass over the last ${p.windowLength}
+tokens (the tutorial's way), and plays what it wrote.
+Start from the end of the piece, or from a window starting at a chosen token of ${known}
+(token 0 to ${last}).</p>
+<form class="player" onsubmit="return false">
+<label>Start <select id="player-start">
+<option value="end" selected>the end of the piece</option>
+<option value="index">a window starting at token</option>
+</select></label>
+<input id="player-index" type="number" min="0" max="${last}" step="1" value="0" aria-label="first token of the start window">
+<label>Temperature <input id="player-temperature" type="number" min="0" max="10" step="0.1" value="1.0"></label>
+<label>Length <input id="player-length" type="number" min="1" max="2000" step="1" value="64"> tokens</label>
+<label>Seed <input id="player-seed" type="number" min="0" step="1" placeholder="random"></label>
+<button id="player-generate" type="button" disabled>Generate</button>
+<button id="player-play" type="button" disabled>Play</button>
+<progress id="player-progress" max="1" value="0"></progress>
+</form>
+<p id="player-status" class="muted" role="status">Loading the model…</p>
+<p id="player-caption" class="muted"></p>
+<ol id="player-tokens" class="tokens"></ol>
+<pre id="probe" hidden></pre>
+</div>
+${PLAYER_FILES.map((name) => `<script defer src="${dir}/${name}"></script>`).join("\n")}`;
 }
 
 function lossSection(a: ReportAssets): string {
@@ -218,17 +354,20 @@ function flatten(value: unknown, prefix: string): [string, unknown][] {
 const CHECK_SCRIPT = `
 (function () {
   var body = document.body;
-  var audio = document.querySelector("audio");
-  if (audio) {
+  var audios = document.querySelectorAll("audio");
+  var durations = [];
+  Array.prototype.forEach.call(audios, function (audio, i) {
     var done = function () {
-      body.setAttribute("data-audio-duration", String(audio.duration));
+      durations[i] = audio.duration;
+      body.setAttribute("data-audio-durations", durations.join(","));
+      if (i === 0) body.setAttribute("data-audio-duration", String(audio.duration));
     };
     if (audio.readyState >= 1) done();
     else audio.addEventListener("loadedmetadata", done);
     audio.addEventListener("error", function () {
       body.setAttribute("data-audio-error", String(audio.error ? audio.error.code : "?"));
     });
-  }
+  });
   window.addEventListener("load", function () {
     var svgs = document.querySelectorAll("figure > svg");
     var drawn = 0;
@@ -253,4 +392,10 @@ audio { width: 100%; max-width: 640px; }
   color: #6b4e00; max-width: 640px; }
 .status.ran { background: #ddf4ff; color: #0a4a8a; }
 figure + figure { margin-top: 16px; }
+form.player { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; }
+form.player input[type=number] { width: 6em; }
+ol.tokens { display: flex; flex-wrap: wrap; gap: 4px; padding: 0; list-style: none;
+  font-family: ui-monospace, monospace; font-size: 12px; }
+ol.tokens li { padding: 1px 5px; border: 1px solid #d0d7de; border-radius: 4px; }
+ol.tokens li.now { background: #ddf4ff; border-color: #0a4a8a; }
 `;

@@ -29,7 +29,16 @@ Deno.test({
   ignore: skipped,
   fn: async () => {
     const store = await Deno.makeTempDir({ prefix: "report-page-" });
-    const args = [...SMALL_RUN, "--set", "generate.length=16", "--store", store];
+    // Two pieces (generate.count): the page shows the second below the first.
+    const args = [
+      ...SMALL_RUN,
+      "--set",
+      "generate.length=16",
+      "--set",
+      "generate.count=2",
+      "--store",
+      store,
+    ];
     const run = await pipeline(...args);
     assert.equal(run.code, 0, run.stderr);
     const hash = /config hash ([0-9a-f]{16})/.exec(run.stdout)![1]!;
@@ -38,7 +47,7 @@ Deno.test({
 
     const flac = await Deno.readFile(`${store}/out/${hash}/generated.flac`).catch(() => undefined);
     const html = await Deno.readTextFile(page);
-    for (const name of ["generated.mid", "piano_roll.svg", "loss.svg"]) {
+    for (const name of ["generated.mid", "piano_roll.svg", "loss.svg", "piece-02.mid"]) {
       assert.ok((await Deno.stat(`${store}/runs/${hash}/report/${name}`)).size > 0, name);
     }
     assert.match(html, /<a href="report\/generated\.mid" download>/);
@@ -50,8 +59,8 @@ Deno.test({
     assert.equal(shown.code, 0, shown.log);
     assert.deepEqual(consoleLines(shown.log), [], "the page logs nothing to the console");
     const body = /<body[^>]*>/.exec(shown.dom)?.[0] ?? "";
-    assert.match(body, /data-svgs="2"/, "the loss curves and the piano roll");
-    assert.match(body, /data-svgs-drawn="2"/, body);
+    assert.match(body, /data-svgs="3"/, "the loss curves and both pieces' piano rolls");
+    assert.match(body, /data-svgs-drawn="3"/, body);
     assert.match(body, /data-images-drawn="(\d+)"/);
     assert.equal(
       /data-images="(\d+)"/.exec(body)?.[1],
@@ -73,6 +82,15 @@ Deno.test({
       // 16 tokens half a beat apart at 120 bpm, a second's tail and the synthesizer's release.
       assert.ok(expected > 4 && expected < 15, `the audio lasts ${expected} s`);
       assert.ok(Math.abs(duration - expected) < 0.05, `player ${duration} s, file ${expected} s`);
+      // The second piece has its own player, and it loads too.
+      assert.match(html, /<audio controls preload="metadata" src="report\/piece-02\.flac">/);
+      const second = flacSeconds(await Deno.readFile(`${store}/runs/${hash}/report/piece-02.flac`));
+      const durations = /data-audio-durations="([\d.,]+)"/.exec(body)?.[1]?.split(",").map(Number);
+      assert.equal(durations?.length, 2, body);
+      assert.ok(
+        Math.abs(durations![1]! - second) < 0.05,
+        `piece 2: ${durations![1]} s, ${second} s`,
+      );
     }
 
     // A cached rerun writes the page again.
