@@ -17,6 +17,7 @@ export const COMMANDS = [
   "reproduce",
   "verify",
   "gc",
+  "worker",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -44,6 +45,12 @@ export interface CliArgs {
   grid: string[];
   /** `sweep --jobs N`: how many combinations run at once (default 1). */
   jobs?: number;
+  /** `--remote URL`: the shared store (NATS JetStream); also from $DLM_REMOTE or settings. */
+  remote?: string;
+  /** `--remote-required`: stop when the remote cannot be reached, instead of going on locally. */
+  remoteRequired: boolean;
+  /** `sweep --queue`: put the combinations on the remote's work queue for workers. */
+  queue: boolean;
   verbose: boolean;
   quiet: boolean;
   help: boolean;
@@ -70,6 +77,9 @@ export function parseCli(argv: string[]): CliArgs {
         "dry-run": { type: "boolean" },
         grid: { type: "string", multiple: true },
         jobs: { type: "string", short: "j" },
+        remote: { type: "string" },
+        "remote-required": { type: "boolean" },
+        queue: { type: "boolean" },
         verbose: { type: "boolean", short: "v" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -97,6 +107,7 @@ export function parseCli(argv: string[]): CliArgs {
     reproduce: 1,
     verify: 0,
     gc: 0,
+    worker: 0,
   };
   if (rest.length > arity[command]) {
     throw new UsageError(
@@ -107,7 +118,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const v = parsed.values;
   // An unset shell variable (`--store "$STORE"`) must not mean the current folder or the root.
-  for (const flag of ["store", "out", "config"] as const) {
+  for (const flag of ["store", "out", "config", "remote"] as const) {
     if (v[flag] === "") throw new UsageError(`--${flag} is empty; give it a path (see --help)`);
   }
   const count = (flag: "keep-last" | "last") => {
@@ -144,6 +155,9 @@ export function parseCli(argv: string[]): CliArgs {
     dryRun: v["dry-run"] ?? false,
     grid: v.grid ?? [],
     jobs,
+    remote: v.remote,
+    remoteRequired: v["remote-required"] ?? false,
+    queue: v.queue ?? false,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
     help: v.help ?? false,
@@ -170,6 +184,11 @@ Commands:
                          run every combination of the grid's values (on one store, so
                          shared stages run once), then list them and write their
                          compare page; a failed combination does not stop the others
+  sweep ... --queue --remote URL
+                         put one job per combination on the remote's work queue instead
+                         of running them here; workers on any machine take them
+  worker --remote URL    take sweep jobs from the remote's work queue and run them, one at
+                         a time, until stopped (Ctrl-C hands the current job back)
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches
   verify                 rehash every stored object; remove corrupt ones
   gc [--keep-last N] [--dry-run]
@@ -185,6 +204,10 @@ Options:
       --out DIR          also copy the final outputs into DIR
       --grid KEY=V1,V2   sweep: the values to try for KEY, each read as YAML (repeatable)
   -j, --jobs N           sweep: run up to N combinations at once (default 1)
+      --remote URL       share results through a NATS JetStream server (nats://HOST:PORT):
+                         fetch what any machine computed, push what this one computes;
+                         also $DLM_REMOTE or the settings file (README: Sharing results)
+      --remote-required  stop when the remote cannot be reached (default: go on locally)
       --json             machine-readable output (status, runs, show, compare)
   -q, --quiet            print only warnings, errors and the results
   -v, --verbose          print stack traces with errors

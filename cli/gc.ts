@@ -5,6 +5,7 @@
  * @module
  */
 import type { CliArgs } from "./args.ts";
+import { formatBytes } from "./progress.ts";
 import { collectGarbage } from "../core/gc.ts";
 import type { Store } from "../core/store.ts";
 
@@ -15,9 +16,7 @@ export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
     dryRun: args.dryRun,
     onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
   });
-  const size = r.objectBytes < 2 ** 20
-    ? `${(r.objectBytes / 1024).toFixed(1)} KiB`
-    : `${(r.objectBytes / 2 ** 20).toFixed(1)} MiB`;
+  const size = formatBytes(r.objectBytes);
   const verb = args.dryRun ? "would remove" : "removed";
   console.log(
     `gc ${verb} ${r.runs.length} run${r.runs.length === 1 ? "" : "s"}${

@@ -7,7 +7,10 @@
 import { type CliArgs, HELP, parseCli } from "./args.ts";
 import { PipelineError } from "../core/errors.ts";
 import type { Stage } from "../core/stage.ts";
-import { Store } from "../core/store.ts";
+import type { Store } from "../core/store.ts";
+import { SharedStore } from "../core/shared_store.ts";
+import { openStore } from "./open_store.ts";
+import { workerCommand } from "./worker.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
 import { runsCommand, showCommand } from "./runs.ts";
@@ -34,7 +37,28 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
       console.log(HELP);
       return 0;
     }
-    const store = new Store(args.store);
+    const store = await openStore(args);
+    try {
+      return await dispatch(args, pipeline, store);
+    } finally {
+      if (store instanceof SharedStore) await store.close();
+    }
+  } catch (e) {
+    const err = e as Error;
+    if (e instanceof PipelineError) {
+      console.error(`error: ${err.message}`);
+      if (args?.verbose && err.cause instanceof Error) console.error(err.cause.stack);
+      return e.exitCode;
+    }
+    console.error(`error: ${err.message}`);
+    if (args?.verbose) console.error(err.stack);
+    return 1;
+  }
+}
+
+/** Runs one command on its store. */
+async function dispatch(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
+  {
     switch (args.command) {
       case "run":
         return await runCommand(args, pipeline, store);
@@ -62,16 +86,8 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
         );
         return corrupt.length > 0 ? 1 : 0;
       }
+      case "worker":
+        return await workerCommand(args, pipeline, store);
     }
-  } catch (e) {
-    const err = e as Error;
-    if (e instanceof PipelineError) {
-      console.error(`error: ${err.message}`);
-      if (args?.verbose && err.cause instanceof Error) console.error(err.cause.stack);
-      return e.exitCode;
-    }
-    console.error(`error: ${err.message}`);
-    if (args?.verbose) console.error(err.stack);
-    return 1;
   }
 }

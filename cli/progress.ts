@@ -76,3 +76,10 @@ export function startProgress(
     },
   };
 }
+
+/** A byte count for people: KiB below a MiB, else MiB. */
+export function formatBytes(bytes: number): string {
+  return bytes < 2 ** 20
+    ? `${(bytes / 1024).toFixed(1)} KiB`
+    : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

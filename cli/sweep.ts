@@ -20,6 +20,8 @@ import { ConfigError, UsageError } from "../core/errors.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import { sliceConfig } from "../core/stage_key.ts";
 import type { Store } from "../core/store.ts";
+import { SharedStore } from "../core/shared_store.ts";
+import type { SweepJob } from "./worker.ts";
 import { buildComparison, tryWriteComparePage } from "./compare.ts";
 import { formatDuration } from "./progress.ts";
 import { requireConfig } from "./run.ts";
@@ -94,6 +96,7 @@ export const PERMISSIONS = [
   "--allow-sys",
   "--allow-ffi",
   "--allow-run",
+  "--allow-net",
 ];
 
 /** Runs every combination of the grid; see the module documentation. */
@@ -110,6 +113,7 @@ export async function sweepCommand(
   const axes = parseGrid(args.grid, args.set);
   const plans = await plan(file, args.set, axes, pipeline);
   const n = plans.length;
+  if (args.queue) return await enqueueSweep(plans, args, store);
   const jobs = Math.min(args.jobs ?? 1, n);
   // Made here, before any run starts: runs opening an empty folder at once could see each
   // other's half-made store.
@@ -222,6 +226,39 @@ async function plan(
     plans.push({ overrides, loaded });
   }
   return plans;
+}
+
+/**
+ * `sweep --queue`: one job per combination on the remote's work queue, each carrying its resolved
+ * config (cli/worker.ts runs them). A combination already queued within the last ten minutes is
+ * not queued twice (the job id is its config hash).
+ */
+async function enqueueSweep(plans: Planned[], args: CliArgs, store: Store): Promise<number> {
+  const remote = store instanceof SharedStore ? store.remote : undefined;
+  if (remote === undefined) {
+    throw new UsageError(
+      "sweep --queue needs a remote to queue on: give --remote nats://HOST:PORT (or set DLM_REMOTE)",
+    );
+  }
+  if (args.jobs !== undefined) throw new UsageError("sweep --queue does not take --jobs");
+  let queued = 0;
+  for (const [k, p] of plans.entries()) {
+    const job: SweepJob = { configHash: p.loaded.hash, config: p.loaded.config, label: label(p) };
+    const { duplicate } = await remote.enqueue(job, { id: p.loaded.hash });
+    if (!duplicate) queued++;
+    console.log(
+      `[${k + 1}/${plans.length}] ${label(p)} · config hash ${p.loaded.hash}: ${
+        duplicate ? "already queued" : "queued"
+      }`,
+    );
+  }
+  const state = await remote.queueState();
+  console.log(
+    `sweep: ${queued} job${queued === 1 ? "" : "s"} queued on ${remote.description} · ` +
+      `${state.waiting} waiting, ${state.running} running; start workers with ` +
+      "`deno task pipeline worker --remote URL`, then `deno task pipeline runs --remote URL`",
+  );
+  return 0;
 }
 
 function label(p: Planned): string {

@@ -112,6 +112,16 @@ export const SCHEMA = {
       ["loss", "val_loss"] as const,
       "what the kept checkpoint follows: the lowest training loss (the tutorial's) or the lowest validation loss",
     )),
+    targets: added(oneOf(
+      "last",
+      ["last", "all"] as const,
+      "last: one target per window, the token after it, windows overlapping by all but one token (the tutorial's); all: windows train.stride tokens apart with the next token as the target at every position (as char-rnn and Magenta train), about 1/window.length of the steps per epoch",
+    )),
+    stride: added(int(
+      0,
+      0,
+      "train.targets all: tokens from the start of one window to the start of the next; 0 = window.length (windows that do not overlap)",
+    )),
   },
   generate: {
     length: int(500, 1, "tokens to generate"),

@@ -15,6 +15,7 @@ import { FusedLstm } from "./fused_lstm.ts";
 import type { LstmImplementation } from "./lstm_implementation.ts";
 import { mixSeed, seedStream } from "./random.ts";
 import { SeededDropout, seededDropoutFunc } from "./seeded_dropout.ts";
+import { SequenceBatchNorm, SequenceDense } from "./sequence_head.ts";
 
 /** What shapes the network (the pipeline's `train` section has these keys among others). */
 export interface NetworkSettings {
@@ -116,21 +117,24 @@ function addLayers(
     seedRecurrentDropout(layer, recurrentDropout, nextSeed());
     model.add(layer);
   }
-  model.add(tf.layers.batchNormalization({ name: "batch_normalization_1" }));
+  // With a softmax at every step the head sees batch × window rows: its Dense and batch
+  // normalisation layers are the same maths with gradients tfjs computes fast at that size
+  // (model/sequence_head.ts). The tutorial's model keeps tfjs's own layers.
+  const batchNorm = (name: string): tf.layers.Layer =>
+    everyStep ? new SequenceBatchNorm({ name }) : tf.layers.batchNormalization({ name });
+  const dense = (units: number, name: string, seed: number): tf.layers.Layer =>
+    everyStep ? new SequenceDense({ units, name, seed }) : tf.layers.dense({
+      units,
+      name,
+      kernelInitializer: tf.initializers.glorotUniform({ seed }),
+    });
+  model.add(batchNorm("batch_normalization_1"));
   model.add(new SeededDropout({ rate: train.dropout, seed: nextSeed(), name: "dropout_1" }));
-  model.add(tf.layers.dense({
-    units: train.denseUnits,
-    name: "dense_1",
-    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
-  }));
+  model.add(dense(train.denseUnits, "dense_1", nextSeed()));
   model.add(tf.layers.activation({ activation: "relu", name: "relu" }));
-  model.add(tf.layers.batchNormalization({ name: "batch_normalization_2" }));
+  model.add(batchNorm("batch_normalization_2"));
   model.add(new SeededDropout({ rate: train.dropout, seed: nextSeed(), name: "dropout_2" }));
-  model.add(tf.layers.dense({
-    units: vocabSize,
-    name: "dense_2",
-    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
-  }));
+  model.add(dense(vocabSize, "dense_2", nextSeed()));
   model.add(tf.layers.activation({ activation: "softmax", name: "softmax" }));
 }
 

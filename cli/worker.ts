@@ -1,0 +1,138 @@
+/**
+ * `deno task pipeline worker --remote URL`: takes sweep jobs (`sweep --queue`) from the remote's
+ * work queue and runs each as `pipeline.ts run` on this machine's store, one at a time, until
+ * stopped. Each job carries its resolved config, so a worker needs no copy of the sweep's files,
+ * only the project and the dataset. The run shares through the remote: stages any machine
+ * computed are fetched, training resumes from the last finished epoch another worker saved, and
+ * the record joins the others' in `runs --remote`.
+ *
+ * A worker killed mid-job sends no more heartbeats, and the job goes to another worker after the
+ * acknowledgement deadline; Ctrl-C stops the running job at its next safe point and hands it
+ * back at once.
+ *
+ * @module
+ */
+import type { CliArgs } from "./args.ts";
+import type { Pipeline } from "./main.ts";
+import { UsageError } from "../core/errors.ts";
+import { SharedStore } from "../core/shared_store.ts";
+import type { Store } from "../core/store.ts";
+import { PERMISSIONS } from "./sweep.ts";
+import { formatDuration } from "./progress.ts";
+
+/** What `sweep --queue` puts on the queue for each combination. */
+export interface SweepJob {
+  /** The config hash the run must produce (checked by the worker). */
+  configHash: string;
+  /** The resolved config, every key present. */
+  config: unknown;
+  /** The combination, for messages (`train.epochs=2 generate.temperature=0.8`). */
+  label: string;
+}
+
+/**
+ * Milliseconds without a heartbeat before a job goes to another worker: $DLM_WORKER_ACK_WAIT_MS,
+ * else a minute (a live worker sends one every third of it; a dead one's job waits this long).
+ */
+export function workerAckWaitMs(): number {
+  const given = Number(Deno.env.get("DLM_WORKER_ACK_WAIT_MS"));
+  return Number.isInteger(given) && given >= 1000 ? given : 60_000;
+}
+
+/** Takes and runs jobs; see the module documentation. */
+export async function workerCommand(
+  args: CliArgs,
+  pipeline: Pipeline,
+  store: Store,
+): Promise<number> {
+  const remote = store instanceof SharedStore ? store.remote : undefined;
+  if (remote === undefined) {
+    throw new UsageError(
+      "worker needs a remote to take jobs from: give --remote nats://HOST:PORT (or set DLM_REMOTE)",
+    );
+  }
+  await store.init();
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+    console.error("worker: stopping; the running job is handed back to the queue");
+    stop.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  console.log(`worker: taking jobs from ${remote.description} · store ${store.root}`);
+  try {
+    const summary = await remote.consume(
+      {
+        ackWaitMs: workerAckWaitMs(),
+        signal: stop.signal,
+        onEvent: (e) => {
+          if (e.type === "trouble") console.error(`warning: ${e.message}`);
+          if (e.type === "failed") {
+            console.error(
+              `worker: job ${e.job.id} failed (${e.error})${e.retry ? "; it will be retried" : ""}`,
+            );
+          }
+        },
+      },
+      (job, signal) => runJob(job.data as SweepJob, job.delivery, args, pipeline, store, signal),
+    );
+    console.log(
+      `worker: ${summary.done} done, ${summary.failed} failed, ${summary.handedBack} handed back`,
+    );
+    return stop.signal.aborted ? 130 : 0;
+  } finally {
+    if (!stop.signal.aborted) Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function runJob(
+  job: SweepJob,
+  delivery: number,
+  args: CliArgs,
+  pipeline: Pipeline,
+  store: Store,
+  signal: AbortSignal,
+): Promise<void> {
+  const again = delivery > 1
+    ? ` (delivery ${delivery}: resuming where the last worker stopped)`
+    : "";
+  console.log(`worker: ${job.label} · config hash ${job.configHash}${again}`);
+  // The config as a file of its own (JSON is YAML): its hash is the job's, whatever it is named.
+  const file = `${store.root}/tmp/job-${job.configHash}.yaml`;
+  await store.writeAtomic(file, new TextEncoder().encode(JSON.stringify(job.config, null, 2)));
+  const t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--config",
+      `${pipeline.root}/deno.json`,
+      ...PERMISSIONS,
+      `${pipeline.root}/pipeline.ts`,
+      "run",
+      "--config",
+      file,
+      "--store",
+      store.root,
+      ...(args.remote ? ["--remote", args.remote] : []),
+      "--remote-required",
+      ...(args.quiet ? ["--quiet"] : []),
+    ],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const interrupt = () => child.kill("SIGINT");
+  signal.addEventListener("abort", interrupt);
+  try {
+    const { code } = await child.status;
+    if (code !== 0) throw new Error(`the run exited with status ${code}`);
+    const record = await store.getRun(job.configHash);
+    if (record === undefined) {
+      throw new Error(`the run recorded no run for config hash ${job.configHash}`);
+    }
+  } finally {
+    signal.removeEventListener("abort", interrupt);
+    await Deno.remove(file).catch(() => {});
+  }
+  console.log(`worker: ${job.label} done in ${formatDuration((performance.now() - t0) / 1000)}`);
+}

@@ -1,0 +1,319 @@
+/**
+ * The pipeline on a shared remote (NATS JetStream, tests/_nats.ts starts a real nats-server with a
+ * user and password on a loopback port): results computed on one store are fetched, not
+ * computed, on another; a sweep queued on the remote runs on two workers; a worker killed (-9)
+ * in the middle of training hands its job to another, which resumes from the last finished
+ * epoch and ends with the digests of an uninterrupted run. Skipped, saying why, without
+ * nats-server.
+ */
+import assert from "node:assert/strict";
+import { PROJECT_ROOT, SMALL_RUN } from "./_helpers.ts";
+import { PERMISSIONS } from "../cli/sweep.ts";
+import { type NatsSetup, skipWithoutNats, startNats } from "./_nats.ts";
+import { Store } from "../core/store.ts";
+import type { RunRecord } from "../core/run_record.ts";
+
+const skipped = skipWithoutNats("remote pipeline tests");
+
+/** The environment a machine of the test has: the remote's credentials, a short ack deadline. */
+function env(setup: NatsSetup): Record<string, string> {
+  return {
+    DLM_REMOTE_USER: setup.credentials.user,
+    DLM_REMOTE_PASSWORD: setup.credentials.password,
+    DLM_WORKER_ACK_WAIT_MS: "4000",
+    // No settings file of the user's is read.
+    XDG_CONFIG_HOME: "/nonexistent",
+  };
+}
+
+function command(setup: NatsSetup, args: string[]) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "pipeline.ts", ...args],
+    cwd: PROJECT_ROOT,
+    env: env(setup),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function pipeline(setup: NatsSetup, ...args: string[]) {
+  const out = await command(setup, [...args, "--remote", setup.url]).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+const latest = async (store: string, hash: string): Promise<RunRecord> =>
+  (await new Store(store).getRun(hash))!;
+
+Deno.test({
+  name: "remote: a run on store A, then the same config on an empty store B computes nothing",
+  ignore: skipped,
+  fn: async () => {
+    const setup = await startNats();
+    const [a, b] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    try {
+      const first = await pipeline(setup, ...SMALL_RUN, "--store", a);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /remote nats:\/\/127\.0\.0\.1:\d+ \(password\)/);
+      const hash = /config hash ([0-9a-f]{16})/.exec(first.stdout)![1]!;
+      const second = await pipeline(setup, ...SMALL_RUN, "--store", b);
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /everything cached/);
+      assert.match(second.stdout, /fetched [0-9a-f]{12} from the remote/);
+      const [ra, rb] = [await latest(a, hash), await latest(b, hash)];
+      for (const [stage, s] of Object.entries(rb.stages)) {
+        assert.equal(s.cached, true, `${stage} was not computed on B`);
+        assert.deepEqual(s.outputs, ra.stages[stage]!.outputs, `${stage}'s outputs`);
+      }
+      // B's `runs` lists A's run, which B never made itself... and its own.
+      const runs = await pipeline(setup, "runs", "--json", "--store", b);
+      assert.equal(runs.code, 0, runs.stderr);
+      assert.ok(runs.stdout.includes(hash));
+    } finally {
+      await setup.close();
+      await Deno.remove(a, { recursive: true });
+      await Deno.remove(b, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "remote: an unreachable remote is one line and the run goes on locally; --remote-required stops",
+  ignore: skipped,
+  fn: async () => {
+    const setup = await startNats();
+    const url = setup.url;
+    await setup.close();
+    const store = await Deno.makeTempDir();
+    try {
+      const out = await command(setup, [
+        ...SMALL_RUN,
+        "--until",
+        "vocab",
+        "--store",
+        store,
+        "--remote",
+        url,
+      ]).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      assert.match(stderr, /^warning: .*127\.0\.0\.1.*going on with the local store only/m);
+      assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+      const required = await command(setup, [
+        ...SMALL_RUN,
+        "--store",
+        store,
+        "--remote",
+        url,
+        "--remote-required",
+      ]).output();
+      const lines = new TextDecoder().decode(required.stderr).trim().split("\n");
+      assert.notEqual(required.code, 0);
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0]!, /^error: .*127\.0\.0\.1/);
+    } finally {
+      await Deno.remove(store, { recursive: true });
+    }
+  },
+});
+
+/** A worker in its own process group, so a kill -9 takes its run with it (a machine dying). */
+function worker(setup: NatsSetup, store: string) {
+  return new Deno.Command("setsid", {
+    args: [
+      Deno.execPath(),
+      "run",
+      ...PERMISSIONS,
+      "pipeline.ts",
+      "worker",
+      "--remote",
+      setup.url,
+      "--store",
+      store,
+    ],
+    cwd: PROJECT_ROOT,
+    env: env(setup),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Reads a child's stdout until `pattern` appears; returns what was read. */
+async function readUntil(child: Deno.ChildProcess, pattern: RegExp, timeoutMs: number) {
+  const reader = child.stdout.getReader();
+  let text = "";
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!pattern.test(text)) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${pattern}; output:\n${text}`);
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), left)),
+      ]).catch((e) => {
+        throw new Error(`${e.message} waiting for ${pattern}; output:\n${text}`);
+      });
+      if (next.done) throw new Error(`the worker ended before ${pattern}; output:\n${text}`);
+      text += new TextDecoder().decode(next.value);
+    }
+    return text;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function killGroup(child: Deno.ChildProcess, signal: "SIGKILL" | "SIGINT") {
+  await new Deno.Command("kill", { args: [`-${signal.slice(3)}`, "--", `-${child.pid}`] })
+    .output();
+  await child.status;
+  await child.stdout.cancel().catch(() => {});
+  await child.stderr.cancel().catch(() => {});
+}
+
+/** Waits until `hash` has a finished run on `store`'s remote (listed by `runs`). */
+async function waitForRuns(setup: NatsSetup, store: string, hashes: string[], timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs = await pipeline(setup, "runs", "--json", "--quiet", "--store", store);
+    const listed = hashes.filter((h) => runs.stdout.includes(h));
+    if (listed.length === hashes.length) return;
+    if (Date.now() > deadline) {
+      throw new Error(`only ${listed.length} of ${hashes.length} runs finished:\n${runs.stdout}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+Deno.test({
+  name: "remote: a four-config sweep queued on the remote runs on two workers, training once",
+  ignore: skipped,
+  fn: async () => {
+    const setup = await startNats();
+    const [home, a, b] = [
+      await Deno.makeTempDir(),
+      await Deno.makeTempDir(),
+      await Deno.makeTempDir(),
+    ];
+    const workers = [worker(setup, a), worker(setup, b)];
+    try {
+      const queued = await pipeline(
+        setup,
+        "sweep",
+        ...SMALL_RUN,
+        "--set",
+        "generate.length=16",
+        "--grid",
+        "generate.seed=1,2,3,4",
+        "--queue",
+        "--store",
+        home,
+      );
+      assert.equal(queued.code, 0, queued.stderr);
+      const hashes = [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) =>
+        m[1]!
+      );
+      assert.equal(hashes.length, 4, queued.stdout);
+      await waitForRuns(setup, home, hashes, 240_000);
+      const records = await Promise.all(
+        hashes.map((h) => latest(latestSync(a, h) ? a : b, h)),
+      );
+      // Each combination ran on one of the workers; the shared training ran once in all.
+      const trained = records.filter((r) => r.stages.train?.cached === false).length;
+      assert.equal(trained, 1, "train computed once across both workers");
+      const ranOn = (store: string) => hashes.filter((h) => latestSync(store, h));
+      assert.equal(ranOn(a).length + ranOn(b).length, 4, "each combination ran on one worker");
+    } finally {
+      for (const w of workers) await killGroup(w, "SIGINT");
+      await setup.close();
+      for (const d of [home, a, b]) await Deno.remove(d, { recursive: true });
+    }
+  },
+});
+
+function latestSync(store: string, hash: string): boolean {
+  try {
+    return Deno.statSync(`${store}/runs/${hash}.json`).isFile;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "remote: a worker killed during training; the job goes to another, which resumes and ends with the digests of an uninterrupted run",
+  ignore: skipped,
+  fn: async () => {
+    const setup = await startNats();
+    const [home, a, b, alone] = [
+      await Deno.makeTempDir(),
+      await Deno.makeTempDir(),
+      await Deno.makeTempDir(),
+      await Deno.makeTempDir(),
+    ];
+    // SMALL_RUN with 8 epochs instead of 1: the kill after the first leaves the others to do.
+    const args = [
+      ...SMALL_RUN.slice(0, -2),
+      "--set",
+      "train.epochs=8",
+      "--set",
+      "generate.length=16",
+    ];
+    let second: Deno.ChildProcess | undefined;
+    try {
+      const first = worker(setup, a);
+      const queued = await pipeline(
+        setup,
+        "sweep",
+        ...args,
+        "--grid",
+        "generate.seed=1",
+        "--queue",
+        "--store",
+        home,
+      );
+      assert.equal(queued.code, 0, queued.stderr);
+      const hash = /config hash ([0-9a-f]{16}): queued/.exec(queued.stdout)![1]!;
+      // Killed once the first epoch is saved and before the last ends.
+      await readUntil(first, /epoch 1\/8: loss/, 180_000);
+      await killGroup(first, "SIGKILL");
+      second = worker(setup, b);
+      const seen = await readUntil(second, /worker: .* done in/, 240_000);
+      assert.match(seen, /delivery 2: resuming/);
+      assert.match(seen, /resum/i);
+      const resumed = await latest(b, hash);
+      // The uninterrupted run, on a store of its own without the remote.
+      const plain = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...PERMISSIONS,
+          "pipeline.ts",
+          ...args,
+          "--set",
+          "generate.seed=1",
+          "--store",
+          alone,
+        ],
+        cwd: PROJECT_ROOT,
+        env: { XDG_CONFIG_HOME: "/nonexistent" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(plain.code, 0, new TextDecoder().decode(plain.stderr));
+      const uninterrupted = await latest(alone, hash);
+      for (const stage of ["train", "generate", "render"]) {
+        assert.deepEqual(
+          resumed.stages[stage]!.outputs,
+          uninterrupted.stages[stage]!.outputs,
+          `${stage}'s digests`,
+        );
+      }
+    } finally {
+      if (second) await killGroup(second, "SIGINT");
+      await setup.close();
+      for (const d of [home, a, b, alone]) await Deno.remove(d, { recursive: true });
+    }
+  },
+});
