@@ -73,6 +73,14 @@ export class SharedStore extends Store {
     }
   }
 
+  /**
+   * With a remote there is always something to read (every machine's runs), so a missing local
+   * store is made, as the working copy, instead of refused.
+   */
+  override async requireExisting(): Promise<void> {
+    await this.init();
+  }
+
   override async getKey(key: StageKey): Promise<KeyEntry | undefined> {
     const local = await super.getKey(key);
     if (local !== undefined) return local;

@@ -119,9 +119,17 @@ Deno.test({
   },
 });
 
+/** A running worker and everything it printed so far (read as it comes, so it never blocks). */
+interface Worker {
+  child: Deno.ChildProcess;
+  output(): string;
+  /** Resolves once the output matches `pattern`. */
+  waitFor(pattern: RegExp, timeoutMs: number): Promise<string>;
+}
+
 /** A worker in its own process group, so a kill -9 takes its run with it (a machine dying). */
-function worker(setup: NatsSetup, store: string) {
-  return new Deno.Command("setsid", {
+function worker(setup: NatsSetup, store: string): Worker {
+  const child = new Deno.Command("setsid", {
     args: [
       Deno.execPath(),
       "run",
@@ -139,38 +147,37 @@ function worker(setup: NatsSetup, store: string) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-}
-
-/** Reads a child's stdout until `pattern` appears; returns what was read. */
-async function readUntil(child: Deno.ChildProcess, pattern: RegExp, timeoutMs: number) {
-  const reader = child.stdout.getReader();
   let text = "";
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (!pattern.test(text)) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${pattern}; output:\n${text}`);
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), left)),
-      ]).catch((e) => {
-        throw new Error(`${e.message} waiting for ${pattern}; output:\n${text}`);
-      });
-      if (next.done) throw new Error(`the worker ended before ${pattern}; output:\n${text}`);
-      text += new TextDecoder().decode(next.value);
-    }
-    return text;
-  } finally {
-    reader.releaseLock();
-  }
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]).catch(() => {});
+  return {
+    child,
+    output: () => text,
+    async waitFor(pattern, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        const ended = await Promise.race([drained.then(() => true), delay(100).then(() => false)]);
+        if (ended && !pattern.test(text)) {
+          throw new Error(`the worker ended before ${pattern}; it printed:\n${text}`);
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`timed out waiting for ${pattern}; the worker printed:\n${text}`);
+        }
+      }
+      return text;
+    },
+  };
 }
 
-async function killGroup(child: Deno.ChildProcess, signal: "SIGKILL" | "SIGINT") {
-  await new Deno.Command("kill", { args: [`-${signal.slice(3)}`, "--", `-${child.pid}`] })
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function killGroup(w: Worker, signal: "SIGKILL" | "SIGINT") {
+  await new Deno.Command("kill", { args: [`-${signal.slice(3)}`, "--", `-${w.child.pid}`] })
     .output();
-  await child.status;
-  await child.stdout.cancel().catch(() => {});
-  await child.stderr.cancel().catch(() => {});
+  await w.child.status;
 }
 
 /** Waits until `hash` has a finished run on `store`'s remote (listed by `runs`). */
@@ -216,7 +223,11 @@ Deno.test({
         m[1]!
       );
       assert.equal(hashes.length, 4, queued.stdout);
-      await waitForRuns(setup, home, hashes, 240_000);
+      await waitForRuns(setup, home, hashes, 240_000).catch((e) => {
+        throw new Error(
+          `${e.message}\nworker A:\n${workers[0]!.output()}\nworker B:\n${workers[1]!.output()}`,
+        );
+      });
       const records = await Promise.all(
         hashes.map((h) => latest(latestSync(a, h) ? a : b, h)),
       );
@@ -261,7 +272,7 @@ Deno.test({
       "--set",
       "generate.length=16",
     ];
-    let second: Deno.ChildProcess | undefined;
+    let second: Worker | undefined;
     try {
       const first = worker(setup, a);
       const queued = await pipeline(
@@ -277,10 +288,10 @@ Deno.test({
       assert.equal(queued.code, 0, queued.stderr);
       const hash = /config hash ([0-9a-f]{16}): queued/.exec(queued.stdout)![1]!;
       // Killed once the first epoch is saved and before the last ends.
-      await readUntil(first, /epoch 1\/8: loss/, 180_000);
+      await first.waitFor(/epoch 1\/8: loss/, 180_000);
       await killGroup(first, "SIGKILL");
       second = worker(setup, b);
-      const seen = await readUntil(second, /worker: .* done in/, 240_000);
+      const seen = await second.waitFor(/worker: .* done in/, 240_000);
       assert.match(seen, /delivery 2: resuming/);
       assert.match(seen, /resum/i);
       const resumed = await latest(b, hash);
