@@ -26,6 +26,9 @@ export async function openStore(args: CliArgs): Promise<Store> {
       replicas: settings.replicas,
     });
     if (!args.quiet) console.log(`remote ${remote.description} (from ${settings.source})`);
+    // $DLM_REMOTE_LOCK_TTL_MS: how soon a dead machine's lock is taken over (default 30 s).
+    const ttl = Number(Deno.env.get("DLM_REMOTE_LOCK_TTL_MS"));
+    const lockTtlMs = Number.isInteger(ttl) && ttl >= 1000 ? ttl : undefined;
     return new SharedStore(args.store, remote, settings.required, {
       warn: (message) => console.error(`warning: ${message}`),
       fetched: (key, objects, bytes) => {
@@ -37,7 +40,7 @@ export async function openStore(args: CliArgs): Promise<Store> {
           );
         }
       },
-    });
+    }, lockTtlMs);
   } catch (e) {
     if (!(e instanceof RemoteError) || settings.required) throw e;
     console.error(

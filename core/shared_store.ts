@@ -41,6 +41,11 @@ export class SharedStore extends Store {
     remote: Remote,
     readonly required: boolean,
     private readonly events: SharedStoreEvents,
+    /**
+     * How long a lock whose holder stopped refreshing it (a machine that died) blocks the key
+     * before another machine takes it over; refreshed every third of it while held.
+     */
+    readonly lockTtlMs = 30_000,
   ) {
     super(root);
     this.#remote = remote;
@@ -138,6 +143,7 @@ export class SharedStore extends Store {
     try {
       const remote = await this.#onRemote("taking a stage's lock", (r) =>
         r.lock(key, {
+          ttlMs: this.lockTtlMs,
           signal,
           onWait: (holder) =>
             onWait(holder && { host: holder.host, pid: holder.pid, startedAt: holder.startedAt }),

@@ -21,6 +21,7 @@ function env(setup: NatsSetup): Record<string, string> {
     DLM_REMOTE_USER: setup.credentials.user,
     DLM_REMOTE_PASSWORD: setup.credentials.password,
     DLM_WORKER_ACK_WAIT_MS: "4000",
+    DLM_REMOTE_LOCK_TTL_MS: "3000",
     // No settings file of the user's is read.
     XDG_CONFIG_HOME: "/nonexistent",
   };
