@@ -329,3 +329,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "remote: the server restarted during a sweep loses no job and no result",
+  ignore: skipped,
+  fn: async () => {
+    const setup = await startNats();
+    const [home, a] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+    const w = worker(setup, a);
+    try {
+      const queued = await pipeline(
+        setup,
+        "sweep",
+        ...SMALL_RUN,
+        "--set",
+        "generate.length=16",
+        "--grid",
+        "generate.seed=1,2,3",
+        "--queue",
+        "--store",
+        home,
+      );
+      assert.equal(queued.code, 0, queued.stderr);
+      const hashes = [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) =>
+        m[1]!
+      );
+      // Down (SIGKILL: a crash) while the first job runs, then up again on its own data.
+      await w.waitFor(/worker: generate\.seed=1/, 120_000);
+      await setup.servers[0]!.kill();
+      await delay(1000);
+      await setup.servers[0]!.start();
+      await waitForRuns(setup, home, hashes, 240_000).catch((e) => {
+        throw new Error(`${e.message}\nworker:\n${w.output()}`);
+      });
+      for (const h of hashes) assert.ok(latestSync(a, h), `${h} ran on the worker`);
+    } finally {
+      await killGroup(w, "SIGINT");
+      await setup.close();
+      for (const d of [home, a]) await Deno.remove(d, { recursive: true });
+    }
+  },
+});
