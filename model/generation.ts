@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { FusedLstm } from "./fused_lstm.ts";
 import type { LstmStack, NativeGates } from "./lstm_native.ts";
-import { stackStateSize } from "./lstm_native.ts";
+import { packRecurrent, stackStateSize } from "./lstm_native.ts";
 
 /** How each token's probabilities are computed (see the module comment). */
 export type GenerationMode = "window" | "stateful";
@@ -59,8 +59,11 @@ function modelParts(model: tf.LayersModel): Parts {
     return { stack: null, gates: null, head, lstms };
   }
   const parts: Float32Array[] = [];
+  const recurrent: Float32Array[] = [];
   for (const layer of lstms) {
-    for (const w of layer.getWeights()) parts.push(w.dataSync() as Float32Array);
+    const [w, r, b] = layer.getWeights().map((t) => t.dataSync() as Float32Array);
+    parts.push(w!, r!, b!);
+    recurrent.push(r!);
   }
   const weights = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
@@ -75,6 +78,7 @@ function modelParts(model: tf.LayersModel): Parts {
       inputSize,
       units,
       hard: first.recurrentActivation === "hardSigmoid",
+      packed: packRecurrent(recurrent, units),
     },
     gates: first.implementation!.gates,
     head,

@@ -65,6 +65,7 @@ const SYMBOLS = {
     parameters: [
       "buffer", // x [T, d0]
       "buffer", // weights: W, R, bias of each layer
+      "buffer", // each layer's R packed in blocks of 64 columns, or null
       "buffer", // work
       "buffer", // h [U]
       "i32", // T
@@ -150,6 +151,37 @@ export interface LstmStack {
   inputSize: number;
   units: number;
   hard: boolean;
+  /**
+   * Each layer's recurrent kernel packed for the one-row product ({@link packRecurrent}), or
+   * null: the same results, faster.
+   */
+  packed: Float32Array | null;
+}
+
+/** Columns per block of a packed recurrent kernel (MATVEC_BLOCK in native/lstm_gates.c). */
+const PACK_BLOCK = 64;
+
+/**
+ * Recurrent kernels [U, 4U] in the layout the C loops stream at batch 1: per block of 64 columns,
+ * every row's 64 values contiguous, layer after layer; null when 4U is not whole blocks.
+ */
+export function packRecurrent(
+  kernels: readonly Float32Array[],
+  units: number,
+): Float32Array | null {
+  const cols = 4 * units;
+  if (cols % PACK_BLOCK !== 0) return null;
+  const out = new Float32Array(kernels.length * units * cols);
+  let at = 0;
+  for (const r of kernels) {
+    for (let b = 0; b < cols / PACK_BLOCK; b++) {
+      for (let k = 0; k < units; k++) {
+        out.set(r.subarray(k * cols + b * PACK_BLOCK, k * cols + (b + 1) * PACK_BLOCK), at);
+        at += PACK_BLOCK;
+      }
+    }
+  }
+  return out;
 }
 
 /** Floats the state of `stack` takes in {@link NativeGates.stackStep}: h and c per layer. */
@@ -318,6 +350,7 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
       s.lstm_stack_last(
         x,
         stack.weights,
+        stack.packed,
         work(T * 8 * u + 2 * u),
         h,
         T,

@@ -213,6 +213,31 @@ INLINE void matvec_plain(const float *restrict x, const float *restrict m, float
   }
 }
 
+/*
+ * matvec_body on a copy of R packed for it: block b holds columns b·64 … b·64+63 of every row,
+ * contiguous (U·64 floats), so each block streams through the cache instead of striding 4U
+ * floats per row. Computes blocks b0 … b1−1 of g; the same chains of fused multiply-adds, so the
+ * same bits.
+ */
+INLINE void matvec_packed_body(const float *restrict h, const float *restrict rp,
+                               float *restrict g, int U, int b0, int b1) {
+  for (int b = b0; b < b1; b++) {
+    const float *restrict block = rp + (size_t)b * U * MATVEC_BLOCK;
+    float acc[MATVEC_BLOCK];
+    for (int j = 0; j < MATVEC_BLOCK; j++) acc[j] = 0.0f;
+    for (int k = 0; k < U; k++) {
+      const float hk = h[k];
+      const float *restrict row = block + (size_t)k * MATVEC_BLOCK;
+      for (int j = 0; j < MATVEC_BLOCK; j++) acc[j] = fmaf(hk, row[j], acc[j]);
+    }
+    float *restrict gb = g + (size_t)b * MATVEC_BLOCK;
+    for (int j = 0; j < MATVEC_BLOCK; j++) gb[j] += acc[j];
+  }
+}
+
+/* The AVX2+FMA build of matvec_packed_body (set by lstm_gates_init with matvec). */
+static void (*matvec_packed)(const float *, const float *, float *, int, int, int) = 0;
+
 /* The AVX2+FMA build of matvec_body (h, r, g, K, N columns, row stride of r), or null where it
  * cannot run (set by lstm_gates_init). */
 static void (*matvec)(const float *, const float *, float *, int, int, int) = 0;
@@ -381,6 +406,8 @@ typedef struct {
   const float *r, *bias, *mask;
   float *g, *c, *tc, *p, *out, *hbuf;
   int B, T, U, hard, return_sequences, one_row;
+  /* R packed in blocks of MATVEC_BLOCK columns (generation), or null. */
+  const float *packed;
 } forward_pass;
 
 /* Forward phase 0: G_t += (mask ⊙ h_{t-1}) · R for the columns of units [u0, u1) (the four
@@ -393,7 +420,12 @@ INLINE void forward_phase(void *ctx, int t, int phase, int u0, int u1, double *g
     const double s = now_ns();
     const float *h = a->p + (size_t)t * U;
     float *gt = a->g + (size_t)t * G4;
-    if (n == U) {
+    if (a->packed) {
+      for (int q = 0; q < 4; q++) {
+        const int c0 = q * U + u0;
+        matvec_packed(h, a->packed, gt, U, c0 / MATVEC_BLOCK, (c0 + n) / MATVEC_BLOCK);
+      }
+    } else if (n == U) {
       if (a->one_row) matvec(h, a->r, gt, U, G4, G4);
       else sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, B, G4, U, 1.0f, h, T * U, a->r, G4, 1.0f, gt,
                  T * G4);
@@ -433,11 +465,16 @@ INLINE void forward_phase(void *ctx, int t, int phase, int u0, int u1, double *g
 
 INLINE void forward_body(const float *r, const float *bias, float *g, float *c, float *tc,
                          float *p, float *out, const float *mask, float *hbuf, int B, int T,
-                         int U, int hard, int return_sequences, double *prof, phase_fn phase) {
+                         int U, int hard, int return_sequences, double *prof,
+                         const float *packed, phase_fn phase) {
   double gemm_ns = 0, t0 = now_ns();
   memset(hbuf, 0, sizeof(float) * 2 * U);
-  forward_pass a = {r,  bias, mask, g, c,    tc,   p, out, hbuf,
-                    B,  T,    U,    hard, return_sequences, B == 1 && exact_matvec(U)};
+  const int one_row = B == 1 && exact_matvec(U);
+  /* The packed copy serves only where every share of the columns is whole blocks. */
+  const int mid = split_units(U);
+  const int blocks = U % MATVEC_BLOCK == 0 && mid % MATVEC_BLOCK == 0;
+  forward_pass a = {r, bias, mask, g, c, tc, p, out, hbuf, B, T, U, hard, return_sequences,
+                    one_row, one_row && blocks ? packed : 0};
   drive(phase, &a, T, U, 0, 1, &gemm_ns);
   prof[0] += gemm_ns;
   prof[1] += now_ns() - t0 - gemm_ns;
@@ -512,8 +549,9 @@ INLINE void step_body(const float *x, const float *w, const float *r, const floa
 #define FORWARD_ARGS                                                                           \
   const float *r, const float *bias, float *g, float *c, float *tc, float *p, float *out,      \
       const float *mask, float *hbuf, int B, int T, int U, int hard, int return_sequences,     \
-      double *prof
-#define FORWARD_CALL r, bias, g, c, tc, p, out, mask, hbuf, B, T, U, hard, return_sequences, prof
+      double *prof, const float *packed
+#define FORWARD_CALL                                                                           \
+  r, bias, g, c, tc, p, out, mask, hbuf, B, T, U, hard, return_sequences, prof, packed
 #define BACKWARD_ARGS                                                                          \
   const float *r, float *rt, float *g, const float *c, const float *tc, const float *dy,       \
       float *dh, float *dc, const float *mask, float *zbuf, int B, int T, int U, int hard,     \
@@ -560,6 +598,11 @@ __attribute__((target("avx2,fma"))) static void step_avx2(STEP_ARGS) { step_body
 __attribute__((target("avx2,fma"))) static void plain_avx2(PLAIN_ARGS) {
   matvec_plain(x, m, g, K, N);
 }
+__attribute__((target("avx2,fma"))) static void matvec_packed_avx2(const float *h, const float *rp,
+                                                                    float *g, int U, int b0,
+                                                                    int b1) {
+  matvec_packed_body(h, rp, g, U, b0, b1);
+}
 __attribute__((target("avx2,fma"))) static void matvec_avx2(const float *h, const float *r,
                                                              float *g, int U, int N, int ldr) {
   matvec_body(h, r, g, U, N, ldr);
@@ -584,6 +627,7 @@ int lstm_gates_init(const char *blas_path) {
     forward_impl = forward_avx2;
     backward_impl = backward_avx2;
     matvec = matvec_avx2;
+    matvec_packed = matvec_packed_avx2;
     step_impl = step_avx2;
     plain_impl = plain_avx2;
   }
@@ -598,7 +642,11 @@ int lstm_gates_init(const char *blas_path) {
  * mask is [B, U] or null; hbuf is scratch of 2U floats. prof[0] and prof[1] accumulate the
  * nanoseconds spent in products and in the rest.
  */
-void lstm_forward(FORWARD_ARGS) { forward_impl(FORWARD_CALL); }
+void lstm_forward(const float *r, const float *bias, float *g, float *c, float *tc, float *p,
+                  float *out, const float *mask, float *hbuf, int B, int T, int U, int hard,
+                  int return_sequences, double *prof) {
+  forward_impl(r, bias, g, c, tc, p, out, mask, hbuf, B, T, U, hard, return_sequences, prof, 0);
+}
 
 /*
  * The backward recurrence: g (activations from lstm_forward) becomes dZ, the gradients of the
@@ -613,10 +661,12 @@ void lstm_backward(BACKWARD_ARGS) { backward_impl(BACKWARD_CALL); }
  * instead of one per layer with tfjs's graph around them. weights holds, layer after layer,
  * W [D, 4U], R [U, 4U] and bias [4U] (D = d0 for the first layer, U above it). Each layer does
  * what model/fused_lstm_op.ts does: X·W by sgemm, then lstm_forward's recurrence, so the bits
- * are those of the model's own prediction. work: T·4U + 4·T·U + 2U floats; h: U floats.
+ * are those of the model's own prediction. packed, when not null, holds each layer's R packed
+ * in blocks of 64 columns (see matvec_packed_body), layer after layer, so the per-step products
+ * stream. work: T·4U + 4·T·U + 2U floats; h: U floats.
  */
-void lstm_stack_last(const float *x, const float *weights, float *work, float *h, int T, int d0,
-                     int layers, int U, int hard) {
+void lstm_stack_last(const float *x, const float *weights, const float *packed, float *work,
+                     float *h, int T, int d0, int layers, int U, int hard) {
   const int G4 = 4 * U;
   float *g = work, *c = g + (size_t)T * G4, *tc = c + (size_t)T * U, *p = tc + (size_t)T * U;
   float *seq = p + (size_t)T * U, *hbuf = seq + (size_t)T * U;
@@ -630,7 +680,8 @@ void lstm_stack_last(const float *x, const float *weights, float *work, float *h
     sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, G4, D, 1.0f, in, D, w, G4, 0.0f, g, G4);
     memset(p, 0, sizeof(float) * U);
     const int last = l == layers - 1;
-    forward_impl(r, bias, g, c, tc, p, last ? h : seq, 0, hbuf, 1, T, U, hard, !last, prof);
+    forward_impl(r, bias, g, c, tc, p, last ? h : seq, 0, hbuf, 1, T, U, hard, !last, prof,
+                 packed ? packed + (size_t)l * U * G4 : 0);
     in = seq;
     D = U;
   }
