@@ -7,12 +7,12 @@
  * @module
  */
 import type { LoadedConfig } from "./config.ts";
-import { readDatasetFile } from "./dataset.ts";
+import { DatasetDigests, readDatasetFile } from "./dataset.ts";
 import { selectStages } from "./dag.ts";
 import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
-import { type Digest, digestOf, type StageKey } from "./hash.ts";
+import { type Digest, digestOf, sha256Hex, type StageKey } from "./hash.ts";
 import type { LockHolder } from "./lock.ts";
 import type { RunRecord } from "./run_record.ts";
 import type { Metric, Progress, Stage, StageContext } from "./stage.ts";
@@ -279,7 +279,11 @@ async function execute(
   const warnings: string[] = [];
   const dir = loaded.config.dataset.dir;
   const resume = store.resumeState(key);
-  const ctx: StageContext = {
+  const digests = stage.readsDataset
+    ? new RememberedDigests(dir, store, opts.force?.includes(stage.name) ?? false)
+    : undefined;
+  const ctx: StageContext & { datasetDigest?(path: string): Promise<string> } = {
+    ...(digests && { datasetDigest: (path: string) => digests.sha256(path) }),
     listDataset: async () =>
       (await planner.dataset()).listing.map(({ path, size }) => ({ path, size })),
     readDataset: (path) => readDatasetFile(dir, path),
@@ -318,13 +322,22 @@ async function execute(
     synthesizer: systemSynthesizer(),
   };
   const t = performance.now();
-  const produced: Record<string, unknown> = await stage.run(inputs, planned.slice, ctx);
+  let produced: Record<string, unknown>;
+  try {
+    produced = await stage.run(inputs, planned.slice, ctx);
+  } catch (e) {
+    // What an interrupted scan read is kept, so the next one does not read it again.
+    await digests?.keep(false, reporter, stage.name);
+    throw e;
+  }
   const seconds = (performance.now() - t) / 1000;
   const outputs: Record<string, Digest> = {};
   for (const name of Object.keys(stage.outputs).sort()) {
     if (!(name in produced)) throw new Error(`the stage returned no ${name}`);
     outputs[name] = await store.put(stage.outputs[name]!.encode(produced[name]));
   }
+  // After the outputs: on a nearly full disk, the results matter and the cache does not.
+  await digests?.keep(true, reporter, stage.name);
   await resume.clear();
   return {
     stage: stage.name,
@@ -335,4 +348,45 @@ async function execute(
     seconds,
     finishedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * The sha256 of dataset files remembered by stat from earlier runs, in the store's
+ * `cache/dataset-digests/` (one file per dataset folder), for a stage that reads the dataset
+ * (stages/_dataset_digest.ts). Opened on first use. A forced stage reads every file again:
+ * `--force scan` is also the way past a remembered digest that is wrong.
+ */
+class RememberedDigests {
+  #opened?: Promise<DatasetDigests>;
+
+  constructor(readonly dir: string, readonly store: Store, readonly forced: boolean) {}
+
+  async sha256(path: string): Promise<string> {
+    this.#opened ??= Deno.realPath(this.dir).then((real) =>
+      DatasetDigests.open(this.dir, {
+        cacheFile: `${this.store.root}/cache/dataset-digests/${sha256Hex(real)}.json`,
+        trust: !this.forced,
+        tmpDir: `${this.store.root}/tmp`,
+      })
+    );
+    return (await this.#opened).sha256(path);
+  }
+
+  /**
+   * Saves what was learnt and says how many files were read. A cache is never worth a failure:
+   * one that cannot be written (a full disk) is passed over in silence, as the soundfont's is.
+   */
+  async keep(complete: boolean, reporter: Reporter, stage: string): Promise<void> {
+    const digests = await this.#opened?.catch(() => undefined);
+    if (digests === undefined) return;
+    if (complete && digests.remembered > 0) {
+      reporter.info(
+        stage,
+        `${digests.hashed} of ${
+          digests.hashed + digests.remembered
+        } files read; the others are unchanged since an earlier scan (size, mtime, ctime, inode)`,
+      );
+    }
+    await digests.save(complete);
+  }
 }

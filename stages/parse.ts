@@ -11,14 +11,38 @@
  * between files, stops the stage promptly. A file that parses but yields no tokens counts as
  * parsed, with a warning.
  *
+ * From 2,000 files on, the tokenizing runs on worker threads (stages/_parse_pool.ts) while this
+ * thread reads the files and takes their results in sample order: the outputs are the same
+ * bytes, sooner where a second core is free (BENCHMARKS.md, "Scale: 100,000 files").
+ *
  * @module
  */
-import { defineStage, input, StageInputError } from "../core/stage.ts";
-import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
+import type { Config } from "../core/config_schema.ts";
+import {
+  defineStage,
+  input,
+  type OutputValues,
+  type StageContext,
+  StageInputError,
+} from "../core/stage.ts";
+import { type FileEntry, fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { tokenEncoding, tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
 import { encodingOf, type FileTokens, tokenizeFile } from "../music/encoding.ts";
+import { parseWorkerCount, TokenizerPool } from "./_parse_pool.ts";
 import { readScannedFile } from "./_scanned_file.ts";
+
+/** Files read and tokenized ahead of their turn, per worker: enough to keep each one busy. */
+const AHEAD = 64;
+
+/** What parse writes. */
+const OUTPUTS = {
+  "notes.json": tokenList,
+  "parse_report.json": parseReport,
+  "voicings.json": voicingTable,
+  "encoding.json": tokenEncoding,
+};
+type ParseOutputs = OutputValues<typeof OUTPUTS>;
 
 export const parse = defineStage({
   name: "parse",
@@ -26,60 +50,83 @@ export const parse = defineStage({
   description:
     "tokenizes each sampled MIDI file as music21 6.7.1 does (notes and chords), or as a drum grid",
   inputs: { files: input("sample200", "files.json", fileList) },
-  outputs: {
-    "notes.json": tokenList,
-    "parse_report.json": parseReport,
-    "voicings.json": voicingTable,
-    "encoding.json": tokenEncoding,
-  },
+  outputs: OUTPUTS,
   reads: ["parse"],
-  async run({ files }, config, ctx) {
-    const encoding = encodingOf(config.parse);
-    const unmapped = new Map<number, number>();
-    const notes: string[] = [];
-    const voicings = new Map<string, Map<string, number>>();
-    const results: ParsedFile[] = [];
-    const skipped: string[] = [];
-    const empty: string[] = [];
-    const bar = ctx.progress("parse", files.length);
-    const limit = config.parse.maxFileBytes;
-    const skip = (path: string, sha256: string, warning: string, error: string) => {
-      ctx.warn(`skipped ${path}: ${warning}`);
-      skipped.push(path);
-      results.push({ path, sha256, error });
-      bar.tick();
-    };
-    const tooLarge = (path: string, sha256: string, size: number) =>
-      skip(
-        path,
-        sha256,
-        `it is ${size} bytes, over parse.maxFileBytes (${limit}); to parse it, raise the limit ` +
-          `with --set parse.maxFileBytes=${size}`,
-        `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
-      );
-    for (const { path, sha256, size } of files) {
+  run({ files }, config, ctx) {
+    return parseFiles(files, config, ctx, parseWorkerCount(files.length));
+  },
+});
+
+/** One file's outcome, found ahead of its turn. */
+type Outcome =
+  | { kind: "too-large" }
+  | { kind: "read"; read: FileTokens }
+  | { kind: "failed"; error: unknown };
+
+/**
+ * parse's work, on `workers` worker threads (stages/_parse_pool.ts) or, with 0, on this one.
+ * Either way each file's outcome is taken in sample order, through the same code, so the
+ * outputs, warnings and metrics are the same bytes; workers only change when the tokenizing
+ * happens. Up to {@link AHEAD} files per worker are read and tokenized ahead of their turn.
+ */
+export async function parseFiles(
+  files: readonly FileEntry[],
+  config: Pick<Config, "parse">,
+  ctx: StageContext,
+  workers: number,
+): Promise<ParseOutputs> {
+  const encoding = encodingOf(config.parse);
+  const unmapped = new Map<number, number>();
+  const notes: string[] = [];
+  const voicings = new Map<string, Map<string, number>>();
+  const results: ParsedFile[] = [];
+  const skipped: string[] = [];
+  const empty: string[] = [];
+  const bar = ctx.progress("parse", files.length);
+  const limit = config.parse.maxFileBytes;
+  const skip = (path: string, sha256: string, warning: string, error: string) => {
+    ctx.warn(`skipped ${path}: ${warning}`);
+    skipped.push(path);
+    results.push({ path, sha256, error });
+    bar.tick();
+  };
+  const tooLarge = (path: string, sha256: string, size: number) =>
+    skip(
+      path,
+      sha256,
+      `it is ${size} bytes, over parse.maxFileBytes (${limit}); to parse it, raise the limit ` +
+        `with --set parse.maxFileBytes=${size}`,
+      `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
+    );
+  const pool = workers > 0 ? new TokenizerPool(workers, encoding) : undefined;
+  // Never rejects: a file's failure is its outcome, raised when its turn comes, as it was
+  // raised when files were read one at a time.
+  const outcome = (i: number): Promise<Outcome> => {
+    const { path, sha256, size } = files[i]!;
+    if (size > limit) return Promise.resolve({ kind: "too-large" });
+    return readScannedFile(ctx, { path, sha256 })
+      .then((bytes) => pool?.tokenize(bytes) ?? tokenizeFile(bytes, encoding))
+      .then((read): Outcome => ({ kind: "read", read }), (error) => ({ kind: "failed", error }));
+  };
+  const ahead = new Map<number, Promise<Outcome>>();
+  let started = 0;
+  try {
+    for (let i = 0; i < files.length; i++) {
       ctx.signal.throwIfAborted();
-      if (size > limit) {
+      for (; started < files.length && started <= i + AHEAD * workers; started++) {
+        ahead.set(started, outcome(started));
+      }
+      const done = await ahead.get(i)!;
+      ahead.delete(i);
+      // A Ctrl-C during the last file is only seen once reading this one gave way to it.
+      ctx.signal.throwIfAborted();
+      const { path, sha256, size } = files[i]!;
+      if (done.kind === "too-large") {
         tooLarge(path, sha256, size);
         continue;
       }
-      const bytes = await readScannedFile(ctx, { path, sha256 });
-      // A Ctrl-C during the last file is only seen once reading this one gave way to it.
-      ctx.signal.throwIfAborted();
-      let tokens: string[];
-      let read: FileTokens;
-      try {
-        read = tokenizeFile(bytes, encoding);
-        tokens = read.tokens;
-        for (const [token, counts] of read.voicings ?? []) {
-          let all = voicings.get(token);
-          if (all === undefined) voicings.set(token, all = new Map());
-          for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
-        }
-        for (const { pitch, count } of read.unmapped ?? []) {
-          unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + count);
-        }
-      } catch (e) {
+      if (done.kind === "failed") {
+        const e = done.error;
         if (!(e instanceof MidiReadError)) throw e;
         if (config.parse.onError === "fail") {
           throw new StageInputError(
@@ -89,6 +136,16 @@ export const parse = defineStage({
         skip(path, sha256, `music21 cannot read it (${e.reason})`, e.message);
         continue;
       }
+      const { read } = done;
+      for (const [token, counts] of read.voicings ?? []) {
+        let all = voicings.get(token);
+        if (all === undefined) voicings.set(token, all = new Map());
+        for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
+      }
+      for (const { pitch, count } of read.unmapped ?? []) {
+        unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + count);
+      }
+      const tokens = read.tokens;
       if (tokens.length === 0) {
         const why = read.warning === undefined ? "" : ` (${read.warning})`;
         ctx.warn(`${path} gave no tokens${why}; it still counts as parsed`);
@@ -98,33 +155,35 @@ export const parse = defineStage({
       results.push({ path, sha256, tokens: tokens.length });
       bar.tick();
     }
-    bar.done();
-    ctx.metric("filesParsed", files.length - skipped.length);
-    ctx.metric("filesSkipped", skipped.length);
-    ctx.metric("skippedFiles", skipped);
-    ctx.metric("emptyFiles", empty);
-    ctx.metric("tokens", notes.length);
-    if (encoding.encoding === "drum-grid") {
-      ctx.metric("encoding", "drum-grid");
-      const outside = [...unmapped].sort((a, b) => a[0] - b[0]);
-      ctx.metric("unmappedPitches", Object.fromEntries(outside));
-      if (outside.length > 0) {
-        const notesOut = outside.reduce((a, [, n]) => a + n, 0);
-        ctx.warn(
-          `${notesOut} notes on pitches outside the nine drum classes were left out (${
-            outside.map(([p, n]) => `pitch ${p}: ${n}`).join(", ")
-          })`,
-        );
-      }
+  } finally {
+    pool?.close();
+  }
+  bar.done();
+  ctx.metric("filesParsed", files.length - skipped.length);
+  ctx.metric("filesSkipped", skipped.length);
+  ctx.metric("skippedFiles", skipped);
+  ctx.metric("emptyFiles", empty);
+  ctx.metric("tokens", notes.length);
+  if (encoding.encoding === "drum-grid") {
+    ctx.metric("encoding", "drum-grid");
+    const outside = [...unmapped].sort((a, b) => a[0] - b[0]);
+    ctx.metric("unmappedPitches", Object.fromEntries(outside));
+    if (outside.length > 0) {
+      const notesOut = outside.reduce((a, [, n]) => a + n, 0);
+      ctx.warn(
+        `${notesOut} notes on pitches outside the nine drum classes were left out (${
+          outside.map(([p, n]) => `pitch ${p}: ${n}`).join(", ")
+        })`,
+      );
     }
-    return {
-      "notes.json": notes,
-      "parse_report.json": results,
-      "voicings.json": voicingList(voicings),
-      "encoding.json": encoding,
-    };
-  },
-});
+  }
+  return {
+    "notes.json": notes,
+    "parse_report.json": results,
+    "voicings.json": voicingList(voicings),
+    "encoding.json": encoding,
+  };
+}
 
 /** The voicing counts as written: tokens sorted, each token's voicings most frequent first. */
 function voicingList(voicings: Map<string, Map<string, number>>): Voicings {
