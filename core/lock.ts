@@ -102,8 +102,10 @@ async function sameFile(file: Deno.FsFile, path: string): Promise<boolean> {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the signal's reason as soon as it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(done, ms);
     function done() {
       signal?.removeEventListener("abort", abort);

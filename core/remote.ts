@@ -52,6 +52,7 @@ import {
 import { hostname } from "node:os";
 import { canonicalJson, type ConfigHash, type Digest, digestOf, type StageKey } from "./hash.ts";
 import { PipelineError } from "./errors.ts";
+import { sleep } from "./lock.ts";
 import { describeRemote } from "./remote_settings.ts";
 
 /** Names of what the remote keeps (fixed, so that every machine finds the same buckets). */
@@ -1232,20 +1233,4 @@ async function readAll(stream: ReadableStream<Uint8Array>, idleMs: number): Prom
     at += p.length;
   }
   return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }
-    function abort() {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener("abort", abort, { once: true });
-  });
 }
