@@ -181,6 +181,24 @@ async function killGroup(w: Worker, signal: "SIGKILL" | "SIGINT") {
   await w.child.status;
 }
 
+/** Queues a sweep of SMALL_RUN over `generate.seed` values on the remote; the config hashes. */
+async function queueSeeds(setup: NatsSetup, home: string, seeds: string): Promise<string[]> {
+  const queued = await pipeline(
+    setup,
+    "sweep",
+    ...SMALL_RUN,
+    "--set",
+    "generate.length=16",
+    "--grid",
+    `generate.seed=${seeds}`,
+    "--queue",
+    "--store",
+    home,
+  );
+  assert.equal(queued.code, 0, queued.stderr);
+  return [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) => m[1]!);
+}
+
 /** Waits until `hash` has a finished run on `store`'s remote (listed by `runs`). */
 async function waitForRuns(setup: NatsSetup, store: string, hashes: string[], timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -207,23 +225,8 @@ Deno.test({
     ];
     const workers = [worker(setup, a), worker(setup, b)];
     try {
-      const queued = await pipeline(
-        setup,
-        "sweep",
-        ...SMALL_RUN,
-        "--set",
-        "generate.length=16",
-        "--grid",
-        "generate.seed=1,2,3,4",
-        "--queue",
-        "--store",
-        home,
-      );
-      assert.equal(queued.code, 0, queued.stderr);
-      const hashes = [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) =>
-        m[1]!
-      );
-      assert.equal(hashes.length, 4, queued.stdout);
+      const hashes = await queueSeeds(setup, home, "1,2,3,4");
+      assert.equal(hashes.length, 4);
       await waitForRuns(setup, home, hashes, 240_000).catch((e) => {
         throw new Error(
           `${e.message}\nworker A:\n${workers[0]!.output()}\nworker B:\n${workers[1]!.output()}`,
@@ -338,22 +341,7 @@ Deno.test({
     const [home, a] = [await Deno.makeTempDir(), await Deno.makeTempDir()];
     const w = worker(setup, a);
     try {
-      const queued = await pipeline(
-        setup,
-        "sweep",
-        ...SMALL_RUN,
-        "--set",
-        "generate.length=16",
-        "--grid",
-        "generate.seed=1,2,3",
-        "--queue",
-        "--store",
-        home,
-      );
-      assert.equal(queued.code, 0, queued.stderr);
-      const hashes = [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) =>
-        m[1]!
-      );
+      const hashes = await queueSeeds(setup, home, "1,2,3");
       // Down (SIGKILL: a crash) while the first job runs, then up again on its own data.
       await w.waitFor(/worker: generate\.seed=1/, 120_000);
       await setup.servers[0]!.kill();
@@ -369,4 +357,35 @@ Deno.test({
       for (const d of [home, a]) await Deno.remove(d, { recursive: true });
     }
   },
+});
+
+Deno.test("remote: worker and sweep --queue without a remote say so in one sentence", async () => {
+  const store = await Deno.makeTempDir();
+  try {
+    const run = (...args: string[]) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", ...PERMISSIONS, "pipeline.ts", ...args, "--store", store],
+        cwd: PROJECT_ROOT,
+        env: { XDG_CONFIG_HOME: "/nonexistent", DLM_REMOTE: "" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    for (
+      const [args, pattern] of [
+        [["worker"], /^error: worker needs a remote to take jobs from: give --remote/],
+        [
+          ["sweep", ...SMALL_RUN, "--grid", "generate.seed=1,2", "--queue"],
+          /^error: sweep --queue needs a remote to queue on: give --remote/,
+        ],
+      ] as const
+    ) {
+      const out = await run(...args);
+      const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+      assert.equal(out.code, 2, lines.join("\n"));
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(lines[0]!, pattern);
+    }
+  } finally {
+    await Deno.remove(store, { recursive: true });
+  }
 });
