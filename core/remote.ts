@@ -54,6 +54,7 @@ import { canonicalJson, type ConfigHash, type Digest, digestOf, type StageKey } 
 import { PipelineError } from "./errors.ts";
 import { sleep } from "./lock.ts";
 import { describeRemote } from "./remote_settings.ts";
+import { guardSocketErrors } from "./socket_errors.ts";
 
 /** Names of what the remote keeps (fixed, so that every machine finds the same buckets). */
 export const REMOTE_NAMES = {
@@ -298,6 +299,7 @@ export async function connectRemote(
     }
     authenticator = nkeyAuthenticator(seed);
   }
+  guardSocketErrors();
   let nc: NatsConnection;
   try {
     nc = await connect({

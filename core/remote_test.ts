@@ -324,6 +324,37 @@ Deno.test({
 });
 
 Deno.test({
+  name: "remote store: 400 refused logins, four at a time, are each one error, never a crash",
+  ignore: skipped,
+  async fn() {
+    // The server drops a refused client while it is still writing; the socket's ECONNRESET
+    // then came with no listener on it and ended the process (core/socket_errors.ts). Before
+    // the fix this failed within the first hundred attempts.
+    const setup = await startNats();
+    try {
+      const reasons = new Map<string, number>();
+      for (let round = 0; round < 100; round++) {
+        await Promise.all([0, 1, 2, 3].map(async (k) => {
+          const credentials = k % 2 === 0
+            ? { user: setup.credentials.user, password: "wrong" }
+            : {};
+          const err = await connectRemote(setup.url, credentials, { timeoutMs: 2000 })
+            .then(async (r) => {
+              await r.close();
+              return undefined;
+            }, (e) => e);
+          const reason = err instanceof RemoteError ? err.reason : String(err);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }));
+      }
+      assert.deepEqual([...reasons], [["unauthorized", 400]]);
+    } finally {
+      await setup.close();
+    }
+  },
+});
+
+Deno.test({
   name: "remote store: a server restart loses no object, key or queued job",
   ignore: skipped,
   async fn() {
