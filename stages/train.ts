@@ -210,7 +210,11 @@ export const train = defineStage({
                 (score.top1 * 100).toFixed(1)
               }% (top 5: ${(score.top5 * 100).toFixed(1)}%)`
               : "") +
-            (improved ? " (best so far, checkpoint kept)" : ""),
+            (improved
+              ? ` (lowest ${
+                settings.monitor === "val_loss" ? "validation" : "training"
+              } loss so far: checkpoint kept)`
+              : ""),
         );
         if (epoch < settings.epochs) {
           const progress = {
