@@ -4,8 +4,10 @@
  * - `window` (the tutorial's): every token comes from a fresh pass over the last T tokens, the
  *   LSTM state starting from zero, exactly what the model was trained on. The probabilities are
  *   bit for bit those of `model.predict`; where the model's LSTM layers run on the C loops, the
- *   whole recurrent pass of a token is one foreign call (native/lstm_gates.c, lstm_stack_last)
- *   instead of a tfjs graph with one call per layer, and only the small dense head runs in tfjs.
+ *   T passes in flight advance together, one foreign call per token (native/lstm_gates.c,
+ *   lstm_window_tick; lstm_stack_last, one pass per token, where that cannot promise the same
+ *   bits), instead of a tfjs graph with one call per layer, and only the small dense head runs
+ *   in tfjs.
  * - `stateful`: the LSTM state is carried from token to token, one step per token, as
  *   Magenta's RNNs generate: T steps to read the start, then one per generated token.
  *
@@ -16,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FusedLstm } from "./fused_lstm.ts";
-import type { LstmStack, NativeGates } from "./lstm_native.ts";
+import type { LstmStack, NativeGates, WindowPipeline } from "./lstm_native.ts";
 import { packRecurrent, stackStateSize } from "./lstm_native.ts";
 
 /** How each token's probabilities are computed (see the module comment). */
@@ -124,6 +126,7 @@ function windowModel(
   encode: (id: number) => number,
 ): NextToken {
   let window: number[] = [];
+  let pipeline: WindowPipeline | null | undefined;
   const predict = (): Float32Array => {
     const x = Float32Array.from(window, encode);
     if (stack && gates) return runHead(head, gates.stackLast(stack, x));
@@ -138,11 +141,14 @@ function windowModel(
     path: stack ? "native" : "tfjs",
     start(ids) {
       window = [...ids];
+      if (stack && gates) pipeline = gates.windowPipeline(stack, ids.length);
+      if (pipeline) return runHead(head, pipeline.start(Float32Array.from(ids, encode)));
       return predict();
     },
     push(id) {
       window.push(id);
       window.shift();
+      if (pipeline) return runHead(head, pipeline.push(Float32Array.of(encode(id))));
       return predict();
     },
   };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { buildModel, disposeModel } from "./build_model.ts";
+import { selectBackend } from "./backend.ts";
 import { nextTokenModel } from "./generation.ts";
 import {
   fusedLstmImplementation,
@@ -49,6 +50,38 @@ Deno.test("window mode on the C loops gives model.predict's probabilities bit fo
   const slid = [...IDS.slice(1), 4];
   assert.deepEqual(next.push(4), predict(model, slid));
   disposeModel(model);
+});
+
+Deno.test("window mode's passes in flight give model.predict's probabilities bit for bit", async (t) => {
+  // model.predict, the reference, is quicker on wasm than on cpu (the loops run in C either way).
+  await selectBackend("wasm");
+  // 64 units: one thread's loops; 128: the units split over two threads (or two halves in turn).
+  for (const lstmUnits of [64, 128]) {
+    await t.step(`${lstmUnits} units`, () => {
+      const T = 9;
+      const model = buildModel({ ...SETTINGS, lstmUnits }, {
+        vocabSize: VOCAB,
+        windowLength: T,
+        lstm: native,
+      });
+      const next = nextTokenModel(model, VOCAB, "window");
+      const ids = IDS.slice(0, T);
+      let p = next.start(ids);
+      assert.deepEqual(p, predict(model, ids));
+      // Twice the window's length of pushes: every pass in flight begins and ends.
+      for (let i = 0; i < 2 * T + 3; i++) {
+        const id = (i * 5 + 1) % VOCAB;
+        ids.push(id);
+        ids.shift();
+        p = next.push(id);
+        assert.deepEqual(p, predict(model, ids), `token ${i + 1} after the start`);
+      }
+      // A new start forgets the passes of the last one.
+      assert.deepEqual(next.start(IDS.slice(1, T + 1)), predict(model, IDS.slice(1, T + 1)));
+      disposeModel(model);
+    });
+  }
+  await selectBackend("cpu");
 });
 
 for (const [name, lstm] of [["the C loops", native], ["tfjs", TFJS_LSTM]] as const) {

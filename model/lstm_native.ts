@@ -89,6 +89,25 @@ const SYMBOLS = {
     ],
     result: "void",
   },
+  lstm_window_ready: { parameters: ["i32"], result: "i32" },
+  lstm_window_tick: {
+    parameters: [
+      "buffer", // x [d0]: the newest token
+      "buffer", // weights
+      "buffer", // packed recurrent kernels
+      "buffer", // state: h, c of every slot, layer after layer
+      "buffer", // work
+      "buffer", // out [U]
+      "i32", // T
+      "i32", // tick
+      "i32", // live rows
+      "i32", // d0
+      "i32", // layers
+      "i32", // U
+      "i32", // hard
+    ],
+    result: "void",
+  },
   dense_row: {
     parameters: ["buffer", "buffer", "buffer", "i32", "i32"], // x [K], m [K, N], g [N], K, N
     result: "void",
@@ -134,6 +153,12 @@ export interface NativeGates {
   backward(pass: BackwardPass): NativeTiming;
   /** Window-mode generation: the last h of `stack` over the inputs `x` ([T, inputSize]). */
   stackLast(stack: LstmStack, x: Float32Array): Float32Array;
+  /**
+   * Window-mode generation with every pass under way advanced together (see
+   * {@link WindowPipeline}): the same bits as {@link stackLast}, each weight read once per token
+   * instead of once per pass and step. Null where the C loops cannot promise those bits here.
+   */
+  windowPipeline(stack: LstmStack, T: number): WindowPipeline | null;
   /** `g += x · m` for one row x [K] and a matrix m [K, N] (stateful generation's dense head). */
   denseRow(x: Float32Array, m: Float32Array, g: Float32Array): void;
   /** Stateful generation: feeds `x` through `stack`, updating `state`; the last layer's h. */
@@ -156,6 +181,18 @@ export interface LstmStack {
    * null: the same results, faster.
    */
   packed: Float32Array | null;
+}
+
+/**
+ * Window mode's T passes in flight (native/lstm_gates.c, lstm_window_tick): token g comes from a
+ * pass over the T tokens before it, which begins when the first of them is known, so each new
+ * token moves every pass one step on and ends the oldest.
+ */
+export interface WindowPipeline {
+  /** Reads the T start inputs ([T, inputSize]) from scratch; the last layer's h for what follows. */
+  start(x: Float32Array): Float32Array;
+  /** Feeds the next input (inputSize floats); h of the pass that ends with it. */
+  push(x: Float32Array): Float32Array;
 }
 
 /** Columns per block of a packed recurrent kernel (MATVEC_BLOCK in native/lstm_gates.c). */
@@ -360,6 +397,53 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
         stack.hard ? 1 : 0,
       );
       return h;
+    },
+    windowPipeline(stack, T) {
+      checkStack(stack);
+      const { units: u, inputSize: d, layers, packed } = stack;
+      if (packed === null || !Number.isInteger(T) || T < 1 || s.lstm_window_ready(u) !== 1) {
+        return null;
+      }
+      const state = new Float32Array(2 * T * u * layers);
+      const scratch = new Float32Array(T * d + T * 7 * u + u);
+      let tick = 0, live = 0;
+      const step = (x: Float32Array): Float32Array<ArrayBuffer> => {
+        if (x.length !== d) {
+          throw new RangeError(`Cannot feed ${x.length} inputs to an LSTM stack on ${d}`);
+        }
+        const h = new Float32Array(u);
+        live = Math.min(T, live + 1);
+        // The input projections are T×4U×D products, as in stackLast: the same thread count.
+        blas.threadsFor(T, 4 * u, u);
+        s.lstm_window_tick(
+          x,
+          stack.weights,
+          packed,
+          state,
+          scratch,
+          h,
+          T,
+          tick++ % T,
+          live,
+          d,
+          layers,
+          u,
+          stack.hard ? 1 : 0,
+        );
+        return h;
+      };
+      return {
+        start(x) {
+          if (x.length !== T * d) {
+            throw new RangeError(`Cannot start ${T} passes on ${x.length} inputs of ${d}`);
+          }
+          tick = 0, live = 0;
+          let h: Float32Array = new Float32Array(u);
+          for (let t = 0; t < T; t++) h = step(x.subarray(t * d, (t + 1) * d));
+          return h;
+        },
+        push: step,
+      };
     },
     denseRow(x, m, g) {
       if (m.length !== x.length * g.length) {

@@ -29,6 +29,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha,
                          const float *a, int lda, const float *b, int ldb, float beta, float *c,
@@ -546,6 +549,113 @@ INLINE void step_body(const float *x, const float *w, const float *r, const floa
   memcpy(h, hn, sizeof(float) * U);
 }
 
+/*
+ * Window-mode generation, pipelined. Token g comes from a fresh pass over the T tokens before
+ * it; the pass for g + 1 differs only in its start, so at any moment T passes are under way,
+ * each one step further than the next, and all of them read the same input: the newest token.
+ * One "tick" advances every pass by one step, as a batch of T rows, so each weight is read once
+ * per tick instead of once per pass and step. Row i holds the pass at step i; the pass at step
+ * T − 1 ends, and its h is the next token's. A pass keeps its state in slot (tick − i) mod T.
+ *
+ * The bits are those of lstm_stack_last for every pass: the input projection is the same sgemm
+ * (M = T, row i = step i, so OpenBLAS computes each row where it did), the recurrent product of
+ * a row is the same fused multiply-add chain as matvec (k from zero, added to g at the end: here
+ * four rows at a time, which changes nothing per element), and the gates are forward_row.
+ * Rows at or past `live` are passes that began before the first token and are skipped.
+ */
+typedef struct {
+  const float *packed, *bias, *zero;
+  /* g [T, 4U] step-ordered; h, c [T, U] by slot; seq [T, U] step-ordered new h; tmp [T, 2U]. */
+  float *g, *h, *c, *seq, *tmp;
+  int T, U, tick, live, hard;
+} tick_pass;
+
+INLINE int pass_slot(int tick, int i, int T) {
+  const int s = (tick - i) % T;
+  return s < 0 ? s + T : s;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* g[i] += h[slot(i)] · R for rows [i0, i1) and blocks [b0, b1) of the packed R: per block and
+ * group of 16 columns, four rows share each load of R. Each element is one fused multiply-add
+ * chain over k from zero, added to g at the end: matvec_packed_body's, element for element. */
+__attribute__((target("avx2,fma"))) static void tick_products_avx2(const tick_pass *a, int i0,
+                                                                    int i1, int b0, int b1) {
+  const int U = a->U, G4 = 4 * U, T = a->T;
+  for (int b = b0; b < b1; b++) {
+    const float *block = a->packed + (size_t)b * U * MATVEC_BLOCK;
+    for (int s = 0; s < MATVEC_BLOCK; s += 16) {
+      int i = i0;
+      for (; i + 4 <= i1; i += 4) {
+        const float *h0 = a->h + (size_t)pass_slot(a->tick, i, T) * U;
+        const float *h1 = a->h + (size_t)pass_slot(a->tick, i + 1, T) * U;
+        const float *h2 = a->h + (size_t)pass_slot(a->tick, i + 2, T) * U;
+        const float *h3 = a->h + (size_t)pass_slot(a->tick, i + 3, T) * U;
+        __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+        __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int k = 0; k < U; k++) {
+          const float *row = block + (size_t)k * MATVEC_BLOCK + s;
+          const __m256 r0 = _mm256_loadu_ps(row), r1 = _mm256_loadu_ps(row + 8);
+          __m256 x = _mm256_broadcast_ss(h0 + k);
+          c00 = _mm256_fmadd_ps(x, r0, c00), c01 = _mm256_fmadd_ps(x, r1, c01);
+          x = _mm256_broadcast_ss(h1 + k);
+          c10 = _mm256_fmadd_ps(x, r0, c10), c11 = _mm256_fmadd_ps(x, r1, c11);
+          x = _mm256_broadcast_ss(h2 + k);
+          c20 = _mm256_fmadd_ps(x, r0, c20), c21 = _mm256_fmadd_ps(x, r1, c21);
+          x = _mm256_broadcast_ss(h3 + k);
+          c30 = _mm256_fmadd_ps(x, r0, c30), c31 = _mm256_fmadd_ps(x, r1, c31);
+        }
+        const __m256 acc[8] = {c00, c01, c10, c11, c20, c21, c30, c31};
+        for (int r = 0; r < 4; r++) {
+          float *gr = a->g + (size_t)(i + r) * G4 + (size_t)b * MATVEC_BLOCK + s;
+          _mm256_storeu_ps(gr, _mm256_add_ps(_mm256_loadu_ps(gr), acc[2 * r]));
+          _mm256_storeu_ps(gr + 8, _mm256_add_ps(_mm256_loadu_ps(gr + 8), acc[2 * r + 1]));
+        }
+      }
+      for (; i < i1; i++) {
+        const float *h0 = a->h + (size_t)pass_slot(a->tick, i, T) * U;
+        __m256 c00 = _mm256_setzero_ps(), c01 = c00;
+        for (int k = 0; k < U; k++) {
+          const float *row = block + (size_t)k * MATVEC_BLOCK + s;
+          const __m256 x = _mm256_broadcast_ss(h0 + k);
+          c00 = _mm256_fmadd_ps(x, _mm256_loadu_ps(row), c00);
+          c01 = _mm256_fmadd_ps(x, _mm256_loadu_ps(row + 8), c01);
+        }
+        float *gr = a->g + (size_t)i * G4 + (size_t)b * MATVEC_BLOCK + s;
+        _mm256_storeu_ps(gr, _mm256_add_ps(_mm256_loadu_ps(gr), c00));
+        _mm256_storeu_ps(gr + 8, _mm256_add_ps(_mm256_loadu_ps(gr + 8), c01));
+      }
+    }
+  }
+}
+
+/* Phase 0: the recurrent products of units [u0, u1) (their columns of the four gates), rows
+ * 1 … live − 1 (row 0 starts from a zero state); phase 1: their gates in every live row. */
+__attribute__((target("avx2,fma"))) static void tick_phase_avx2(void *ctx, int t, int phase,
+                                                                 int u0, int u1, double *ns) {
+  (void)t;
+  const tick_pass *a = ctx;
+  const int U = a->U, G4 = 4 * U, n = u1 - u0;
+  if (phase == 0) {
+    const double s = now_ns();
+    for (int q = 0; q < 4; q++) {
+      const int c0 = q * U + u0;
+      tick_products_avx2(a, 1, a->live, c0 / MATVEC_BLOCK, (c0 + n) / MATVEC_BLOCK);
+    }
+    *ns += now_ns() - s;
+    return;
+  }
+  for (int i = 0; i < a->live; i++) {
+    const size_t slot = (size_t)pass_slot(a->tick, i, a->T) * U;
+    float *cn = a->tmp + (size_t)i * 2 * U, *hn = a->seq + (size_t)i * U;
+    forward_row(a->g + (size_t)i * G4, a->bias, i > 0 ? a->c + slot : a->zero, cn, cn + U, hn, U,
+                u0, u1, a->hard);
+    memcpy(a->c + slot + u0, cn + u0, sizeof(float) * n);
+    memcpy(a->h + slot + u0, hn + u0, sizeof(float) * n);
+  }
+}
+#endif
+
 #define FORWARD_ARGS                                                                           \
   const float *r, const float *bias, float *g, float *c, float *tc, float *p, float *out,      \
       const float *mask, float *hbuf, int B, int T, int U, int hard, int return_sequences,     \
@@ -711,6 +821,62 @@ void lstm_stack_step(const float *x, const float *weights, float *state, float *
 /* g [N] += x [K] · m [K, N], rounded as the plain loops round: the dense layers of the
  * stateful generation step. */
 void dense_row(PLAIN_ARGS) { plain_impl(x, m, g, K, N); }
+
+/*
+ * 1 when lstm_window_tick gives lstm_stack_last's bits for layers of U units here: the AVX2+FMA
+ * loops run, their one-row product is sgemm's (exact_matvec), and R packs in whole blocks for
+ * each thread's share of the units. Else 0, and window mode keeps one pass per token.
+ */
+int lstm_window_ready(int U) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  const int mid = split_units(U);
+  return forward_impl != forward_base && exact_matvec(U) && U % MATVEC_BLOCK == 0 &&
+         mid % MATVEC_BLOCK == 0;
+#else
+  (void)U;
+  return 0;
+#endif
+}
+
+/*
+ * One tick of pipelined window-mode generation (see tick_pass): every pass under way takes one
+ * step with input x (d0 floats, the newest token). `live` rows are real passes (T once the
+ * start is read). weights as in lstm_stack_last; packed: each layer's R packed (required).
+ * state: per layer h then c of each slot (2·T·U floats, any values to start); work:
+ * T·d0 + T·4U + T·U + T·2U + U floats. out (U floats) gets the last layer's h of the pass at
+ * step T − 1, the one that ends. Call only where lstm_window_ready(U).
+ */
+void lstm_window_tick(const float *x, const float *weights, const float *packed, float *state,
+                      float *work, float *out, int T, int tick, int live, int d0, int layers,
+                      int U, int hard) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  const int G4 = 4 * U;
+  float *xs = work, *g = xs + (size_t)T * d0, *seq = g + (size_t)T * G4;
+  float *tmp = seq + (size_t)T * U, *zero = tmp + (size_t)T * 2 * U;
+  memset(zero, 0, sizeof(float) * U);
+  for (int i = 0; i < T; i++) memcpy(xs + (size_t)i * d0, x, sizeof(float) * d0);
+  double ns = 0;
+  const float *in = xs, *wl = weights;
+  int D = d0;
+  for (int l = 0; l < layers; l++) {
+    const float *w = wl, *bias = w + (size_t)D * G4 + (size_t)U * G4;
+    wl = bias + G4;
+    /* g is read before the gates write seq, so one buffer is the layer's input and output. */
+    sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, T, G4, D, 1.0f, in, D, w, G4, 0.0f, g, G4);
+    float *h = state + (size_t)l * 2 * T * U;
+    tick_pass a = {packed + (size_t)l * U * G4, bias, zero, g, h, h + (size_t)T * U, seq, tmp,
+                   T, U, tick, live, hard};
+    /* A barrier after the products: the gates overwrite the h slots they read. */
+    drive(tick_phase_avx2, &a, 1, U, 0, 0, &ns);
+    in = seq;
+    D = U;
+  }
+  memcpy(out, seq + (size_t)(T - 1) * U, sizeof(float) * U);
+#else
+  (void)x, (void)weights, (void)packed, (void)state, (void)work, (void)out, (void)T, (void)tick;
+  (void)live, (void)d0, (void)layers, (void)U, (void)hard;
+#endif
+}
 
 /*
  * How the recurrence may use the cores: `threads` 1 or 2 (the halves of a split layer run in
