@@ -56,10 +56,11 @@ Deno.test("window mode's passes in flight give model.predict's probabilities bit
   // model.predict, the reference, is quicker on wasm than on cpu (the loops run in C either way).
   await selectBackend("wasm");
   // 64 units: one thread's loops; 128: the units split over two threads (or two halves in turn).
-  for (const lstmUnits of [64, 128]) {
-    await t.step(`${lstmUnits} units`, () => {
+  // One, two and three layers: each has its own order of steps in a tick.
+  for (const [lstmUnits, lstmLayers] of [[64, 2], [128, 2], [64, 1], [64, 3]] as const) {
+    await t.step(`${lstmLayers} layer${lstmLayers > 1 ? "s" : ""} of ${lstmUnits} units`, () => {
       const T = 9;
-      const model = buildModel({ ...SETTINGS, lstmUnits }, {
+      const model = buildModel({ ...SETTINGS, lstmUnits, lstmLayers }, {
         vocabSize: VOCAB,
         windowLength: T,
         lstm: native,

@@ -404,7 +404,8 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
       if (packed === null || !Number.isInteger(T) || T < 1 || s.lstm_window_ready(u) !== 1) {
         return null;
       }
-      const state = new Float32Array(2 * T * u * layers);
+      // h and c of every slot per layer, then the first layer's products for the next tick.
+      const state = new Float32Array(2 * T * u * layers + T * 4 * u);
       const scratch = new Float32Array(T * d + T * 7 * u + u);
       let tick = 0, live = 0;
       const step = (x: Float32Array): Float32Array<ArrayBuffer> => {
