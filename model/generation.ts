@@ -106,6 +106,15 @@ function runHead(head: tf.layers.Layer[], h: Float32Array): Float32Array {
   }
 }
 
+/** How window mode may run; the default is the fastest path that gives the same bits. */
+export interface WindowOptions {
+  /**
+   * Advance the T passes in flight together, one tick per token (default true where the C
+   * loops allow it); false makes one whole pass per token, for the benchmark's before/after.
+   */
+  passesInFlight?: boolean;
+}
+
 /**
  * A {@link NextToken} for `model` (a loaded checkpoint) over a vocabulary of `vocabSize`, in
  * `mode`.
@@ -114,16 +123,20 @@ export function nextTokenModel(
   model: tf.LayersModel,
   vocabSize: number,
   mode: GenerationMode,
+  options: WindowOptions = {},
 ): NextToken {
   const parts = modelParts(model);
   const encode = (id: number) => id / vocabSize;
-  return mode === "window" ? windowModel(model, parts, encode) : statefulModel(parts, encode);
+  return mode === "window"
+    ? windowModel(model, parts, encode, options.passesInFlight ?? true)
+    : statefulModel(parts, encode);
 }
 
 function windowModel(
   model: tf.LayersModel,
   { stack, gates, head }: Parts,
   encode: (id: number) => number,
+  passesInFlight: boolean,
 ): NextToken {
   let window: number[] = [];
   let pipeline: WindowPipeline | null | undefined;
@@ -141,7 +154,7 @@ function windowModel(
     path: stack ? "native" : "tfjs",
     start(ids) {
       window = [...ids];
-      if (stack && gates) pipeline = gates.windowPipeline(stack, ids.length);
+      if (stack && gates && passesInFlight) pipeline = gates.windowPipeline(stack, ids.length);
       if (pipeline) return runHead(head, pipeline.start(Float32Array.from(ids, encode)));
       return predict();
     },
