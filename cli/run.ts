@@ -48,6 +48,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
       signal: abort.signal,
     });
     const exported = await exportOutputs(store, record, pipeline.exports, args.out);
+    await store.saveDigests();
     // Cheap, so a cached rerun writes it too (and a page from older code is brought up to date).
     const report = await tryWriteReportPage(store, record);
     const ran = Object.values(record.stages).filter((s) => !s.cached).length;

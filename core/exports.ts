@@ -9,7 +9,8 @@
 import { PipelineError, UsageError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import type { RunRecord } from "./run_record.ts";
-import { type Store, writeFileAtomic } from "./store.ts";
+import { writeFileAtomic } from "./atomic_file.ts";
+import type { Store } from "./store.ts";
 
 /**
  * Checks that `dir` can take the results before hours of work go into them (creating it if it
@@ -56,21 +57,32 @@ export async function exportOutputs(
     const [stage, output] = name.split("/") as [string, string];
     const digest = record.stages[stage]?.outputs[output];
     if (digest === undefined) continue;
-    const bytes = await store.get(digest);
-    // An empty output says "none here" (audio without a synthesizer): nothing to look for.
-    if (bytes.length === 0) continue;
-    for (const dir of dirs) {
-      await writeFileAtomic(`${dir}/${output}`, bytes).catch((e) => {
-        if (!isFsError(e)) throw e;
-        throw new PipelineError(
-          `Cannot copy ${output} into ${dir}: ${describeFsError(e)}; ${
-            fsErrorAdvice(e)
-          } and run the same command again (every stage is kept, so nothing reruns)`,
-          { cause: e },
-        );
-      });
+    // The store's own copy is rewritten only when it differs (a cached rerun of a run with a
+    // 150 MB notes.json would otherwise copy and flush it every time).
+    const current = await store.fileDigest(`out/${record.configHash}/${output}`) === digest;
+    const targets = current ? dirs.slice(1) : dirs;
+    if (targets.length > 0) {
+      const bytes = await store.get(digest);
+      // An empty output says "none here" (audio without a synthesizer): nothing to look for.
+      if (bytes.length === 0) continue;
+      await copyInto(targets, output, bytes);
     }
     exported[output] = `${dirs.at(-1)}/${output}`;
   }
   return exported;
+}
+
+/** Writes `bytes` as `output` into each of `dirs`; a failure is one sentence naming the folder. */
+async function copyInto(dirs: string[], output: string, bytes: Uint8Array): Promise<void> {
+  for (const dir of dirs) {
+    await writeFileAtomic(`${dir}/${output}`, bytes).catch((e) => {
+      if (!isFsError(e)) throw e;
+      throw new PipelineError(
+        `Cannot copy ${output} into ${dir}: ${describeFsError(e)}; ${
+          fsErrorAdvice(e)
+        } and run the same command again (every stage is kept, so nothing reruns)`,
+        { cause: e },
+      );
+    });
+  }
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import type { LoadedConfig } from "./config.ts";
-import { DatasetDigests, readDatasetFile } from "./dataset.ts";
+import { readDatasetFile } from "./dataset.ts";
+import { FileDigests } from "./file_digests.ts";
 import { selectStages } from "./dag.ts";
 import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
@@ -78,6 +79,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
   try {
     return await runStages(order, opts);
   } finally {
+    await store.saveDigests();
     inUse.release();
   }
 }
@@ -357,13 +359,13 @@ async function execute(
  * `--force scan` is also the way past a remembered digest that is wrong.
  */
 class RememberedDigests {
-  #opened?: Promise<DatasetDigests>;
+  #opened?: Promise<FileDigests>;
 
   constructor(readonly dir: string, readonly store: Store, readonly forced: boolean) {}
 
   async sha256(path: string): Promise<string> {
     this.#opened ??= Deno.realPath(this.dir).then((real) =>
-      DatasetDigests.open(this.dir, {
+      FileDigests.open(this.dir, {
         cacheFile: `${this.store.root}/cache/dataset-digests/${sha256Hex(real)}.json`,
         trust: !this.forced,
         tmpDir: `${this.store.root}/tmp`,

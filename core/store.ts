@@ -28,6 +28,8 @@ import { PipelineError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
 import { acquireLock, type HeldLock, type LockHolder } from "./lock.ts";
+import { writeFileAtomic } from "./atomic_file.ts";
+import { FileDigests } from "./file_digests.ts";
 import { isRunRecord, type RunRecord } from "./run_record.ts";
 import type { Metric, Outputs, ResumeState } from "./stage.ts";
 import type { KeyComponents } from "./stage_key.ts";
@@ -53,6 +55,9 @@ const STORE_VERSION = 1;
 /** The folders of a store; a folder holding only these (with objects/ and keys/) is a store
  * made before the marker existed, and is adopted. */
 const LAYOUT = ["objects", "keys", "runs", "tmp", "out", "partial", "locks"];
+
+/** Where the store remembers its files' digests by stat (see core/file_digests.ts). */
+const DIGESTS_FILE = "cache/file-digests.json";
 /** Temp file names the store makes: only these are ever swept from tmp/. */
 const TEMP_NAME = /^\.tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A temp file this old belongs to a run that was killed (a live run renames its temps in
@@ -64,8 +69,31 @@ const PARTIAL_SET = /^\d+-[0-9a-f]{8}$/;
 
 /** A content-addressed store rooted at one folder. */
 export class Store {
+  /**
+   * The sha256 of the store's files remembered by their stat (cache/file-digests.json), so a
+   * cached rerun does not reread and rehash the objects it checked before; opened on first use,
+   * saved by {@link saveDigests}.
+   */
+  #digests?: Promise<FileDigests>;
+
   constructor(readonly root: string) {
     if (root === "") throw new PipelineError("the store folder is empty; give one with --store");
+  }
+
+  #fileDigests(): Promise<FileDigests> {
+    return this.#digests ??= FileDigests.open(this.root, {
+      cacheFile: `${this.root}/${DIGESTS_FILE}`,
+      tmpDir: `${this.root}/tmp`,
+    });
+  }
+
+  /**
+   * Keeps what this process learnt about the store's files for the next one. A cache is never
+   * worth a failure: one that cannot be written costs only time.
+   */
+  async saveDigests(): Promise<void> {
+    const digests = await this.#digests?.catch(() => undefined);
+    await digests?.save(false);
   }
 
   /**
@@ -185,7 +213,7 @@ export class Store {
 
   /** Where the object with this digest lives. */
   objectPath(digest: Digest): string {
-    return `${this.root}/objects/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    return `${this.root}/${objectRel(digest)}`;
   }
 
   /** Stores bytes under their digest (a no-op when already present) and returns the digest. */
@@ -199,20 +227,28 @@ export class Store {
     return digest;
   }
 
-  /** True when the object is present and its bytes still hash to its name. */
+  /**
+   * True when the object is present and its bytes still hash to its name (rehashed unless its
+   * stat is what it was when last hashed; see core/file_digests.ts).
+   */
   async intact(digest: Digest): Promise<boolean> {
+    return (await this.fileDigest(objectRel(digest))) === digest;
+  }
+
+  /** The sha256 of the store file at `rel` (relative to the root), or undefined if missing. */
+  async fileDigest(rel: string): Promise<string | undefined> {
     try {
-      return digestOf(await Deno.readFile(this.objectPath(digest))) === digest;
+      return await (await this.#fileDigests()).sha256(rel);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
+      if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
     }
   }
 
   /** Reads an object, checking that its bytes still hash to its name. */
   async get(digest: Digest): Promise<Uint8Array> {
-    const bytes = await Deno.readFile(this.objectPath(digest));
-    if (digestOf(bytes) !== digest) {
+    const { bytes, sha256 } = await (await this.#fileDigests()).read(objectRel(digest));
+    if (sha256 !== digest) {
       throw new Error(
         `Cannot use object ${digest}: its bytes changed on disk (run \`deno task pipeline verify\`)`,
       );
@@ -454,41 +490,17 @@ export class Store {
         }
       }
     }
+    // Damage that left the stat as it was (bit rot) would still be remembered as intact: forget
+    // every remembered digest, so the next run hashes what it uses.
+    if (corrupt.length > 0) {
+      this.#digests = undefined;
+      await Deno.remove(`${this.root}/${DIGESTS_FILE}`).catch(ignoreNotFound);
+    }
     return { checked, corrupt };
   }
 
   private keyPath(key: StageKey): string {
     return `${this.root}/keys/${key.slice(0, 2)}/${key.slice(2)}.json`;
-  }
-}
-
-/**
- * Writes `bytes` to `path` so that readers see either the old file or the whole new one: into a
- * temp file (in `tmpDir`, or beside `path`), flushed to disk, then renamed over `path`.
- */
-export async function writeFileAtomic(
-  path: string,
-  bytes: Uint8Array,
-  opts: { mode?: number; tmpDir?: string } = {},
-): Promise<void> {
-  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
-  await Deno.mkdir(dir, { recursive: true });
-  const tmpDir = opts.tmpDir ?? dir;
-  await Deno.mkdir(tmpDir, { recursive: true });
-  const tmp = `${tmpDir}/.tmp-${crypto.randomUUID()}`;
-  try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: opts.mode ?? 0o644 });
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.syncData();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
   }
 }
 
@@ -521,4 +533,9 @@ async function readJson<T>(path: string): Promise<T | undefined> {
     if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError) return undefined;
     throw e;
   }
+}
+
+/** Where the object with this digest lives, relative to the store's root. */
+function objectRel(digest: Digest): string {
+  return `objects/${digest.slice(0, 2)}/${digest.slice(2)}`;
 }

@@ -44,3 +44,35 @@ Deno.test("Store.resumeState() keeps the last complete set of files until cleare
   await state.clear();
   assert.equal(await state.load(), undefined);
 });
+
+Deno.test("Store remembers an object it hashed by its stat; an edit after that is still noticed, and verify forgets", async () => {
+  const root = await Deno.makeTempDir({ prefix: "store-test-" });
+  try {
+    const first = new Store(root);
+    await first.init();
+    const digest = await first.put(new TextEncoder().encode("remembered"));
+    // Old enough that a later write must change its stat (core/file_digests.ts, RACY_MS).
+    await new Promise((r) => setTimeout(r, 2100));
+    assert.ok(await first.intact(digest));
+    await first.saveDigests();
+    const cacheFile = `${root}/cache/file-digests.json`;
+    const cache = JSON.parse(await Deno.readTextFile(cacheFile));
+    assert.equal(cache.files[`objects/${digest.slice(0, 2)}/${digest.slice(2)}`]?.[5], digest);
+
+    // Edited in place, same size, its mtime put back: the change time still moves.
+    const path = first.objectPath(digest);
+    const { mtime } = await Deno.stat(path);
+    await Deno.chmod(path, 0o644);
+    await Deno.writeTextFile(path, "rememberEd");
+    await Deno.utime(path, mtime!, mtime!);
+    const second = new Store(root);
+    assert.equal(await second.intact(digest), false);
+    await assert.rejects(second.get(digest), /its bytes changed on disk/);
+
+    // verify finds it, and drops every remembered digest (damage can leave a stat as it was).
+    assert.deepEqual(await second.verify(false), { checked: 1, corrupt: [digest] });
+    await assert.rejects(Deno.stat(cacheFile), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
