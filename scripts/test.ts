@@ -1,0 +1,39 @@
+/**
+ * `deno task test`: `deno test` with the permissions the suite needs, its temporary files in a
+ * folder of their own that is removed afterwards. Many tests make stores, configs and datasets in
+ * the system's temp folder, and a test that fails (or a run cut short) would otherwise leave them
+ * there; a whole run made about 150 of them. Arguments go to `deno test` as given (a file, a
+ * `--filter`); the exit status is its own.
+ *
+ * @module
+ */
+
+const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-ffi",
+  "--allow-run",
+  "--allow-net",
+];
+
+const tmp = await Deno.makeTempDir({ prefix: "deep-lstm-midi-tests-" });
+// Ctrl-C reaches `deno test` too (same process group); this process stays to clean up after it.
+const ignore = () => {};
+Deno.addSignalListener("SIGINT", ignore);
+let code = 1;
+try {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["test", ...PERMISSIONS, ...Deno.args],
+    env: { TMPDIR: tmp },
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  code = (await child.status).code;
+} finally {
+  Deno.removeSignalListener("SIGINT", ignore);
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}
+Deno.exit(code);
