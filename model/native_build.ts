@@ -31,12 +31,16 @@ export const NATIVE_CACHE_ENV = "DEEP_LSTM_MIDI_CACHE";
  */
 // -ffp-contract=off: no fused multiply-adds where the source has none, so the AVX2+FMA and the
 // plain copies (and gcc and clang) round alike and a checkpoint does not depend on the CPU.
+// -z nodelete (GNU and LLVM linkers on Linux): the library starts a helper thread that waits
+// inside it, so it must stay loaded when a runtime closes it (deno test closes it after each
+// module and opens it again).
 export const NATIVE_FLAGS: readonly string[] = [
   "-O3",
   "-ffp-contract=off",
   "-fno-trapping-math",
   "-fPIC",
   "-shared",
+  ...(Deno.build.os === "linux" ? ["-Wl,-z,nodelete"] : []),
 ];
 
 /** Compilers tried in order; the first that runs is used. */

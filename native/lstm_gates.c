@@ -335,34 +335,45 @@ static void run_share(phase_fn fn, void *ctx, int T, int reverse, int barrier_af
   }
 }
 
-/* The helper thread: waits for a share, runs it, says so. Started on first use. */
+/*
+ * The helper thread: waits for a share, runs it, says so. Started on first use. A job is taken
+ * by counting it claimed under the lock, not by a count the thread keeps, so that each job runs
+ * once even if a second helper exists: a runtime that unloads this library and loads it again
+ * (deno test does, once per test module) would otherwise leave the first helper waiting on the
+ * new pool's condition variable with a stale count, and both would run the next share. The build
+ * passes -z nodelete, so that does not happen; this keeps it harmless if it does.
+ */
 static struct {
   pthread_mutex_t mu;
   pthread_cond_t posted_cv, done_cv;
-  int started, ok, posted, done;
+  int started, ok, posted, claimed, done;
   phase_fn fn;
   void *ctx;
   int T, reverse, barrier_after, u0, u1;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
+/* One split pass at a time: two runtimes in one process (deno test's modules, workers) share
+ * the helper and the barrier. */
+static pthread_mutex_t drive_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void *pool_main(void *unused) {
   (void)unused;
-  int seen = 0;
   pthread_mutex_lock(&pool.mu);
   for (;;) {
-    while (pool.posted == seen) pthread_cond_wait(&pool.posted_cv, &pool.mu);
-    seen = pool.posted;
+    while (pool.posted == pool.claimed) pthread_cond_wait(&pool.posted_cv, &pool.mu);
+    const int job = pool.claimed = pool.posted;
     pthread_mutex_unlock(&pool.mu);
     double ignored = 0;
     run_share(pool.fn, pool.ctx, pool.T, pool.reverse, pool.barrier_after, pool.u0, pool.u1,
               &ignored);
     pthread_mutex_lock(&pool.mu);
-    pool.done = seen;
+    pool.done = job;
     pthread_cond_signal(&pool.done_cv);
   }
   return 0;
 }
 
+/* Called with drive_mu held. */
 static int pool_ready(void) {
   if (split_threads < 2) return 0;
   if (!pool.started) {
@@ -379,6 +390,7 @@ static int pool_ready(void) {
 static void drive(phase_fn fn, void *ctx, int T, int U, int reverse, int barrier_after,
                   double *gemm_ns) {
   const int mid = split_units(U);
+  if (mid) pthread_mutex_lock(&drive_mu);
   if (mid && pool_ready()) {
     pthread_mutex_lock(&pool.mu);
     pool.fn = fn, pool.ctx = ctx, pool.T = T, pool.reverse = reverse;
@@ -390,6 +402,7 @@ static void drive(phase_fn fn, void *ctx, int T, int U, int reverse, int barrier
     pthread_mutex_lock(&pool.mu);
     while (pool.done != job) pthread_cond_wait(&pool.done_cv, &pool.mu);
     pthread_mutex_unlock(&pool.mu);
+    pthread_mutex_unlock(&drive_mu);
     return;
   }
   for (int i = 0; i < T; i++) {
@@ -403,6 +416,7 @@ static void drive(phase_fn fn, void *ctx, int T, int U, int reverse, int barrier
       }
     }
   }
+  if (mid) pthread_mutex_unlock(&drive_mu);
 }
 
 typedef struct {
