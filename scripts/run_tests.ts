@@ -3,7 +3,8 @@
  * folder of their own that is removed afterwards. Many tests make stores, configs and datasets in
  * the system's temp folder, and a test that fails (or a run cut short) would otherwise leave them
  * there; a whole run made about 150 of them. Arguments go to `deno test` as given (a file, a
- * `--filter`); the exit status is its own.
+ * `--filter`); the exit status is its own. (Not named test.ts: `deno test` would take that for
+ * a test module and run the suite inside itself.)
  *
  * @module
  */
