@@ -1,10 +1,9 @@
 /**
- * `deno task test`: `deno test` with the permissions the suite needs, its temporary files in a
- * folder of their own that is removed afterwards. Many tests make stores, configs and datasets in
- * the system's temp folder, and a test that fails (or a run cut short) would otherwise leave them
- * there; a whole run made about 150 of them. Arguments go to `deno test` as given (a file, a
- * `--filter`); the exit status is its own. (Not named test.ts: `deno test` would take that for
- * a test module and run the suite inside itself.)
+ * `deno task test`: `deno test` with the permissions the suite needs, and its temporary files in
+ * a folder of their own that is removed afterwards: many tests make stores, configs and datasets
+ * in the system's temp folder and leave them there, run after run. Arguments go to `deno test` as
+ * given (a file, a `--filter`); the exit status is its own. (Not named test.ts: `deno test` would
+ * take that for a test module and run the suite inside itself.)
  *
  * @module
  */
