@@ -80,7 +80,7 @@ export class FileDigests {
     this.#known = known;
   }
 
-  /** Opens the cache of the dataset folder `dir`; a missing or unreadable cache file is empty. */
+  /** Opens the cache of the folder `dir`; a missing or unreadable cache file is empty. */
   static async open(dir: string, opts: DigestCacheOptions = {}): Promise<FileDigests> {
     const known = opts.cacheFile === undefined || opts.trust === false
       ? {}
@@ -112,7 +112,7 @@ export class FileDigests {
     if (known !== undefined && before !== undefined && sameStamp(known, before)) {
       const bytes = wantBytes ? await Deno.readFile(full) : undefined;
       // Read bytes count only if the file did not change while they were read.
-      const still = !wantBytes || sameStampOrUndefined(before, Deno.statSync(full));
+      const still = !wantBytes || unchangedSince(before, Deno.statSync(full));
       if (still) {
         this.#seen.set(path, known);
         this.remembered++;
@@ -202,8 +202,8 @@ function stampOf(st: Deno.FileInfo): Stamp | undefined {
   };
 }
 
-/** True when the file's stat now is still `before`. */
-function sameStampOrUndefined(before: Stamp, now: Deno.FileInfo): boolean {
+/** True when the file's stat `now` still gives the stamp `before`. */
+function unchangedSince(before: Stamp, now: Deno.FileInfo): boolean {
   const stamp = stampOf(now);
   return stamp !== undefined && sameStamp(before, stamp);
 }
