@@ -88,16 +88,8 @@ interface Outcome {
   seconds: number;
 }
 
-/** The deno permissions `deno task pipeline` runs with (deno.json), given to each run. */
-export const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-ffi",
-  "--allow-run",
-  "--allow-net",
-];
+import { PERMISSIONS } from "./permissions.ts";
+export { PERMISSIONS };
 
 /** Runs every combination of the grid; see the module documentation. */
 export async function sweepCommand(

@@ -8,15 +8,7 @@
  * @module
  */
 
-const PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-ffi",
-  "--allow-run",
-  "--allow-net",
-];
+import { PERMISSIONS } from "../cli/permissions.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "deep-lstm-midi-tests-" });
 // Ctrl-C reaches `deno test` too (same process group); this process stays to clean up after it.
