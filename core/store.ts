@@ -162,20 +162,27 @@ export class Store {
         `The store ${this.root} is a file, not a folder: give --store a new or empty folder`,
       );
     }
-    const marker = await readJson<{ format?: unknown; version?: unknown }>(
-      `${this.root}/${STORE_MARKER}`,
-    );
-    if (marker?.format === STORE_FORMAT) {
-      if (typeof marker.version === "number" && marker.version > STORE_VERSION) {
-        throw new PipelineError(
-          `The store ${this.root} was made by a newer version of the pipeline (format ${marker.version}); update the pipeline or choose another store with --store`,
-        );
-      }
-      return "store";
-    }
+    // Listed before the marker is read: another run may be creating this store right now, and
+    // its marker, once renamed into place, stays. A listing without it is an empty folder or a
+    // store being made (only our temp file there); a listing with it finds the whole marker.
     const names: string[] = [];
-    // A .gitkeep is how a repository ships an empty folder (this one once shipped artifacts/).
-    for await (const e of Deno.readDir(this.root)) if (e.name !== ".gitkeep") names.push(e.name);
+    for await (const e of Deno.readDir(this.root)) {
+      // A .gitkeep is how a repository ships an empty folder (this one once shipped artifacts/).
+      if (e.name !== ".gitkeep" && !TEMP_NAME.test(e.name)) names.push(e.name);
+    }
+    if (names.includes(STORE_MARKER)) {
+      const marker = await readJson<{ format?: unknown; version?: unknown }>(
+        `${this.root}/${STORE_MARKER}`,
+      );
+      if (marker?.format === STORE_FORMAT) {
+        if (typeof marker.version === "number" && marker.version > STORE_VERSION) {
+          throw new PipelineError(
+            `The store ${this.root} was made by a newer version of the pipeline (format ${marker.version}); update the pipeline or choose another store with --store`,
+          );
+        }
+        return "store";
+      }
+    }
     if (names.length === 0) return "empty";
     const legacy = names.every((n) => LAYOUT.includes(n)) && names.includes("objects") &&
       names.includes("keys");

@@ -76,3 +76,20 @@ Deno.test("Store remembers an object it hashed by its stat; an edit after that i
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("Store.init(): runs that create the same new store at once all succeed", async () => {
+  // Two runs started together on a new folder (a sweep, or the compare page test) once failed:
+  // one saw the other's half-written marker and took the folder for someone else's files.
+  for (let round = 0; round < 20; round++) {
+    const root = await Deno.makeTempDir();
+    // Started a moment apart, so that some find the folder while another is writing its marker.
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, async (_, i) => {
+        await new Promise((resolve) => setTimeout(resolve, i));
+        await new Store(root).init();
+      }),
+    );
+    assert.deepEqual(results.filter((r) => r.status === "rejected"), [], `round ${round}`);
+    assert.ok((await Deno.stat(`${root}/store.json`)).isFile);
+  }
+});
