@@ -306,7 +306,9 @@ function lossSection(a: ReportAssets): string {
   return a.lossSvg === undefined
     ? `<p class="muted">No loss curves (the train stage did not run).</p>`
     : `<figure>${a.lossSvg.trim()}<figcaption>Training loss per epoch, and validation loss ` +
-      `where the run has held-out files.</figcaption></figure>`;
+      `where the run has held-out files, with the dotted level of a model that ignores its ` +
+      `context (the training targets' frequencies): a validation curve above it has learnt ` +
+      `nothing from the context.</figcaption></figure>`;
 }
 
 function stagesTable(record: RunRecord): string {

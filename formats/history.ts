@@ -31,6 +31,11 @@ export interface ValidationHistory {
   top1: number[];
   top5: number[];
   perplexity: number[];
+  /**
+   * The same scores for a model that ignores its context (the training targets' frequencies,
+   * model/evaluate.ts): the loss a network must get below to have learnt anything from it.
+   */
+  contextFree?: { loss: number; top1: number; top5: number; perplexity: number };
 }
 
 export const trainHistory: Codec<TrainHistory> = jsonCodec<TrainHistory>(

@@ -66,3 +66,37 @@ export async function evaluate(
   const loss = lossSum / count;
   return { loss, top1: top1 / count, top5: top5 / count, perplexity: Math.exp(loss) };
 }
+
+/**
+ * The score of a model that ignores its context: every window gets the training targets'
+ * frequencies (add-one smoothed, so a token never seen as a target is not an infinite loss).
+ * A trained network whose validation loss is not below this has learnt only which tokens are
+ * common, however low its training loss; top-1 here is the share of the most frequent token.
+ *
+ * @param trainTargets the training windows' target ids
+ * @param heldTargets the held-out windows' target ids
+ */
+export function contextFreeScore(
+  trainTargets: Int32Array,
+  heldTargets: Int32Array,
+  vocabSize: number,
+): Evaluation {
+  const counts = new Float64Array(vocabSize).fill(1);
+  for (const id of trainTargets) counts[id]!++;
+  const total = trainTargets.length + vocabSize;
+  let lossSum = 0;
+  let top1 = 0;
+  let top5 = 0;
+  for (const id of heldTargets) {
+    const count = counts[id]!;
+    lossSum -= Math.log(count / total);
+    // As evaluate() ranks: the tokens strictly more probable than the target.
+    let above = 0;
+    for (const c of counts) if (c > count) above++;
+    if (above < 1) top1++;
+    if (above < 5) top5++;
+  }
+  const n = heldTargets.length;
+  const loss = lossSum / n;
+  return { loss, top1: top1 / n, top5: top5 / n, perplexity: Math.exp(loss) };
+}

@@ -1,7 +1,7 @@
 /**
  * The training loss per epoch as a self-contained SVG line chart: epochs (from 1) on x, loss on
  * y, round-numbered ticks on both axes, and a marker on the best epoch; with the validation loss,
- * a second, dashed line and a legend.
+ * a second, dashed line and a legend, and the loss of ignoring the context as a dotted level.
  *
  * @module
  */
@@ -20,6 +20,11 @@ export interface LossCurveOptions {
   best?: number;
   /** The validation loss after each epoch, drawn dashed beside the training loss. */
   validation?: readonly number[];
+  /**
+   * The validation loss of a model that ignores its context (model/evaluate.ts), drawn as a
+   * dotted level line: a validation curve above it has learnt nothing from the context.
+   */
+  contextFree?: number;
   /** Total width in pixels; default 640. */
   width?: number;
   /** Total height in pixels; default 360. */
@@ -75,6 +80,7 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
     }</text>`,
   );
 
+  const level = Number.isFinite(opts.contextFree) ? opts.contextFree : undefined;
   const validation = (opts.validation ?? [])
     .map((loss, i) => ({ epoch: i + 1, loss }))
     .filter((p) => Number.isFinite(p.loss));
@@ -82,9 +88,20 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
     out,
     { left, top, plotW, plotH, height },
     Math.max(1, losses.length),
-    [...points, ...validation].map((p) => p.loss),
+    [...points, ...validation].map((p) => p.loss).concat(level === undefined ? [] : [level]),
     "loss",
   );
+  if (level !== undefined) {
+    const y = px(yOf(level));
+    out.push(
+      `<g class="context-free"><line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" ` +
+        `stroke="#868e96" stroke-width="1.5" stroke-dasharray="2 3"/>` +
+        `<text x="${left + plotW - 4}" y="${px(yOf(level) - 5)}" font-size="11" fill="#495057" ` +
+        `stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="end">${
+          escapeXml(`ignoring context ${formatLoss(level)}`)
+        }</text></g>`,
+    );
+  }
 
   // The curve.
   if (points.length === 0) {

@@ -64,3 +64,23 @@ Deno.test("lossCurveSvg() handles equal losses and a long run", () => {
   assertWellFormedSvg(svg);
   assert.equal(polylinePoints(svg).length, 500);
 });
+
+Deno.test("lossCurveSvg() draws the context-free loss as a level line, inside the axes", () => {
+  // A level above every loss must still be drawn: the axis range grows to hold it.
+  const svg = lossCurveSvg([3, 2, 1], { validation: [3.5, 3.2, 3.1], contextFree: 4 });
+  assertWellFormedSvg(svg);
+  assert.ok(svg.includes(">ignoring context 4.000</text>"));
+  const level = /<g class="context-free"><line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="([\d.]+)"/
+    .exec(svg);
+  assert.ok(level, "no level line");
+  assert.equal(level[1], level[2]);
+  const ys = [
+    ...polylinePoints(svg),
+    ...(/class="val-loss" points="([^"]*)"/.exec(svg)![1]!)
+      .split(" "),
+  ].map((p) => Number(p.split(",")[1]));
+  // Higher loss is higher on the page (smaller y): the level is above every point, yet on the page.
+  for (const y of ys) assert.ok(Number(level[1]) < y, `level ${level[1]} not above ${y}`);
+  assert.ok(Number(level[1]) > 0);
+  assert.ok(!lossCurveSvg([3, 2, 1]).includes("context-free"));
+});

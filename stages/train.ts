@@ -34,7 +34,7 @@ import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { buildModel, copyWeights, disposeModel, startEpoch } from "../model/build_model.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
-import { evaluate, type Evaluation } from "../model/evaluate.ts";
+import { contextFreeScore, evaluate, type Evaluation } from "../model/evaluate.ts";
 import { restoreTrainingState, saveTrainingState } from "../model/training_state.ts";
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
@@ -147,6 +147,17 @@ export const train = defineStage({
         `${model.countParams()} parameters, ${steps} steps per epoch`,
     );
     if (data.everyStep) ctx.metric("windows", data.count);
+    const contextFree = held.count > 0
+      ? contextFreeScore(y.data, held.y, data.vocabSize)
+      : undefined;
+    if (contextFree) {
+      ctx.info(
+        `${held.count} held-out windows; a model that ignores context (the training targets' ` +
+          `frequencies) scores loss ${contextFree.loss.toFixed(4)}, accuracy ${
+            percent(contextFree.top1)
+          } (top 5: ${percent(contextFree.top5)})`,
+      );
+    }
 
     let losses: number[] = [];
     let secondsPerEpoch: number[] = [];
@@ -207,8 +218,8 @@ export const train = defineStage({
           `epoch ${epoch}/${settings.epochs}: loss ${loss.toFixed(4)}` +
             (score
               ? `, validation loss ${score.loss.toFixed(4)}, accuracy ${
-                (score.top1 * 100).toFixed(1)
-              }% (top 5: ${(score.top5 * 100).toFixed(1)}%)`
+                percent(score.top1)
+              } (top 5: ${percent(score.top5)})`
               : "") +
             (improved
               ? ` (lowest ${
@@ -258,6 +269,7 @@ export const train = defineStage({
       top1: scores.map((s) => s.top1),
       top5: scores.map((s) => s.top5),
       perplexity: scores.map((s) => s.perplexity),
+      ...(contextFree ? { contextFree } : {}),
     };
     // Timings go to the run record, not into history.json: outputs must be the same bytes on
     // every run of the same key, or downstream keys (and reproduce checks) would change.
@@ -270,6 +282,7 @@ export const train = defineStage({
       ctx.metric("valAccuracy", validation.top1);
       ctx.metric("valTop5", validation.top5);
       ctx.metric("valPerplexity", validation.perplexity);
+      ctx.metric("valContextFreeLoss", contextFree!.loss);
     }
     return {
       "model.json": best.files["model.json"]!,
@@ -279,7 +292,7 @@ export const train = defineStage({
       "loss.svg": lossCurveSvg(losses, {
         title: `${held.count > 0 ? "Loss" : "Training loss"} (${backend}, ${description})`,
         best: best.epoch - 1,
-        ...(held.count > 0 ? { validation: validation.loss } : {}),
+        ...(contextFree ? { validation: validation.loss, contextFree: contextFree.loss } : {}),
       }),
     };
   },
@@ -428,6 +441,11 @@ async function trainEpoch(
     bar.done();
   }
   return weightedSum / seen;
+}
+
+/** A share as a percentage with one decimal, as the epoch lines print it. */
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
 }
 
 function round(value: number, digits: number): number {

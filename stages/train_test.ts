@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { StageInputError } from "../core/stage.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
-import { evaluate } from "../model/evaluate.ts";
+import { contextFreeScore, evaluate } from "../model/evaluate.ts";
 import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
 import { generate } from "./generate.ts";
 import { epochOrder, train } from "./train.ts";
@@ -240,6 +240,16 @@ async function scoresWithoutTouching(lstm: "tfjs" | "auto") {
   assert.deepEqual(ctx.collected.metrics.valAccuracy, v.top1);
   assert.match(scored["loss.svg"], /class="val-loss"/);
   assert.doesNotMatch(plain["loss.svg"], /val-loss/);
+  // The yardstick of a model that ignores context: the training targets' frequencies.
+  const inputs = trainInputs(TUNE, 8, HELD_OUT);
+  const contextFree = contextFreeScore(inputs.y.data, inputs.valY.data, inputs.vocab.tokens.length);
+  assert.deepEqual(v.contextFree, contextFree);
+  assert.equal(ctx.collected.metrics.valContextFreeLoss, contextFree.loss);
+  assert.ok(
+    ctx.collected.infos.some((line) => line.includes(`loss ${contextFree.loss.toFixed(4)}`)),
+  );
+  assert.match(scored["loss.svg"], /class="context-free"/);
+  assert.equal(plain["validation.json"].contextFree, undefined);
 }
 
 Deno.test("train.monitor val_loss keeps the checkpoint of the lowest validation loss", async () => {
