@@ -96,7 +96,9 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
     out.push(
       `<g class="context-free"><line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" ` +
         `stroke="#868e96" stroke-width="1.5" stroke-dasharray="2 3"/>` +
-        `<text x="${left + plotW - 4}" y="${px(yOf(level) - 5)}" font-size="11" fill="#495057" ` +
+        // Below the line at the right end: where a validation curve that rose above the level
+        // ends, the training curve has usually fallen far below the label.
+        `<text x="${left + plotW - 4}" y="${px(yOf(level) + 14)}" font-size="11" fill="#495057" ` +
         `stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="end">${
           escapeXml(`ignoring context ${formatLoss(level)}`)
         }</text></g>`,
