@@ -193,9 +193,11 @@ function metricRows(records: readonly RunRecord[]): MetricRow[] {
   const names: string[] = [];
   for (const r of records) {
     for (const [stage, metrics] of Object.entries(r.metrics)) {
-      for (const metric of Object.keys(metrics)) {
+      for (const [metric, value] of Object.entries(metrics)) {
         const name = `${stage}.${metric}`;
-        if (shown.has(name) || ELSEWHERE.has(name) || isEpochSeries(stage, metric)) continue;
+        // A val… metric that is one number (valContextFreeLoss) is a row, not a series.
+        const series = isEpochSeries(stage, metric) && Array.isArray(value);
+        if (shown.has(name) || ELSEWHERE.has(name) || series) continue;
         if (!names.includes(name)) names.push(name);
       }
     }

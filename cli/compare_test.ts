@@ -51,6 +51,7 @@ const A = record("aaaaaaaaaaaaaaaa", (c) => (c.train.learningRate = 0.001), {
     bestLoss: 3.83,
     valLoss: [4.26, 3.37],
     valAccuracy: [0.01, 0.3],
+    valContextFreeLoss: 3.06,
     backend: "wasm",
   },
   datastats: DATA,
@@ -88,6 +89,8 @@ Deno.test("buildComparison(): only the keys that differ, every metric, per-epoch
   assert.deepEqual(c.epochs.map((s) => s.label), ["loss", "val loss", "val accuracy"]);
   assert.deepEqual(c.epochs[1]!.runs, [[4.26, 3.37], undefined, undefined]);
   assert.ok(!c.metrics.some((m) => /valLoss|datastats\.tokens|stats\.pieces/.test(m.name)));
+  // One number, not a series: the validation loss of ignoring the context is a row.
+  assert.deepEqual(metric("train.valContextFreeLoss"), [3.06, undefined, undefined]);
 });
 
 Deno.test("buildComparison(): one training-data column per distinct training data", () => {
