@@ -255,6 +255,10 @@ export const train = defineStage({
       );
     }
 
+    const keptScore = scores[best.epoch - 1];
+    if (contextFree && keptScore && keptScore.loss >= contextFree.loss) {
+      ctx.warn(keptCheckpointWarning(best.epoch, keptScore.loss, contextFree.loss, scores));
+    }
     const history: TrainHistory = {
       loss: losses,
       bestEpoch: best.epoch,
@@ -441,6 +445,25 @@ async function trainEpoch(
     bar.done();
   }
   return weightedSum / seen;
+}
+
+/**
+ * Says that the checkpoint kept does no better on held-out windows than ignoring the context,
+ * and which epoch did best there, if one did better.
+ */
+function keptCheckpointWarning(
+  epoch: number,
+  loss: number,
+  contextFree: number,
+  scores: readonly Evaluation[],
+): string {
+  const lowest = scores.reduce((b, s, i) => (s.loss < scores[b]!.loss ? i : b), 0);
+  const better = scores[lowest]!.loss < contextFree
+    ? `; epoch ${lowest + 1} did better (${scores[lowest]!.loss.toFixed(4)}), ` +
+      "and train.monitor: val_loss keeps the epoch of the lowest validation loss"
+    : "; no epoch did better: try more epochs, another train.learningRate or more files";
+  return `the checkpoint kept (epoch ${epoch}) scores validation loss ${loss.toFixed(4)}, ` +
+    `no better than the ${contextFree.toFixed(4)} of ignoring the context${better}`;
 }
 
 /** A share as a percentage with one decimal, as the epoch lines print it. */

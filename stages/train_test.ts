@@ -252,6 +252,33 @@ async function scoresWithoutTouching(lstm: "tfjs" | "auto") {
   assert.equal(plain["validation.json"].contextFree, undefined);
 }
 
+Deno.test("train warns when the checkpoint kept does no better than ignoring the context", async () => {
+  // Three epochs of a tiny network have learnt the tune's frequencies and little else.
+  const config = tinyTrainConfig();
+  config.train.epochs = 3;
+  const ctx = fakeContext();
+  const out = await train.run(trainInputs(TUNE, 8, HELD_OUT), config, ctx);
+  const v = out["validation.json"];
+  const epoch = out["history.json"].bestEpoch;
+  assert.ok(v.loss[epoch - 1]! >= v.contextFree!.loss);
+  assert.deepEqual(ctx.collected.warnings, [
+    `the checkpoint kept (epoch ${epoch}) scores validation loss ${
+      v.loss[epoch - 1]!.toFixed(4)
+    }, no better than the ${v.contextFree!.loss.toFixed(4)} of ignoring the context; ` +
+    "no epoch did better: try more epochs, another train.learningRate or more files",
+  ]);
+
+  // Held out the tune itself, which a larger network learns by heart within 20 epochs: better
+  // than the level, no warning.
+  Object.assign(config.train, { epochs: 20, lstmUnits: 32, denseUnits: 16, learningRate: 0.02 });
+  config.train.lstm = "auto";
+  const learnt = fakeContext();
+  const fit = await train.run(trainInputs(TUNE, 8, TUNE), config, learnt);
+  const kept = fit["validation.json"].loss[fit["history.json"].bestEpoch - 1]!;
+  assert.ok(kept < fit["validation.json"].contextFree!.loss, `kept ${kept}`);
+  assert.deepEqual(learnt.collected.warnings, []);
+});
+
 Deno.test("train.monitor val_loss keeps the checkpoint of the lowest validation loss", async () => {
   const config = tinyTrainConfig();
   config.train.epochs = 4;
