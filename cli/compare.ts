@@ -195,9 +195,7 @@ function metricRows(records: readonly RunRecord[]): MetricRow[] {
     for (const [stage, metrics] of Object.entries(r.metrics)) {
       for (const [metric, value] of Object.entries(metrics)) {
         const name = `${stage}.${metric}`;
-        // A val… metric that is one number (valContextFreeLoss) is a row, not a series.
-        const series = isEpochSeries(stage, metric) && Array.isArray(value);
-        if (shown.has(name) || ELSEWHERE.has(name) || series) continue;
+        if (shown.has(name) || ELSEWHERE.has(name) || isEpochSeries(stage, metric, value)) continue;
         if (!names.includes(name)) names.push(name);
       }
     }
@@ -213,8 +211,10 @@ function metricRows(records: readonly RunRecord[]): MetricRow[] {
   return rows;
 }
 
-function isEpochSeries(stage: string, metric: string): boolean {
-  return stage === "train" && (metric in EPOCH_SERIES || /^val[A-Z]/.test(metric));
+/** A list per epoch; a val… metric that is one number (valContextFreeLoss) is a row instead. */
+function isEpochSeries(stage: string, metric: string, value: unknown): boolean {
+  return stage === "train" && Array.isArray(value) &&
+    (metric in EPOCH_SERIES || /^val[A-Z]/.test(metric));
 }
 
 /** Train's per-epoch series that any of the runs has, loss first. */
@@ -222,7 +222,7 @@ function epochSeries(records: readonly RunRecord[]): EpochSeries[] {
   const names = new Set<string>();
   for (const r of records) {
     for (const [metric, v] of Object.entries(r.metrics.train ?? {})) {
-      if (isEpochSeries("train", metric) && Array.isArray(v)) names.add(metric);
+      if (isEpochSeries("train", metric, v)) names.add(metric);
     }
   }
   const known = Object.keys(EPOCH_SERIES);

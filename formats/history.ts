@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Evaluation } from "../model/evaluate.ts";
 import { type Codec, jsonCodec } from "./codec.ts";
 
 /** What training did. */
@@ -35,7 +36,7 @@ export interface ValidationHistory {
    * The same scores for a model that ignores its context (the training targets' frequencies,
    * model/evaluate.ts): the loss a network must get below to have learnt anything from it.
    */
-  contextFree?: { loss: number; top1: number; top5: number; perplexity: number };
+  contextFree?: Evaluation;
 }
 
 export const trainHistory: Codec<TrainHistory> = jsonCodec<TrainHistory>(

@@ -281,12 +281,12 @@ export const train = defineStage({
     ctx.metric("bestLoss", best.loss);
     ctx.metric("bestEpoch", best.epoch);
     ctx.metric("secondsPerEpoch", secondsPerEpoch);
-    if (held.count > 0) {
+    if (contextFree) {
       ctx.metric("valLoss", validation.loss);
       ctx.metric("valAccuracy", validation.top1);
       ctx.metric("valTop5", validation.top5);
       ctx.metric("valPerplexity", validation.perplexity);
-      ctx.metric("valContextFreeLoss", contextFree!.loss);
+      ctx.metric("valContextFreeLoss", contextFree.loss);
     }
     return {
       "model.json": best.files["model.json"]!,
