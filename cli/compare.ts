@@ -384,7 +384,7 @@ export function comparePageDir(store: Store, hashes: readonly string[]): string 
       hashJson(hashes).slice(0, 8)
     }`;
   }
-  return `${store.root}/compare/${name}`;
+  return store.pathOf("compare", name);
 }
 
 /**

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { terminalText } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
 import { formatBytes } from "./progress.ts";
 import { collectGarbage } from "../core/gc.ts";
@@ -14,7 +15,8 @@ export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
   const r = await collectGarbage(store, {
     keepLast: args.keepLast,
     dryRun: args.dryRun,
-    onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
+    onStray: (path, why) =>
+      console.error(terminalText(`warning: skipped ${path}: it is not a run record (${why})`)),
   });
   const size = formatBytes(r.objectBytes);
   const verb = args.dryRun ? "would remove" : "removed";

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { terminalText } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
 import { connectRemote, RemoteError } from "../core/remote.ts";
 import { resolveRemoteSettings } from "../core/remote_settings.ts";
@@ -19,7 +20,8 @@ export async function openStore(args: CliArgs): Promise<Store> {
     flag: args.remote,
     required: args.remoteRequired,
   });
-  if (settings === undefined) return new Store(args.store);
+  const warn = (message: string) => console.error(terminalText(`warning: ${message}`));
+  if (settings === undefined) return new Store(args.store, warn);
   for (const warning of settings.warnings) console.error(`warning: ${warning}`);
   try {
     const remote = await connectRemote(settings.url, settings.credentials, {
@@ -30,7 +32,7 @@ export async function openStore(args: CliArgs): Promise<Store> {
     const ttl = Number(Deno.env.get("DLM_REMOTE_LOCK_TTL_MS"));
     const lockTtlMs = Number.isInteger(ttl) && ttl >= 1000 ? ttl : undefined;
     return new SharedStore(args.store, remote, settings.required, {
-      warn: (message) => console.error(`warning: ${message}`),
+      warn,
       fetched: (key, objects, bytes) => {
         if (!args.quiet) {
           console.log(
@@ -46,6 +48,6 @@ export async function openStore(args: CliArgs): Promise<Store> {
     console.error(
       `warning: ${e.message}; going on with the local store only (--remote-required stops instead)`,
     );
-    return new Store(args.store);
+    return new Store(args.store, warn);
   }
 }

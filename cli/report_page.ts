@@ -74,7 +74,7 @@ const COPIED: readonly [string, string][] = [
 
 /** Where a run's report page lives. */
 export function reportPagePath(store: Store, configHash: string): string {
-  return `${store.root}/runs/${configHash}/report.html`;
+  return store.pathOf("runs", configHash, "report.html");
 }
 
 /**

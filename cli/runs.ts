@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { terminalText } from "./terminal_text.ts";
+import { quoteName } from "../formats/names.ts";
 import type { CliArgs } from "./args.ts";
 import { differingKeys, valueAt } from "./compare.ts";
 import { UsageError } from "../core/errors.ts";
@@ -114,6 +116,15 @@ export async function findRun(
 
 /** The recorded runs whose config hashes start with `ids`, in that order (runs/ read once). */
 export async function findRuns(store: Store, ids: readonly string[]): Promise<RunRecord[]> {
+  for (const id of ids) {
+    if (!/^[0-9a-f]{1,16}$/.test(id)) {
+      throw new UsageError(
+        `${
+          quoteName(id)
+        } is not a config hash: give the hex hash (or its first characters) that \`deno task pipeline runs\` lists`,
+      );
+    }
+  }
   const records = await listRecords(store);
   return ids.map((id) => {
     const matches = records.filter((r) => r.configHash.startsWith(id));
@@ -132,7 +143,8 @@ async function listRecords(store: Store, all = false): Promise<RunRecord[]> {
   await store.requireExisting();
   return await store.listRuns({
     all,
-    onStray: (path) => console.error(`warning: skipped ${path}: it is not a run record`),
+    onStray: (path, why) =>
+      console.error(terminalText(`warning: skipped ${path}: it is not a run record (${why})`)),
   });
 }
 

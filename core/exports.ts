@@ -52,7 +52,7 @@ export async function exportOutputs(
   outDir?: string,
 ): Promise<Record<string, string>> {
   const exported: Record<string, string> = {};
-  const dirs = [`${store.root}/out/${record.configHash}`, ...(outDir ? [outDir] : [])];
+  const dirs = [store.pathOf("out", record.configHash), ...(outDir ? [outDir] : [])];
   for (const name of names) {
     const [stage, output] = name.split("/") as [string, string];
     const digest = record.stages[stage]?.outputs[output];

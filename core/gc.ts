@@ -17,7 +17,8 @@
 import { PipelineError } from "./errors.ts";
 import type { Digest, StageKey } from "./hash.ts";
 import type { RunRecord } from "./run_record.ts";
-import type { Store } from "./store.ts";
+import type { OnStray, Store } from "./store.ts";
+import { isComparePage, isConfigHash, isStageKey } from "../formats/names.ts";
 
 /** What gc removed, or would remove with `dryRun`. */
 export interface GcReport {
@@ -34,7 +35,7 @@ export interface GcReport {
 /** Removes what no kept run record needs; with `dryRun`, only reports it. */
 export async function collectGarbage(
   store: Store,
-  opts: { keepLast?: number; dryRun?: boolean; onStray?: (path: string) => void } = {},
+  opts: { keepLast?: number; dryRun?: boolean; onStray?: OnStray } = {},
 ): Promise<GcReport> {
   await store.requireExisting();
   const alone = await store.useAlone();
@@ -45,7 +46,7 @@ export async function collectGarbage(
   }
   try {
     const history = await store.listRuns({ all: true, onStray: opts.onStray });
-    const latest = await store.listRuns();
+    const latest = await store.listRuns({ onStray: opts.onStray });
     const keptConfigs = new Set<string>(
       latest.slice(0, opts.keepLast ?? latest.length).map((r) => r.configHash),
     );
@@ -82,18 +83,20 @@ export async function collectGarbage(
       report.keys++;
       await drop({ key });
     }
+    // Only folders named as the store names them: anything else there is not the store's.
     for await (const key of store.folders("partial")) {
-      if (partial.has(key)) continue;
+      if (!isStageKey(key) || partial.has(key)) continue;
       report.partial++;
       await drop({ partial: key });
     }
     for await (const hash of store.folders("out")) {
-      if (keptConfigs.has(hash)) continue;
+      if (!isConfigHash(hash) || keptConfigs.has(hash)) continue;
       report.exports++;
       await drop({ out: hash });
     }
     // A compare page is named by the config hashes it shows (cli/compare.ts).
     for await (const name of store.folders("compare")) {
+      if (!isComparePage(name)) continue;
       const shown = name.match(/[0-9a-f]{16}/g) ?? [];
       if (shown.every((hash) => keptConfigs.has(hash))) continue;
       report.pages++;

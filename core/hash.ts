@@ -1,17 +1,13 @@
 /**
- * Digests and canonical JSON. A digest is the hex sha256 of bytes; the branded types keep a
- * path from being passed where a digest belongs (as wireit does).
+ * Digests and canonical JSON. A digest is the hex sha256 of bytes; its branded type and shape
+ * live with the store's other names in formats/names.ts.
  *
  * @module
  */
 import { createHash } from "node:crypto";
 
-/** Hex sha256 of an object's bytes: its name in the store. */
-export type Digest = string & { readonly __brand: "Digest" };
-/** Hex sha256 of a stage's key components. */
-export type StageKey = string & { readonly __brand: "StageKey" };
-/** Hex sha256 of a resolved config: the id under which runs are recorded. */
-export type ConfigHash = string & { readonly __brand: "ConfigHash" };
+export type { ConfigHash, Digest, StageKey } from "../formats/names.ts";
+import type { Digest } from "../formats/names.ts";
 
 /** sha256 of bytes (or of a string's UTF-8 bytes), as lowercase hex. */
 export function sha256Hex(data: Uint8Array | string): string {

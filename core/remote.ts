@@ -4,7 +4,7 @@
  * ```
  * object store dlm_objects   the store's objects, named by their sha256 (verified both ways)
  * KV dlm_keys                stage key → its run-cache entry ({outputs, …}), created once, never
- *                            overwritten
+ *                            overwritten (unless it is not an entry: then it is repaired)
  * KV dlm_runs                <config-hash>.<finished-at> → a run record (JSON)
  * KV dlm_resume              stage key → the set of work-in-progress files of an interrupted stage
  * object store dlm_partial   those files, in two slots per stage key (see putResume)
@@ -53,6 +53,8 @@ import { hostname } from "node:os";
 import { canonicalJson, type ConfigHash, type Digest, digestOf, type StageKey } from "./hash.ts";
 import { PipelineError } from "./errors.ts";
 import { sleep } from "./lock.ts";
+import { isConfigHash } from "../formats/names.ts";
+import { outputsProblem } from "../formats/records.ts";
 import { describeRemote } from "./remote_settings.ts";
 import { guardSocketErrors } from "./socket_errors.ts";
 
@@ -107,6 +109,14 @@ export interface ConnectOptions {
 /** A stage key's entry: at least its output digests; the runner may keep more (metrics…). */
 export type RemoteKeyEntry = { outputs: Record<string, Digest> } & Record<string, unknown>;
 
+/**
+ * A stage key's entry that is not one (damaged, or written by someone else: output names or
+ * digests that are not names): as good as absent, and `problem` says why.
+ */
+export interface MalformedEntry {
+  malformed: string;
+}
+
 /** What {@link Remote.putKey} did. */
 export type PutKeyResult =
   /** The key was new and now holds this entry. */
@@ -114,7 +124,9 @@ export type PutKeyResult =
   /** Another machine had recorded the same outputs; its entry is kept. */
   | { status: "exists" }
   /** Another machine had recorded different outputs for this key; its entry is kept. */
-  | { status: "conflict"; existing: Record<string, Digest> | undefined };
+  | { status: "conflict"; existing: Record<string, Digest> | undefined }
+  /** The entry there was not an entry ({@link MalformedEntry}); ours replaced it. */
+  | { status: "repaired" };
 
 /** One run record kept on the remote. */
 export interface RemoteRun {
@@ -219,9 +231,9 @@ export interface Remote {
   put(digest: Digest, bytes: Uint8Array): Promise<"stored" | "present">;
   /** The object's bytes, verified, or undefined when it is absent, incomplete or corrupt. */
   get(digest: Digest): Promise<Uint8Array | undefined>;
-  /** A stage key's entry, if any machine recorded one. */
-  getKey(key: StageKey): Promise<RemoteKeyEntry | undefined>;
-  /** Records a stage key's entry if none is there; never replaces one. */
+  /** A stage key's entry, if any machine recorded one (or what is wrong with the one there). */
+  getKey(key: StageKey): Promise<RemoteKeyEntry | MalformedEntry | undefined>;
+  /** Records a stage key's entry if none is there; never replaces one, only a malformed one. */
   putKey(key: StageKey, entry: RemoteKeyEntry): Promise<PutKeyResult>;
   /** Keeps a run record (every run of a config, named by its finishedAt). */
   putRun(configHash: ConfigHash | string, recordJson: string): Promise<void>;
@@ -684,7 +696,7 @@ class NatsRemote implements Remote {
 
   // ---- stage keys and run records --------------------------------------------------------------
 
-  getKey(key: StageKey): Promise<RemoteKeyEntry | undefined> {
+  getKey(key: StageKey): Promise<RemoteKeyEntry | MalformedEntry | undefined> {
     return this.#retry(`read stage key ${key}`, async () => {
       const entry = await this.#keys.get(key);
       return parseEntry(entry);
@@ -701,7 +713,13 @@ class NatsRemote implements Remote {
         if (!wrongSequence(e)) throw e;
       }
       // Someone recorded this key first (or our own earlier attempt did, and its answer was lost).
-      const existing = parseEntry(await this.#keys.get(key));
+      const current = await this.#keys.get(key);
+      const existing = parseEntry(current);
+      if (existing !== undefined && "malformed" in existing) {
+        // Compare-and-set: a good entry another machine wrote meanwhile is never replaced.
+        await this.#keys.update(key, bytes, current!.revision);
+        return { status: "repaired" };
+      }
       if (
         existing !== undefined && canonicalJson(existing.outputs) === canonicalJson(entry.outputs)
       ) {
@@ -712,7 +730,7 @@ class NatsRemote implements Remote {
   }
 
   async putRun(configHash: ConfigHash | string, recordJson: string): Promise<void> {
-    if (!/^[0-9a-f]+$/.test(configHash)) {
+    if (!isConfigHash(configHash)) {
       throw new TypeError(`Cannot share run record: ${configHash} is not a config hash`);
     }
     const finishedAt = finishedAtOf(recordJson);
@@ -1136,15 +1154,19 @@ function sameDigest(objectDigest: string | undefined, hex: string): boolean {
   return out === hex;
 }
 
-function parseEntry(entry: KvEntry | null): RemoteKeyEntry | undefined {
+/** A stage key's entry, or what is wrong with it: its output names and digests become paths. */
+function parseEntry(entry: KvEntry | null): RemoteKeyEntry | MalformedEntry | undefined {
   if (entry === null || entry.operation !== "PUT") return undefined;
+  let value: { outputs?: unknown };
   try {
-    const value = JSON.parse(decoder.decode(entry.value));
-    if (typeof value?.outputs === "object" && value.outputs !== null) return value;
+    value = JSON.parse(decoder.decode(entry.value));
   } catch {
-    // Not ours, or damaged: no entry.
+    return { malformed: "it is not JSON" };
   }
-  return undefined;
+  const problem = typeof value === "object" && value !== null
+    ? outputsProblem(value.outputs)
+    : "it is not a JSON object";
+  return problem === undefined ? value as RemoteKeyEntry : { malformed: problem };
 }
 
 function parsePointer(
@@ -1153,7 +1175,11 @@ function parsePointer(
   if (entry === null || entry.operation !== "PUT") return undefined;
   try {
     const value = JSON.parse(decoder.decode(entry.value));
-    if ((value?.slot === "a" || value?.slot === "b") && typeof value.files === "object") {
+    // The file names become paths in the local store's partial/: only names and digests.
+    if (
+      (value?.slot === "a" || value?.slot === "b") &&
+      outputsProblem(value.files, true) === undefined
+    ) {
       return value;
     }
   } catch {

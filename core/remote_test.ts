@@ -6,7 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { connect, type NatsConnection, nkeys, StorageType } from "nats";
-import { connectRemote, type Job, type Remote, RemoteError } from "./remote.ts";
+import {
+  connectRemote,
+  type Job,
+  type Remote,
+  RemoteError,
+  type RemoteKeyEntry,
+} from "./remote.ts";
 import { type Digest, digestOf, type StageKey } from "./hash.ts";
 import {
   makeTestCertificates,
@@ -375,7 +381,9 @@ Deno.test({
 
       // The same client reconnects by itself.
       assert.deepEqual(await remote.get(digest), bytes);
-      assert.deepEqual((await remote.getKey(key))?.outputs, { "x.bin": digest });
+      assert.deepEqual(((await remote.getKey(key)) as RemoteKeyEntry | undefined)?.outputs, {
+        "x.bin": digest,
+      });
       const jobs: unknown[] = [];
       await remote.consume({ ackWaitMs: 2000, idleStopMs: 500 }, async (job) => {
         jobs.push(job.data);
@@ -413,7 +421,9 @@ Deno.test({
       await victim.kill();
 
       assert.deepEqual(await remote.get(digestOf(before)), before);
-      assert.deepEqual((await remote.getKey(key))?.outputs, { "a.bin": digestOf(before) });
+      assert.deepEqual(((await remote.getKey(key)) as RemoteKeyEntry | undefined)?.outputs, {
+        "a.bin": digestOf(before),
+      });
       const after = randomBytes(512 * 1024);
       assert.equal(await remote.put(digestOf(after), after), "stored");
       assert.deepEqual(await remote.get(digestOf(after)), after);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { runRecordProblem } from "../formats/records.ts";
 import type { Config } from "./config_schema.ts";
 import type { ConfigHash, Digest, StageKey } from "./hash.ts";
 import type { Metric } from "./stage.ts";
@@ -39,14 +40,10 @@ export interface RunRecord {
   metrics: Record<string, Record<string, Metric>>;
 }
 
-/** True for a value shaped like a {@link RunRecord} (a file in runs/ may be anything). */
+/**
+ * True for a run record whose names can be used as paths (a file in runs/ or an entry on the
+ * remote may be anything; formats/records.ts says what is checked).
+ */
 export function isRunRecord(v: unknown): v is RunRecord {
-  const r = v as Partial<RunRecord> | null;
-  return typeof r === "object" && r !== null && typeof r.configHash === "string" &&
-    typeof r.finishedAt === "string" && (r.status === "ok" || r.status === "failed") &&
-    isObject(r.config) && isObject(r.stages) && isObject(r.metrics);
-}
-
-function isObject(v: unknown): boolean {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return runRecordProblem(v) === undefined;
 }

@@ -20,9 +20,11 @@
 import type { Digest, StageKey } from "./hash.ts";
 import type { HeldLock, LockHolder } from "./lock.ts";
 import { type Remote, RemoteError } from "./remote.ts";
-import { isRunRecord, type RunRecord } from "./run_record.ts";
+import type { RunRecord } from "./run_record.ts";
+import { keyEntryProblem, runRecordProblem } from "../formats/records.ts";
+import { quoteName } from "../formats/names.ts";
 import type { Outputs, ResumeState } from "./stage.ts";
-import { type KeyEntry, Store } from "./store.ts";
+import { type KeyEntry, type OnStray, Store } from "./store.ts";
 
 /** What the shared store tells the CLI. */
 export interface SharedStoreEvents {
@@ -47,7 +49,7 @@ export class SharedStore extends Store {
      */
     readonly lockTtlMs = 30_000,
   ) {
-    super(root);
+    super(root, events.warn);
     this.#remote = remote;
   }
 
@@ -92,6 +94,18 @@ export class SharedStore extends Store {
     return await this.#onRemote("looking up a stage key", async (remote) => {
       const entry = await remote.getKey(key);
       if (entry === undefined) return undefined;
+      // Not an entry (damaged, or planted: digests that are paths): as if absent. The stage is
+      // computed here, and pushing it repairs the entry.
+      const problem = "malformed" in entry ? entry.malformed : keyEntryProblem(entry);
+      if ("malformed" in entry || problem !== undefined) {
+        this.#warnOnce(
+          `key ${key}`,
+          `the remote's entry for stage key ${
+            key.slice(0, 12)
+          } is not an entry (${problem}); computing the stage here`,
+        );
+        return undefined;
+      }
       let objects = 0, bytes = 0;
       for (const digest of Object.values(entry.outputs)) {
         if (await super.intact(digest)) continue;
@@ -124,6 +138,11 @@ export class SharedStore extends Store {
         await remote.put(digest, await super.get(digest));
       }
       const result = await remote.putKey(key, { ...entry });
+      if (result.status === "repaired") {
+        this.events.warn(
+          `stage ${entry.stage}: repaired the remote's entry for key ${key.slice(0, 12)}`,
+        );
+      }
       if (result.status === "conflict") {
         this.events.warn(
           `stage ${entry.stage}: another machine recorded other outputs for key ${
@@ -189,22 +208,46 @@ export class SharedStore extends Store {
     );
   }
 
-  /** Every machine's run records on the remote, newest first (none when it does not answer). */
+  /**
+   * Every machine's run records on the remote, newest first (none when it does not answer); an
+   * entry that is not a run record, or that is filed under another config hash, is left out and
+   * said once.
+   */
   async #remoteRuns(): Promise<RunRecord[]> {
     const runs = await this.#onRemote("listing runs", (r) => r.listRuns()) ?? [];
     return runs.flatMap((r) => {
+      let record: unknown;
       try {
-        const record = JSON.parse(r.json);
-        return isRunRecord(record) ? [record] : [];
+        record = JSON.parse(r.json);
       } catch {
-        return [];
+        record = undefined;
       }
+      const problem = record === undefined ? "it is not JSON" : runRecordProblem(record) ??
+        ((record as RunRecord).configHash === r.configHash
+          ? undefined
+          : "it is filed under another config hash");
+      if (problem === undefined) return [record as RunRecord];
+      this.#warnOnce(
+        `run ${r.configHash} ${r.finishedAt}`,
+        `skipped the remote's run record ${
+          quoteName(r.configHash)
+        }: it is not a run record (${problem})`,
+      );
+      return [];
     });
+  }
+
+  readonly #warned = new Set<string>();
+
+  #warnOnce(what: string, message: string): void {
+    if (this.#warned.has(what)) return;
+    this.#warned.add(what);
+    this.events.warn(message);
   }
 
   /** The local runs and every machine's on the remote, once each; see {@link Store.listRuns}. */
   override async listRuns(
-    opts: { all?: boolean; onStray?: (path: string) => void } = {},
+    opts: { all?: boolean; onStray?: OnStray } = {},
   ): Promise<RunRecord[]> {
     const local = await super.listRuns(opts);
     const id = (r: RunRecord) => opts.all ? `${r.configHash} ${r.finishedAt}` : r.configHash;

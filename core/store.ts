@@ -18,19 +18,33 @@
  *
  * The pipeline deletes files, so it must be sure where it is: it makes a store only in a missing
  * or empty folder, writes the marker there, and refuses any other folder. Inside a store it
- * deletes only names it makes itself (temp files `.tmp-<uuid>`, its own partial sets), never
- * whatever else a user put there.
+ * deletes only names it makes itself (temp files `.tmp-<uuid>`, its own partial sets, folders
+ * named by a config hash or stage key), never whatever else a user put there. Every name it
+ * reads back from a record (runs/, keys/, partial/ or the remote) is checked against its exact
+ * shape where it is decoded (formats/records.ts), and every path it writes, reads or removes by
+ * name is made by one function, {@link Store.pathOf}, which refuses anything but plain names.
  *
  * @module
  */
+import { resolve, sep } from "node:path";
 import { prettyJson } from "../formats/json.ts";
+import {
+  isComparePage,
+  isConfigHash,
+  isDigest,
+  isRelativeName,
+  isStageKey,
+  quoteName,
+} from "../formats/names.ts";
+import { keyEntryProblem } from "../formats/records.ts";
 import { PipelineError } from "./errors.ts";
 import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
-import { type Digest, digestOf, type StageKey } from "./hash.ts";
+import { type ConfigHash, type Digest, digestOf, type StageKey } from "./hash.ts";
 import { acquireLock, type HeldLock, type LockHolder } from "./lock.ts";
 import { writeFileAtomic } from "./atomic_file.ts";
 import { FileDigests } from "./file_digests.ts";
-import { isRunRecord, type RunRecord } from "./run_record.ts";
+import type { RunRecord } from "./run_record.ts";
+import { runRecordProblem } from "../formats/records.ts";
 import type { Metric, Outputs, ResumeState } from "./stage.ts";
 import type { KeyComponents } from "./stage_key.ts";
 
@@ -75,9 +89,45 @@ export class Store {
    * saved by {@link saveDigests}.
    */
   #digests?: Promise<FileDigests>;
+  /** Records already warned about, so each damaged one is said once. */
+  readonly #warned = new Set<string>();
 
-  constructor(readonly root: string) {
+  /**
+   * @param warn told, once each, of a record that is skipped because it is damaged or planted
+   */
+  constructor(readonly root: string, readonly warn: (message: string) => void = () => {}) {
     if (root === "") throw new PipelineError("the store folder is empty; give one with --store");
+  }
+
+  /**
+   * The path of `segments` under the store's root: the one way the store names a place it
+   * writes, reads or removes. Each segment must be one plain name (not empty, `.` or `..`, no
+   * `/`, NUL or control character), and the result must resolve inside the root.
+   * @throws {PipelineError} naming the segment otherwise: a name read from outside got past its
+   * check, and nothing is touched
+   */
+  pathOf(...segments: string[]): string {
+    for (const segment of segments) {
+      if (segment === "" || segment === "." || segment === ".." || UNSAFE_SEGMENT.test(segment)) {
+        throw new PipelineError(
+          `Refusing to use ${
+            quoteName(segment)
+          } as a name in the store ${this.root}: it is not a plain file name`,
+        );
+      }
+    }
+    const root = resolve(this.root);
+    if (!resolve(root, ...segments).startsWith(root + sep)) {
+      throw new PipelineError(`Refusing a path outside the store ${this.root}`);
+    }
+    return [this.root, ...segments].join("/");
+  }
+
+  /** Says once that `what` was skipped and why. */
+  #skip(what: string, why: string): void {
+    if (this.#warned.has(what)) return;
+    this.#warned.add(what);
+    this.warn(`skipped ${what}: ${why}`);
   }
 
   #fileDigests(): Promise<FileDigests> {
@@ -215,12 +265,12 @@ export class Store {
     onWait: (holder: LockHolder | undefined) => void,
     signal?: AbortSignal,
   ): Promise<HeldLock> {
-    return acquireLock(`${this.root}/locks/${key}.lock`, onWait, signal);
+    return acquireLock(this.pathOf("locks", `${checkedKey(key)}.lock`), onWait, signal);
   }
 
   /** Where the object with this digest lives. */
   objectPath(digest: Digest): string {
-    return `${this.root}/${objectRel(digest)}`;
+    return this.pathOf(...objectRel(digest).split("/"));
   }
 
   /** Stores bytes under their digest (a no-op when already present) and returns the digest. */
@@ -281,9 +331,18 @@ export class Store {
     return entry;
   }
 
-  /** The run-cache entry of a stage key as written, whether or not its outputs remain. */
-  readKey(key: StageKey): Promise<KeyEntry | undefined> {
-    return readJson<KeyEntry>(this.keyPath(key));
+  /**
+   * The run-cache entry of a stage key as written, whether or not its outputs remain; an entry
+   * that is not one (damaged, or names that are not names) is as good as none, said once.
+   */
+  async readKey(key: StageKey): Promise<KeyEntry | undefined> {
+    const path = this.keyPath(key);
+    const value = await readJson<unknown>(path);
+    if (value === undefined) return undefined;
+    const problem = keyEntryProblem(value);
+    if (problem === undefined) return value as KeyEntry;
+    this.#skip(path, `it is not a stage key's entry (${problem}); the stage is computed again`);
+    return undefined;
   }
 
   /** Records a stage key's outputs. */
@@ -293,10 +352,16 @@ export class Store {
 
   /** Writes a run record as the latest of its config and into the config's history. */
   async putRun(configHash: string, record: RunRecord, latest: boolean): Promise<void> {
+    const problem = runRecordProblem(record);
+    if (problem !== undefined || record.configHash !== configHash) {
+      throw new TypeError(
+        `Cannot record run ${quoteName(configHash)}: ${problem ?? "hash differs"}`,
+      );
+    }
     const bytes = prettyJson(record);
     const stamp = record.finishedAt.replace(/[:.]/g, "-");
-    await this.writeAtomic(`${this.root}/runs/${configHash}/${stamp}.json`, bytes);
-    if (latest) await this.writeAtomic(`${this.root}/runs/${configHash}.json`, bytes);
+    await this.writeAtomic(this.pathOf("runs", configHash, `${stamp}.json`), bytes);
+    if (latest) await this.writeAtomic(this.pathOf("runs", `${configHash}.json`), bytes);
   }
 
   /**
@@ -304,23 +369,28 @@ export class Store {
    * @throws {PipelineError} naming the file when it is not a run record
    */
   async getRun(configHash: string): Promise<RunRecord | undefined> {
-    const path = `${this.root}/runs/${configHash}.json`;
+    if (!isConfigHash(configHash)) return undefined;
+    const path = this.pathOf("runs", `${configHash}.json`);
     const value = await readJson<unknown>(path);
     if (value === undefined) return undefined;
-    if (!isRunRecord(value)) {
-      throw new PipelineError(`${path} is not a run record; move it out of runs/ or remove it`);
+    const problem = runRecordProblem(value);
+    if (problem !== undefined || (value as RunRecord).configHash !== configHash) {
+      throw new PipelineError(
+        `${path} is not a run record of ${configHash} (${
+          problem ?? "it names another config"
+        }); move it out of runs/ or remove it`,
+      );
     }
-    return value;
+    return value as RunRecord;
   }
 
   /**
    * The latest run record of every config, newest first; with `all`, every run kept in the
    * history instead (failed runs and runs cut short by --until included). A file in runs/ that
-   * is not a run record is left out, and `onStray` is told its path.
+   * is not a run record, or whose names cannot be used (a config hash that is not one, or that is
+   * not the file's own name), is left out, and `onStray` is told its path and why.
    */
-  async listRuns(
-    opts: { all?: boolean; onStray?: (path: string) => void } = {},
-  ): Promise<RunRecord[]> {
+  async listRuns(opts: { all?: boolean; onStray?: OnStray } = {}): Promise<RunRecord[]> {
     const paths: string[] = [];
     for await (const e of readDirSafe(`${this.root}/runs`)) {
       if (!opts.all && e.isFile && e.name.endsWith(".json")) {
@@ -336,8 +406,16 @@ export class Store {
     const records: RunRecord[] = [];
     for (const path of paths.sort()) {
       const value = await readJson<unknown>(path);
-      if (isRunRecord(value)) records.push(value);
-      else opts.onStray?.(path);
+      const problem = value === undefined ? "it is not JSON" : runRecordProblem(value) ??
+        // A record stands for the config its file is named after (runs/<hash>.json or
+        // runs/<hash>/<time>.json), so gc and compare act on the name they see.
+        (path.slice(this.root.length + "/runs/".length).startsWith(
+            (value as RunRecord).configHash,
+          )
+          ? undefined
+          : "its configHash is not its file's name");
+      if (problem === undefined) records.push(value as RunRecord);
+      else opts.onStray?.(path, problem);
     }
     return records.sort((a, b) =>
       a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0
@@ -351,15 +429,24 @@ export class Store {
 
   /** Work in progress of a stage key (see StageContext.resume), under `partial/<key>/`. */
   resumeState(key: StageKey): ResumeState & { clear(): Promise<void> } {
-    const dir = `${this.root}/partial/${key}`;
+    const dir = this.pathOf("partial", checkedKey(key));
     return {
       load: async () => {
-        const current = await readJson<{ set: string; files: string[] }>(`${dir}/current.json`);
+        const current = await readJson<{ set: unknown; files: unknown }>(`${dir}/current.json`);
         if (current === undefined) return undefined;
+        if (
+          typeof current.set !== "string" || !PARTIAL_SET.test(current.set) ||
+          !Array.isArray(current.files) || !current.files.every(isRelativeName)
+        ) {
+          this.#skip(`${dir}/current.json`, "it does not name a set of files; starting afresh");
+          return undefined;
+        }
         const files: Outputs = {};
         try {
           for (const name of current.files) {
-            files[name] = await Deno.readFile(`${dir}/${current.set}/${name}`);
+            files[name] = await Deno.readFile(
+              this.pathOf("partial", key, current.set, ...name.split("/")),
+            );
           }
         } catch (e) {
           if (e instanceof Deno.errors.NotFound) return undefined;
@@ -372,7 +459,7 @@ export class Store {
         // an interrupt at any point leaves one complete set that current.json names.
         const set = `${Date.now()}-${crypto.randomUUID().slice(0, 8)}`;
         for (const [name, bytes] of Object.entries(files)) {
-          await this.writeAtomic(`${dir}/${set}/${name}`, bytes);
+          await this.writeAtomic(this.pathOf("partial", key, set, ...name.split("/")), bytes);
         }
         await this.writeAtomic(
           `${dir}/current.json`,
@@ -417,31 +504,38 @@ export class Store {
     return undefined;
   }
 
-  /** Every object's digest and size. */
+  /** Every object's digest and size (a file whose name is no digest is not the store's). */
   async *objects(): AsyncIterable<{ digest: Digest; size: number }> {
-    for await (const prefix of readDirSafe(`${this.root}/objects`)) {
-      for await (const rest of readDirSafe(`${this.root}/objects/${prefix.name}`)) {
-        const digest = `${prefix.name}${rest.name}` as Digest;
-        const info = await Deno.lstat(this.objectPath(digest));
-        yield { digest, size: info.size };
-      }
+    for await (const digest of this.#named("objects", "", isDigest)) {
+      const info = await Deno.lstat(this.objectPath(digest));
+      yield { digest, size: info.size };
     }
   }
 
   /** Every stage key in the run cache. */
-  async *keys(): AsyncIterable<StageKey> {
-    for await (const prefix of readDirSafe(`${this.root}/keys`)) {
-      for await (const rest of readDirSafe(`${this.root}/keys/${prefix.name}`)) {
-        if (rest.name.endsWith(".json")) {
-          yield `${prefix.name}${rest.name.slice(0, -".json".length)}` as StageKey;
-        }
+  keys(): AsyncIterable<StageKey> {
+    return this.#named("keys", ".json", isStageKey);
+  }
+
+  /** The names under `dir`'s two-letter folders that are the store's own (`ab` + `cdef…`). */
+  async *#named<T extends string>(
+    dir: "objects" | "keys",
+    suffix: string,
+    is: (name: string) => name is T,
+  ): AsyncIterable<T> {
+    for await (const prefix of readDirSafe(this.pathOf(dir))) {
+      if (!prefix.isDirectory || prefix.name.length !== 2) continue;
+      for await (const rest of readDirSafe(this.pathOf(dir, prefix.name))) {
+        if (!rest.isFile || !rest.name.endsWith(suffix)) continue;
+        const name = `${prefix.name}${rest.name.slice(0, rest.name.length - suffix.length)}`;
+        if (is(name)) yield name;
       }
     }
   }
 
   /** The names of the folders directly under `dir` (partial/, out/, runs/, compare/). */
   async *folders(dir: "partial" | "out" | "runs" | "compare"): AsyncIterable<string> {
-    for await (const e of readDirSafe(`${this.root}/${dir}`)) if (e.isDirectory) yield e.name;
+    for await (const e of readDirSafe(this.pathOf(dir))) if (e.isDirectory) yield e.name;
   }
 
   /**
@@ -452,9 +546,9 @@ export class Store {
     what:
       | { object: Digest }
       | { key: StageKey }
-      | { partial: string }
-      | { out: string }
-      | { runs: string }
+      | { partial: StageKey }
+      | { out: ConfigHash }
+      | { runs: ConfigHash }
       | { compare: string },
   ): Promise<void> {
     if ("object" in what || "key" in what) {
@@ -465,36 +559,36 @@ export class Store {
       return await Deno.remove(path.slice(0, path.lastIndexOf("/"))).catch(() => {});
     }
     if ("runs" in what) {
-      await Deno.remove(`${this.root}/runs/${what.runs}.json`).catch(ignoreNotFound);
-      return await Deno.remove(`${this.root}/runs/${what.runs}`, { recursive: true })
+      const hash = checkedConfigHash(what.runs);
+      await Deno.remove(this.pathOf("runs", `${hash}.json`)).catch(ignoreNotFound);
+      return await Deno.remove(this.pathOf("runs", hash), { recursive: true })
         .catch(ignoreNotFound);
     }
-    const [dir, name] = "partial" in what
-      ? ["partial", what.partial]
+    // Only folders the store names itself: a stage key's partial work, a config's exports, a
+    // compare page (named by config hashes, cli/compare.ts).
+    const path = "partial" in what
+      ? this.pathOf("partial", checkedKey(what.partial))
       : "out" in what
-      ? ["out", what.out]
-      : ["compare", what.compare];
-    await Deno.remove(`${this.root}/${dir}/${name}`, { recursive: true });
+      ? this.pathOf("out", checkedConfigHash(what.out))
+      : this.pathOf("compare", checkedComparePage(what.compare));
+    await Deno.remove(path, { recursive: true });
   }
 
   /** True when an interrupted run left work in progress for this stage key. */
   hasResumeState(key: StageKey): Promise<boolean> {
-    return exists(`${this.root}/partial/${key}/current.json`);
+    return exists(this.pathOf("partial", checkedKey(key), "current.json"));
   }
 
   /** Rehashes every object; returns the digests whose bytes no longer match, after removing them. */
   async verify(remove: boolean): Promise<{ checked: number; corrupt: string[] }> {
     let checked = 0;
     const corrupt: string[] = [];
-    for await (const prefix of readDirSafe(`${this.root}/objects`)) {
-      for await (const rest of readDirSafe(`${this.root}/objects/${prefix.name}`)) {
-        const digest = `${prefix.name}${rest.name}` as Digest;
-        const path = this.objectPath(digest);
-        checked++;
-        if (digestOf(await Deno.readFile(path)) !== digest) {
-          corrupt.push(digest);
-          if (remove) await Deno.remove(path);
-        }
+    for await (const { digest } of this.objects()) {
+      const path = this.objectPath(digest);
+      checked++;
+      if (digestOf(await Deno.readFile(path)) !== digest) {
+        corrupt.push(digest);
+        if (remove) await Deno.remove(path);
       }
     }
     // Damage that left the stat as it was (bit rot) would still be remembered as intact: forget
@@ -507,7 +601,8 @@ export class Store {
   }
 
   private keyPath(key: StageKey): string {
-    return `${this.root}/keys/${key.slice(0, 2)}/${key.slice(2)}.json`;
+    checkedKey(key);
+    return this.pathOf("keys", key.slice(0, 2), `${key.slice(2)}.json`);
   }
 }
 
@@ -542,7 +637,30 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
+/** What a file of the stray kind is told: its path and why it was left out. */
+export type OnStray = (path: string, why: string) => void;
+
+/** Characters no name of the store's holds: path separators, NUL and the other controls. */
+// deno-lint-ignore no-control-regex
+const UNSAFE_SEGMENT = /[/\\\u0000-\u001f\u007f]/;
+
 /** Where the object with this digest lives, relative to the store's root. */
 function objectRel(digest: Digest): string {
+  if (!isDigest(digest)) throw new TypeError(`${quoteName(digest)} is not a digest`);
   return `objects/${digest.slice(0, 2)}/${digest.slice(2)}`;
+}
+
+function checkedKey(key: string): StageKey {
+  if (!isStageKey(key)) throw new TypeError(`${quoteName(key)} is not a stage key`);
+  return key;
+}
+
+function checkedConfigHash(hash: string): ConfigHash {
+  if (!isConfigHash(hash)) throw new TypeError(`${quoteName(hash)} is not a config hash`);
+  return hash;
+}
+
+function checkedComparePage(name: string): string {
+  if (!isComparePage(name)) throw new TypeError(`${quoteName(name)} is not a compare page`);
+  return name;
 }

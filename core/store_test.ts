@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { StageKey } from "./hash.ts";
+import type { ConfigHash, Digest, StageKey } from "./hash.ts";
 import { Store } from "./store.ts";
 
 Deno.test("Store.put() names bytes by their sha256 and makes the object read-only", async () => {
@@ -92,4 +92,23 @@ Deno.test("Store.init(): runs that create the same new store at once all succeed
     assert.deepEqual(results.filter((r) => r.status === "rejected"), [], `round ${round}`);
     assert.ok((await Deno.stat(`${root}/store.json`)).isFile);
   }
+});
+
+Deno.test("Store.pathOf() makes every path by name and refuses any that is not a plain name", async () => {
+  const store = new Store(await Deno.makeTempDir());
+  assert.equal(
+    store.pathOf("runs", "0123456789abcdef.json"),
+    `${store.root}/runs/0123456789abcdef.json`,
+  );
+  for (const bad of ["..", ".", "", "a/b", "/etc", "a\u0000b", "x\u001b"]) {
+    assert.throws(() => store.pathOf("runs", bad), /not a plain file name/, JSON.stringify(bad));
+  }
+  // A name that is not what it claims is refused before any path is made from it.
+  assert.throws(() => store.objectPath("../../dev/zero" as Digest), /not a digest/);
+  await assert.rejects(
+    () => store.remove({ runs: "../../victim" as ConfigHash }),
+    /not a config hash/,
+  );
+  await assert.rejects(() => store.remove({ out: ".." as ConfigHash }), /not a config hash/);
+  await assert.rejects(() => store.remove({ compare: "../x" }), /not a compare page/);
 });
