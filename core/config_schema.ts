@@ -77,6 +77,11 @@ export const SCHEMA = {
       "drum-grid: time steps per quarter note (4: sixteenths)",
       480,
     )),
+    maxQuarters: added(int(
+      18_000,
+      1,
+      "drum-grid: a file whose grid would be longer, in quarter notes, is skipped with a warning before its steps are made (bounds parse memory: a few bytes of delta times can ask for billions of steps; the default is an hour at 300 bpm, the longest Groove file 2,556)",
+    )),
     velocity: added(oneOf(
       "off",
       ["off", "coarse"] as const,

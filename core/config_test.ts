@@ -120,3 +120,35 @@ Deno.test("generate.prime: an optional path, empty (or left blank) for none, nev
   // A required string still refuses "".
   assert.throws(() => resolveConfig({ dataset: { dir: "" } }, "t.yaml"), /non-empty string/);
 });
+
+Deno.test("parse.maxQuarters: a positive integer, named in one sentence when it is not", () => {
+  assert.equal(defaultConfig().parse.maxQuarters, 18_000);
+  assert.equal(resolveConfig({ parse: { maxQuarters: 60 } }, "x.yaml").parse.maxQuarters, 60);
+  for (
+    const [value, found] of [[0, "0"], [-5, "-5"], [2.5, "2.5"], ["ten", '"ten"']] as const
+  ) {
+    assert.throws(
+      () => resolveConfig({ parse: { maxQuarters: value } }, "x.yaml"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        new RegExp(
+          `^x\\.yaml: parse\\.maxQuarters must be an integer( at least 1)? \\(found ${
+            found.replace(".", "\\.")
+          }\\)$`,
+        ).test(e.message),
+      `${value}`,
+    );
+  }
+  assert.throws(
+    () => applyOverride(defaultConfig(), "parse.maxQuarters=0"),
+    /parse\.maxQuarters must be an integer at least 1 \(found 0\)/,
+  );
+});
+
+Deno.test("parse.maxQuarters left at its default changes no config hash; set, it does", async () => {
+  // quick-drums.yaml's hash before parse.maxQuarters was added.
+  const loaded = await loadConfig("quick-drums.yaml");
+  assert.equal(loaded.hash, "249cdcda893652c6");
+  loaded.config.parse.maxQuarters = 100;
+  assert.notEqual(configHash(loaded.config), "249cdcda893652c6");
+});

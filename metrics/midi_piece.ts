@@ -15,10 +15,17 @@ const { Midi } = tonejs;
  *
  * @param bytes the file
  * @returns the piece, ticks as in the file (resolution: its ticks per quarter)
- * @throws {Error} when the file cannot be read as MIDI or its notes make no valid piece
+ * @throws {Error} when the file cannot be read as MIDI or its notes make no valid piece (an
+ *   Error always: @tonejs/midi throws strings, which come out as an Error's message)
  */
 export function pieceFromMidi(bytes: Uint8Array): Piece {
-  const midi = new Midi(bytes);
+  let midi;
+  try {
+    midi = new Midi(bytes);
+  } catch (e) {
+    // midi-file throws its reasons as strings ("Unrecognised MIDI event type: 0").
+    throw e instanceof Error ? e : new Error(String(e));
+  }
   const piece: Piece = {
     resolution: midi.header.ppq,
     notes: midi.tracks.flatMap((t) =>

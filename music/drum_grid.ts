@@ -15,7 +15,7 @@
  */
 import { DRUM_CLASS_NAMES, DRUM_CLASSES, drumClassOf } from "./drums.ts";
 import { vlq } from "./render_midi.ts";
-import { isChannelStatus, readSmf } from "./smf.ts";
+import { isChannelStatus, MidiReadError, readSmf } from "./smf.ts";
 
 /** Steps per quarter note unless told: sixteenth notes, as in drums_rnn. */
 export const DEFAULT_STEPS_PER_QUARTER = 4;
@@ -23,6 +23,11 @@ export const DEFAULT_STEPS_PER_QUARTER = 4;
 export const DEFAULT_BPM = 120;
 /** The token of a step where nothing is struck. */
 export const SILENT_STEP = "-";
+/**
+ * The longest grid encoded unless told, in quarter notes (`parse.maxQuarters`): an hour at 300
+ * quarter notes a minute. The longest Groove file holds 2,556 (about 23 minutes at 110 bpm).
+ */
+export const DEFAULT_MAX_QUARTERS = 18_000;
 /** Ticks per quarter note of the files {@link drumGridMidi} writes. */
 export const DRUM_GRID_TICKS_PER_QUARTER = 480;
 
@@ -56,6 +61,43 @@ export interface DrumGridOptions {
   stepsPerQuarter?: number;
   /** Whether a token gets its loudest hit's bucket (`kick:loud`); default `off`. */
   velocity?: VelocityMode;
+  /**
+   * The longest grid to encode, in quarter notes (at most `maxQuarters × stepsPerQuarter`
+   * steps), a positive integer; default {@link DEFAULT_MAX_QUARTERS}. A file's steps cost memory
+   * whatever its size: a kick 0x0FFFFFFF ticks after another, at 1 tick per quarter, is a
+   * billion steps in 47 bytes.
+   */
+  maxQuarters?: number;
+}
+
+/**
+ * Thrown by {@link encodeDrumGrid}, before any step is allocated, for a file whose grid would be
+ * longer than `maxQuarters`. A {@link MidiReadError}, so that a caller that skips unreadable files
+ * skips it too; its `reason` says how long the grid would be and what the limit is.
+ */
+export class DrumGridTooLongError extends MidiReadError {
+  override name = "DrumGridTooLongError";
+  /** The steps the grid would hold. */
+  readonly steps: number;
+  /** Steps per quarter note of the grid. */
+  readonly stepsPerQuarter: number;
+  /** The limit it is over, in quarter notes. */
+  readonly maxQuarters: number;
+  /** The smallest `maxQuarters` that would take the file: its steps in quarter notes, rounded up. */
+  readonly quarters: number;
+
+  constructor(steps: number, stepsPerQuarter: number, maxQuarters: number) {
+    const quarters = Math.ceil(steps / stepsPerQuarter);
+    super(
+      `its drum grid would be ${quarters} quarter notes long (${steps} steps), ` +
+        `over the limit of ${maxQuarters} quarter notes`,
+    );
+    this.message = `Cannot encode a drum grid: ${this.reason}`;
+    this.steps = steps;
+    this.stepsPerQuarter = stepsPerQuarter;
+    this.maxQuarters = maxQuarters;
+    this.quarters = quarters;
+  }
 }
 
 /** What {@link encodeDrumGrid} makes of one file. */
@@ -132,11 +174,16 @@ const SORTED_NAMES = TOKEN_ORDER.map((index) => DRUM_CLASS_NAMES[index]!).join("
  * up). Hits of one class in one step count once; with `velocity: coarse` the step's loudest hit,
  * of any class, gives the bucket.
  *
+ * The grid's length is known from the last hit before any step is made, and a grid longer than
+ * `maxQuarters` is refused then, so time and memory stay linear in the file's size.
+ *
  * @param bytes the file's bytes
- * @param opts steps per quarter note and velocity mode
+ * @param opts steps per quarter note, velocity mode and the longest grid
  * @returns the tokens, the hit count and the pitches outside the map, with a warning when empty
  * @throws {MidiReadError} when the file cannot be read (music/smf.ts)
- * @throws {RangeError} for a bad `stepsPerQuarter` or a file with 0 ticks per quarter note
+ * @throws {DrumGridTooLongError} when the grid would be longer than `maxQuarters`
+ * @throws {RangeError} for a bad `stepsPerQuarter` or `maxQuarters`, or a file with 0 ticks per
+ *   quarter note
  *
  * @example
  * ```ts ignore
@@ -145,22 +192,42 @@ const SORTED_NAMES = TOKEN_ORDER.map((index) => DRUM_CLASS_NAMES[index]!).join("
  */
 export function encodeDrumGrid(bytes: Uint8Array, opts: DrumGridOptions = {}): DrumGridEncoding {
   const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "encode");
+  const maxQuarters = opts.maxQuarters ?? DEFAULT_MAX_QUARTERS;
+  if (!Number.isInteger(maxQuarters) || maxQuarters < 1) {
+    throw new RangeError(
+      `Cannot encode a drum grid: maxQuarters must be a positive integer (found ${maxQuarters})`,
+    );
+  }
   const smf = readSmf(bytes);
   const tpq = smf.ticksPerQuarter;
   if (tpq <= 0) {
     throw new RangeError("Cannot encode a drum grid: the file has 0 ticks per quarter note");
   }
   const { count, status, data1, data2, tick } = smf.events;
+  const isHit = (row: number) => {
+    const s = status[row]!;
+    return isChannelStatus(s) && (s & 0xf0) === 0x90 && data2[row]! !== 0;
+  };
+  // floor(tick/tpq·spq + 1/2), in integers so that a hit exactly halfway is rounded up.
+  const stepOf = (row: number) => Math.floor((2 * tick[row]! * stepsPerQuarter + tpq) / (2 * tpq));
+  // The grid's length first, from its last hit: a file's bytes do not bound its steps.
+  let steps = 0;
+  for (let row = 0; row < count; row++) {
+    if (isHit(row) && drumClassOf(data1[row]!) !== undefined) {
+      steps = Math.max(steps, stepOf(row) + 1);
+    }
+  }
+  if (steps > maxQuarters * stepsPerQuarter) {
+    throw new DrumGridTooLongError(steps, stepsPerQuarter, maxQuarters);
+  }
   // Per step: a bit per class, and the loudest velocity.
-  const masks: number[] = [];
-  const loudest: number[] = [];
+  const masks = new Uint16Array(steps);
+  const loudest = new Uint8Array(steps);
   const unmapped = new Map<number, number>();
   let hits = 0;
   let noteOns = 0;
   for (let row = 0; row < count; row++) {
-    const s = status[row]!;
-    const velocity = data2[row]!;
-    if (!isChannelStatus(s) || (s & 0xf0) !== 0x90 || velocity === 0) continue;
+    if (!isHit(row)) continue;
     noteOns++;
     const pitch = data1[row]!;
     const index = drumClassOf(pitch);
@@ -169,16 +236,11 @@ export function encodeDrumGrid(bytes: Uint8Array, opts: DrumGridOptions = {}): D
       continue;
     }
     hits++;
-    // floor(tick/tpq·spq + 1/2), in integers so that a hit exactly halfway is rounded up.
-    const step = Math.floor((2 * tick[row]! * stepsPerQuarter + tpq) / (2 * tpq));
-    while (masks.length <= step) {
-      masks.push(0);
-      loudest.push(0);
-    }
+    const step = stepOf(row);
     masks[step]! |= 1 << index;
-    loudest[step] = Math.max(loudest[step]!, velocity);
+    loudest[step] = Math.max(loudest[step]!, data2[row]!);
   }
-  const tokens = masks.map((mask, step) => {
+  const tokens = Array.from(masks, (mask, step) => {
     if (mask === 0) return SILENT_STEP;
     const names = TOKEN_ORDER.filter((index) => mask & (1 << index))
       .map((index) => DRUM_CLASS_NAMES[index]!)

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
+import { defaultConfig } from "../core/config_schema.ts";
 import {
   decodeDrumGrid,
+  DEFAULT_MAX_QUARTERS,
   drumGridMidi,
   drumGridTokenError,
+  DrumGridTooLongError,
   encodeDrumGrid,
   isDrumGridToken,
 } from "./drum_grid.ts";
+import { tokenizeFile } from "./encoding.ts";
 import { events, meta, smf } from "./_test_smf.ts";
-import { readSmf } from "./smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "./_test_long_grid.ts";
+import { MidiReadError, readSmf } from "./smf.ts";
 
 /** Ticks per quarter note of the hand-made files: 120 ticks a step at 4 steps per quarter. */
 const TPQ = 480;
@@ -149,6 +154,77 @@ Deno.test("encodeDrumGrid() rejects a bad stepsPerQuarter and a 0-tick division"
   }
   const zero = smf({ division: 0, tracks: [events([0, 0x99, KICK, 100])] });
   assert.throws(() => encodeDrumGrid(zero), /0 ticks per quarter note/);
+});
+
+Deno.test("encodeDrumGrid() refuses a 47-byte and a 133-byte file's huge grids at once, unmade", () => {
+  // Before the limit, the 47-byte file took 13 s and 4 GB to fail with "Invalid array length",
+  // and the 133-byte one 1.7 s and 890 MB to give 20,132,660 tokens.
+  for (
+    const [bytes, steps, quarters] of [
+      [FAR_HIT_47, 1_073_741_821, 268_435_456],
+      [FAR_HITS_133, 20_132_660, 5_033_165],
+    ] as const
+  ) {
+    assert.ok(bytes.length === 47 || bytes.length === 133);
+    const began = performance.now();
+    assert.throws(
+      () => encodeDrumGrid(bytes),
+      (e: unknown) => {
+        assert.ok(e instanceof DrumGridTooLongError && e instanceof MidiReadError);
+        assert.equal(e.steps, steps);
+        assert.equal(e.quarters, quarters);
+        assert.equal(e.maxQuarters, DEFAULT_MAX_QUARTERS);
+        assert.equal(
+          e.message,
+          `Cannot encode a drum grid: its drum grid would be ${quarters} quarter notes long ` +
+            `(${steps} steps), over the limit of ${DEFAULT_MAX_QUARTERS} quarter notes`,
+        );
+        return true;
+      },
+    );
+    assert.ok(performance.now() - began < 1000, `${bytes.length} bytes took over a second`);
+  }
+});
+
+Deno.test("encodeDrumGrid() takes a grid of exactly maxQuarters, refuses one step more", () => {
+  // Hits at quarter 0 and quarter 3: 13 steps at sixteenths, 3.25 quarter notes.
+  const file = drumFile([[0, KICK], [3 * TPQ, SNARE]]);
+  assert.throws(() => encodeDrumGrid(file, { maxQuarters: 3 }), (e: unknown) => {
+    assert.ok(e instanceof DrumGridTooLongError);
+    assert.deepEqual([e.steps, e.quarters, e.maxQuarters], [13, 4, 3]);
+    return true;
+  });
+  assert.equal(encodeDrumGrid(file, { maxQuarters: 4 }).tokens.length, 13);
+  // One step per quarter: 4 steps, exactly 4 quarter notes.
+  assert.equal(encodeDrumGrid(file, { maxQuarters: 4, stepsPerQuarter: 1 }).tokens.length, 4);
+  assert.throws(() => encodeDrumGrid(file, { maxQuarters: 3, stepsPerQuarter: 1 }), /4 steps/);
+  // Only hits that make a step count: an unmapped pitch or a silent note far away does not.
+  const far = drumFile([[0, KICK], [1000 * TPQ, 99], [2000 * TPQ, SNARE, 0]]);
+  assert.deepEqual(encodeDrumGrid(far, { maxQuarters: 1 }).tokens, ["kick"]);
+  for (const maxQuarters of [0, -1, 2.5, NaN]) {
+    assert.throws(() => encodeDrumGrid(file, { maxQuarters }), /maxQuarters must be a positive/);
+  }
+});
+
+Deno.test("tokenizeFile() holds every drum grid to parse.maxQuarters; music21 has no grid to bound", () => {
+  assert.equal(DEFAULT_MAX_QUARTERS, defaultConfig().parse.maxQuarters);
+  const grid = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" } as const;
+  for (const bytes of [FAR_HIT_47, FAR_HITS_133]) {
+    assert.throws(() => tokenizeFile(bytes, grid), DrumGridTooLongError, "the default limit");
+  }
+  assert.throws(
+    () => tokenizeFile(FAR_HITS_133, grid, { maxQuarters: 5_000_000 }),
+    /5033165 quarter notes long \(20132660 steps\), over the limit of 5000000/,
+  );
+  const file = drumFile([[0, KICK], [3 * TPQ, SNARE]]);
+  assert.throws(() => tokenizeFile(file, grid, { maxQuarters: 3 }), DrumGridTooLongError);
+  assert.equal(tokenizeFile(file, grid, { maxQuarters: 4 }).tokens.length, 13);
+  // music21's tokens are one per note or chord, however far apart: the same files are quick.
+  const music21 = { ...grid, encoding: "music21" } as const;
+  const began = performance.now();
+  assert.deepEqual(tokenizeFile(FAR_HITS_133, music21, { maxQuarters: 1 }).tokens, ["C2"]);
+  assert.deepEqual(tokenizeFile(FAR_HIT_47, music21).tokens, []);
+  assert.ok(performance.now() - began < 1000);
 });
 
 Deno.test("drumGridTokenError() accepts exactly the tokens encodeDrumGrid() writes", async (t) => {

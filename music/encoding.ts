@@ -11,7 +11,13 @@
  * @module
  */
 import type { TokenEncoding, Voicings } from "../formats/tokens.ts";
-import { DRUM_GRID_TICKS_PER_QUARTER, drumGridMidi, encodeDrumGrid } from "./drum_grid.ts";
+import {
+  DEFAULT_MAX_QUARTERS,
+  DRUM_GRID_TICKS_PER_QUARTER,
+  drumGridMidi,
+  DrumGridTooLongError,
+  encodeDrumGrid,
+} from "./drum_grid.ts";
 import { drumPitches } from "./drums.ts";
 import { renderMidi, TICKS_PER_QUARTER } from "./render_midi.ts";
 import { MidiReadError, tokenizeWithVoicings } from "./tokenize.ts";
@@ -53,15 +59,39 @@ export interface FileTokens {
   warning?: string;
 }
 
+export { DEFAULT_MAX_QUARTERS, DrumGridTooLongError };
+
+/** Bounds on what one file may cost to tokenize, beyond `parse.maxFileBytes`. */
+export interface TokenizeLimits {
+  /**
+   * drum-grid: the longest grid, in quarter notes (`parse.maxQuarters`); default
+   * {@link DEFAULT_MAX_QUARTERS}. A grid costs memory per step, and a few bytes of delta times
+   * make billions of steps. (music21's tokens are one per note or chord, so its memory follows
+   * the file's bytes without a bound of its own.)
+   */
+  maxQuarters?: number;
+}
+
 /**
- * The tokens of a MIDI file in `encoding`.
+ * The tokens of a MIDI file in `encoding`, the one way every caller tokenizes (parse, heldout,
+ * a generate primer, `deno task tokens`), so that each is held to the same limits.
+ * @throws {DrumGridTooLongError} when a drum grid would be longer than `limits.maxQuarters`,
+ *   found before the grid is made (a {@link MidiReadError}: catch it first to tell it apart)
  * @throws {MidiReadError} when the file cannot be read as MIDI
  */
-export function tokenizeFile(bytes: Uint8Array, encoding: TokenEncoding): FileTokens {
+export function tokenizeFile(
+  bytes: Uint8Array,
+  encoding: TokenEncoding,
+  limits: TokenizeLimits = {},
+): FileTokens {
   if (encoding.encoding === "music21") return tokenizeWithVoicings(bytes);
   let grid;
   try {
-    grid = encodeDrumGrid(bytes, encoding);
+    grid = encodeDrumGrid(bytes, {
+      stepsPerQuarter: encoding.stepsPerQuarter,
+      velocity: encoding.velocity,
+      maxQuarters: limits.maxQuarters ?? DEFAULT_MAX_QUARTERS,
+    });
   } catch (e) {
     // A header that reads but cannot time a grid (zero ticks per quarter) is a bad file too.
     if (e instanceof RangeError) throw new MidiReadError(e.message.replace(/^Cannot [^:]*: /, ""));

@@ -20,7 +20,12 @@
  * @module
  */
 import type { TokenEncoding } from "../formats/tokens.ts";
-import { type FileTokens, tokenizeFile } from "../music/encoding.ts";
+import {
+  DrumGridTooLongError,
+  type FileTokens,
+  tokenizeFile,
+  type TokenizeLimits,
+} from "../music/encoding.ts";
 import { MidiReadError } from "../music/tokenize.ts";
 
 /** The name parse's workers run under; the module starts the worker loop only under it. */
@@ -41,6 +46,7 @@ export function parseWorkerCount(files: number): number {
 /** What the stage's thread asks a worker: a batch of files, one message for all. */
 interface Request {
   encoding: TokenEncoding;
+  limits: TokenizeLimits;
   files: { id: number; bytes: Uint8Array }[];
 }
 
@@ -59,6 +65,7 @@ type Answer =
       warning?: string;
     }
     | { ok: false; unreadable: string }
+    | { ok: false; tooLong: { steps: number; stepsPerQuarter: number; maxQuarters: number } }
     | { ok: false; crashed: { name: string; message: string } }
   );
 
@@ -95,10 +102,12 @@ export function liveParseWorkers(): number {
 export class TokenizerPool {
   readonly #members: Member[];
   readonly #encoding: TokenEncoding;
+  readonly #limits: TokenizeLimits;
   #next = 0;
 
-  constructor(count: number, encoding: TokenEncoding) {
+  constructor(count: number, encoding: TokenEncoding, limits: TokenizeLimits = {}) {
     this.#encoding = encoding;
+    this.#limits = limits;
     this.#members = Array.from({ length: count }, () => this.#start());
   }
 
@@ -138,6 +147,9 @@ export class TokenizerPool {
       });
     } else if ("unreadable" in answer) {
       waiting?.reject(new MidiReadError(answer.unreadable));
+    } else if ("tooLong" in answer) {
+      const { steps, stepsPerQuarter, maxQuarters } = answer.tooLong;
+      waiting?.reject(new DrumGridTooLongError(steps, stepsPerQuarter, maxQuarters));
     } else {
       waiting?.reject(Object.assign(new Error(answer.crashed.message), answer.crashed));
     }
@@ -150,11 +162,14 @@ export class TokenizerPool {
     member.queue = [];
     member.sent++;
     // Copied, not transferred: the caller may still hold the bytes.
-    member.worker.postMessage({ encoding: this.#encoding, files } satisfies Request);
+    member.worker.postMessage(
+      { encoding: this.#encoding, limits: this.#limits, files } satisfies Request,
+    );
   }
 
   /**
    * The tokens of one file, as `tokenizeFile` gives them on this thread.
+   * @throws {DrumGridTooLongError} when its drum grid would be longer than the limit
    * @throws {MidiReadError} when the file cannot be read as MIDI
    */
   tokenize(bytes: Uint8Array): Promise<FileTokens> {
@@ -187,11 +202,20 @@ function serve(scope: {
   postMessage(message: Answer[], transfer?: Transferable[]): void;
 }): void {
   const numbers = new Map<string, number>();
-  const answer = (id: number, bytes: Uint8Array, encoding: TokenEncoding): Answer => {
+  const answer = (
+    id: number,
+    bytes: Uint8Array,
+    encoding: TokenEncoding,
+    limits: TokenizeLimits,
+  ): Answer => {
     let read: FileTokens;
     try {
-      read = tokenizeFile(bytes, encoding);
+      read = tokenizeFile(bytes, encoding, limits);
     } catch (e) {
+      if (e instanceof DrumGridTooLongError) {
+        const { steps, stepsPerQuarter, maxQuarters } = e;
+        return { id, ok: false, tooLong: { steps, stepsPerQuarter, maxQuarters } };
+      }
       if (e instanceof MidiReadError) return { id, ok: false, unreadable: e.reason };
       const { name, message } = e instanceof Error ? e : new Error(String(e));
       return { id, ok: false, crashed: { name, message } };
@@ -210,8 +234,8 @@ function serve(scope: {
     const { voicings, unmapped, warning } = read;
     return { id, ok: true, ids, fresh, voicings, unmapped, warning };
   };
-  scope.onmessage = ({ data: { encoding, files } }) => {
-    const answers = files.map(({ id, bytes }) => answer(id, bytes, encoding));
+  scope.onmessage = ({ data: { encoding, limits, files } }) => {
+    const answers = files.map(({ id, bytes }) => answer(id, bytes, encoding, limits));
     scope.postMessage(answers, answers.flatMap((a) => (a.ok ? [a.ids.buffer] : [])));
   };
 }

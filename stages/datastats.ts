@@ -56,7 +56,9 @@ export const datastats = defineStage({
       try {
         musicRecords.push(pieceStatistics(pieceFromMidi(bytes)));
       } catch (e) {
-        ctx.warn(`cannot measure the notes of ${entry.path} (${(e as Error).message})`);
+        // Whatever was thrown: @tonejs/midi throws strings, whose .message is undefined.
+        const reason = e instanceof Error ? e.message : String(e);
+        ctx.warn(`cannot measure the notes of ${entry.path} (${reason})`);
       }
     }
     bar.done();

@@ -44,7 +44,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { tokenizeFile } from "../music/encoding.ts";
+import { DEFAULT_MAX_QUARTERS, DrumGridTooLongError, tokenizeFile } from "../music/encoding.ts";
 import type { Config } from "../core/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
@@ -194,8 +194,20 @@ async function primerIds(
 ): Promise<number[]> {
   let tokens: string[];
   try {
-    tokens = tokenizeFile(await ctx.readFile(path), encoding).tokens;
+    // generate reads no parse settings (its key would change), so a primer is held to
+    // parse.maxQuarters' default: an hour at 300 bpm, far more than a window needs.
+    tokens = tokenizeFile(await ctx.readFile(path), encoding, {
+      maxQuarters: DEFAULT_MAX_QUARTERS,
+    }).tokens;
   } catch (e) {
+    if (e instanceof DrumGridTooLongError) {
+      throw new StageInputError(
+        `generate.prime ${path}: its drum grid would be ${e.quarters} quarter notes long, over ` +
+          `the limit of ${e.maxQuarters} (parse.maxQuarters' default, which generate keeps); ` +
+          `prime from a shorter file`,
+        { cause: e },
+      );
+    }
     if (!(e instanceof MidiReadError)) throw e;
     throw new StageInputError(
       `generate.prime ${path} cannot be read as a MIDI file (${e.reason}); give a Standard MIDI File`,

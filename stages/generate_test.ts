@@ -7,6 +7,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { fakeContext, GROOVE, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
 import { renderMidi } from "../music/render_midi.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
+import { FAR_HIT_47 } from "../music/_test_long_grid.ts";
 import { generate } from "./generate.ts";
 import { train } from "./train.ts";
 import { type TokenEncoding, tokenIds } from "../formats/tokens.ts";
@@ -183,6 +184,22 @@ Deno.test("generate.prime that is not MIDI: one sentence", async () => {
       /^generate\.prime primer\.mid cannot be read as a MIDI file \([^\n]*\); give a Standard MIDI File$/
         .test(e.message),
   );
+});
+
+Deno.test("generate.prime whose drum grid would be too long: one sentence, at once", async () => {
+  const ctx = fakeContext({}, undefined, { "primer.mid": FAR_HIT_47 });
+  const grid: TokenEncoding = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" };
+  const began = performance.now();
+  await assert.rejects(
+    () => generate.run({ ...inputs(), encoding: grid }, primedConfig(), ctx),
+    (e: unknown) =>
+      e instanceof StageInputError &&
+      e.message ===
+        "generate.prime primer.mid: its drum grid would be 268435456 quarter notes long, over " +
+          "the limit of 18000 (parse.maxQuarters' default, which generate keeps); prime from a " +
+          "shorter file",
+  );
+  assert.ok(performance.now() - began < 2000);
 });
 
 /** `count` tokens predicted greedily after `pattern` (ids) by tfjs itself: the reference. */

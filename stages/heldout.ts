@@ -15,7 +15,7 @@ import { fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { npyCodec } from "../formats/npy.ts";
 import { tokenIds, vocabulary } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { encodingOf, tokenizeFile } from "../music/encoding.ts";
+import { DrumGridTooLongError, encodingOf, tokenizeFile } from "../music/encoding.ts";
 import { sampleFiles } from "./_sample.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 import { makeWindows } from "./_windows.ts";
@@ -61,10 +61,15 @@ export const heldout = defineStage({
       }
       let tokens: string[];
       try {
-        tokens = tokenizeFile(await readScannedFile(ctx, entry), encodingOf(config.parse)).tokens;
+        tokens = tokenizeFile(await readScannedFile(ctx, entry), encodingOf(config.parse), {
+          maxQuarters: config.parse.maxQuarters,
+        }).tokens;
       } catch (e) {
         if (!(e instanceof MidiReadError)) throw e;
-        report.push({ path, sha256, error: e.message });
+        const error = e instanceof DrumGridTooLongError
+          ? `Drum grid too long: ${e.quarters} quarter notes, over parse.maxQuarters (${e.maxQuarters})`
+          : e.message;
+        report.push({ path, sha256, error });
         continue;
       }
       report.push({ path, sha256, tokens: tokens.length });

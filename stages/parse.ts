@@ -8,8 +8,10 @@
  * (`fail`). A file larger than `parse.maxFileBytes` is always skipped with a warning, unread (the
  * sample gives its size): that bounds parse's memory and the time one file takes (a 16 MiB
  * file of the densest events takes about a second and a few hundred MB), so that Ctrl-C, seen
- * between files, stops the stage promptly. A file that parses but yields no tokens counts as
- * parsed, with a warning.
+ * between files, stops the stage promptly. A drum grid's steps are not bounded by its bytes (a
+ * 47-byte file can ask for a billion), so a file whose grid would be longer than
+ * `parse.maxQuarters` is always skipped too, before its grid is made. A file that parses but
+ * yields no tokens counts as parsed, with a warning.
  *
  * From 2,000 files on, the tokenizing runs on worker threads (stages/_parse_pool.ts) while this
  * thread reads the files and takes their results in sample order: the outputs are the same
@@ -28,7 +30,13 @@ import {
 import { type FileEntry, fileList, type ParsedFile, parseReport } from "../formats/files.ts";
 import { tokenEncoding, tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
-import { encodingOf, type FileTokens, tokenizeFile } from "../music/encoding.ts";
+import {
+  DrumGridTooLongError,
+  encodingOf,
+  type FileTokens,
+  tokenizeFile,
+  type TokenizeLimits,
+} from "../music/encoding.ts";
 import { parseWorkerCount, TokenizerPool } from "./_parse_pool.ts";
 import { readScannedFile } from "./_scanned_file.ts";
 
@@ -84,6 +92,7 @@ export async function parseFiles(
   const empty: string[] = [];
   const bar = ctx.progress("parse", files.length);
   const limit = config.parse.maxFileBytes;
+  const limits: TokenizeLimits = { maxQuarters: config.parse.maxQuarters };
   const skip = (path: string, sha256: string, warning: string, error: string) => {
     ctx.warn(`skipped ${path}: ${warning}`);
     skipped.push(path);
@@ -98,14 +107,23 @@ export async function parseFiles(
         `with --set parse.maxFileBytes=${size}`,
       `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
     );
-  const pool = workers > 0 ? new TokenizerPool(workers, encoding) : undefined;
+  const tooLong = (path: string, sha256: string, e: DrumGridTooLongError) =>
+    skip(
+      path,
+      sha256,
+      `its drum grid would be ${e.quarters} quarter notes long (${e.steps} steps), over ` +
+        `parse.maxQuarters (${e.maxQuarters}); to parse it, raise the limit with ` +
+        `--set parse.maxQuarters=${e.quarters}`,
+      `Drum grid too long: ${e.quarters} quarter notes, over parse.maxQuarters (${e.maxQuarters})`,
+    );
+  const pool = workers > 0 ? new TokenizerPool(workers, encoding, limits) : undefined;
   // Never rejects: a file's failure is its outcome, raised when its turn comes, as it was
   // raised when files were read one at a time.
   const outcome = (i: number): Promise<Outcome> => {
     const { path, sha256, size } = files[i]!;
     if (size > limit) return Promise.resolve({ kind: "too-large" });
     return readScannedFile(ctx, { path, sha256 })
-      .then((bytes) => pool?.tokenize(bytes) ?? tokenizeFile(bytes, encoding))
+      .then((bytes) => pool?.tokenize(bytes) ?? tokenizeFile(bytes, encoding, limits))
       .then((read): Outcome => ({ kind: "read", read }), (error) => ({ kind: "failed", error }));
   };
   const ahead = new Map<number, Promise<Outcome>>();
@@ -127,6 +145,11 @@ export async function parseFiles(
       }
       if (done.kind === "failed") {
         const e = done.error;
+        // Like a file over parse.maxFileBytes, skipped whatever parse.onError says.
+        if (e instanceof DrumGridTooLongError) {
+          tooLong(path, sha256, e);
+          continue;
+        }
         if (!(e instanceof MidiReadError)) throw e;
         if (config.parse.onError === "fail") {
           throw new StageInputError(

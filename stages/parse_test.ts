@@ -3,6 +3,7 @@ import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { StageInputError } from "../core/stage.ts";
 import { events, meta, smf } from "../music/_test_smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "../music/_test_long_grid.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
 import { parse } from "./parse.ts";
 
@@ -221,4 +222,44 @@ Deno.test("parse.velocity coarse: each step carries its loudest hit's bucket", a
   );
   assert.equal(out["notes.json"][0], "hihat-closed+kick:loud");
   assert.equal(out["notes.json"][5], "snare:loud");
+});
+
+Deno.test("parse.encoding drum-grid skips a file whose grid is over parse.maxQuarters, quickly, naming the key", async () => {
+  const files = { "far47.mid": FAR_HIT_47, "far133.mid": FAR_HITS_133, "groove.mid": grooveFile };
+  const ctx = fakeContext(files);
+  // Even with onError: fail, a file beyond a configured limit is skipped, not fatal.
+  const config = { parse: { ...drumGrid().parse, onError: "fail" as const } };
+  const began = performance.now();
+  const out = await parse.run(
+    sample(files, ["far47.mid", "far133.mid", "groove.mid"]),
+    config,
+    ctx,
+  );
+  assert.ok(
+    performance.now() - began < 2000,
+    "the files were refused before their grids were made",
+  );
+  assert.equal(out["notes.json"].length, 6, "groove.mid's steps only");
+  assert.deepEqual(ctx.collected.warnings.slice(0, 2), [
+    "skipped far47.mid: its drum grid would be 268435456 quarter notes long (1073741821 steps), " +
+    "over parse.maxQuarters (18000); to parse it, raise the limit with " +
+    "--set parse.maxQuarters=268435456",
+    "skipped far133.mid: its drum grid would be 5033165 quarter notes long (20132660 steps), " +
+    "over parse.maxQuarters (18000); to parse it, raise the limit with " +
+    "--set parse.maxQuarters=5033165",
+  ]);
+  assert.deepEqual(out["parse_report.json"][1], {
+    path: "far133.mid",
+    sha256: sha256Hex(FAR_HITS_133),
+    error: "Drum grid too long: 5033165 quarter notes, over parse.maxQuarters (18000)",
+  });
+  assert.deepEqual(ctx.collected.metrics.skippedFiles, ["far47.mid", "far133.mid"]);
+  // The limit is the config's: groove.mid's grid is 6 steps, 1.5 quarter notes.
+  const tight = fakeContext(files);
+  const one = { parse: { ...drumGrid().parse, maxQuarters: 1 } };
+  await parse.run(sample(files, ["groove.mid"]), one, tight);
+  assert.match(
+    tight.collected.warnings[0]!,
+    /^skipped groove\.mid: .*over parse\.maxQuarters \(1\)/,
+  );
 });

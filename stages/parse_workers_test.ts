@@ -73,6 +73,8 @@ for (
     ["music21", {}],
     ["music21, a file over parse.maxFileBytes", { maxFileBytes: largest - 1 }],
     ["drum-grid with velocity", { encoding: "drum-grid", velocity: "coarse" }],
+    // Most Groove files are longer than 100 quarter notes: skipped, as on one thread.
+    ["drum-grid, files over parse.maxQuarters", { encoding: "drum-grid", maxQuarters: 100 }],
   ] as const
 ) {
   Deno.test(`parse on 2 and 3 workers writes the same bytes as on one thread: ${name}`, async () => {
@@ -80,6 +82,9 @@ for (
     assert.ok(serial.warnings.some((w) => w.includes("bad/not-midi.mid")));
     if (name.startsWith("music21")) {
       assert.ok(serial.warnings.some((w) => w.includes("bad/empty.mid gave no tokens")));
+    }
+    if (name.includes("maxQuarters")) {
+      assert.ok(serial.warnings.some((w) => w.includes("over parse.maxQuarters (100)")));
     }
     for (const workers of [2, 3]) {
       assert.deepEqual(await parsed(files, settings, workers), serial, `${workers} workers`);
