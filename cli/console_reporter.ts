@@ -1,12 +1,14 @@
 /**
  * The terminal's view of a run: a line per stage event on stdout, warnings on stderr, progress
- * bars drawn when stderr is a terminal and plain lines otherwise. The runner reports events; the
+ * bars drawn when stderr is a terminal and plain lines otherwise; control characters in a message
+ * (a file named with terminal escapes) are shown escaped. The runner reports events; the
  * words and glyphs are chosen here.
  *
  * @module
  */
 import type { Reporter, RunEvent } from "../core/runner.ts";
 import { startProgress } from "./progress.ts";
+import { terminalText } from "./terminal_text.ts";
 
 /** A reporter that prints to the console; `quiet` keeps only warnings. */
 export function consoleReporter(quiet = false): Reporter {
@@ -14,11 +16,14 @@ export function consoleReporter(quiet = false): Reporter {
   const out = (text: string) => {
     if (!quiet) console.log(text);
   };
+  // Messages name files from outside (a dataset's names, a MIDI file's bytes): each is one line,
+  // with its control characters shown, not obeyed (cli/terminal_text.ts).
   return {
-    event: (e) => out(describeEvent(e)),
-    info: (stage, text) => out(`  ${stage}: ${text}`),
-    warn: (stage, text) => console.error(`warning: ${stage}: ${text}`),
-    progress: (label, total) => startProgress(label, total, tty, (l) => out(`  ${l}`)),
+    event: (e) => out(terminalText(describeEvent(e))),
+    info: (stage, text) => out(terminalText(`  ${stage}: ${text}`)),
+    warn: (stage, text) => console.error(terminalText(`warning: ${stage}: ${text}`)),
+    progress: (label, total) =>
+      startProgress(terminalText(label), total, tty, (l) => out(`  ${l}`)),
   };
 }
 

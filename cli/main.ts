@@ -6,6 +6,7 @@
  */
 import { type CliArgs, HELP, parseCli } from "./args.ts";
 import { PipelineError } from "../core/errors.ts";
+import { describeNotCapable } from "../core/fs_errors.ts";
 import type { Stage } from "../core/stage.ts";
 import type { Store } from "../core/store.ts";
 import { SharedStore } from "../core/shared_store.ts";
@@ -18,6 +19,7 @@ import { compareCommand } from "./compare.ts";
 import { sweepCommand } from "./sweep.ts";
 import { reproduceCommand } from "./reproduce.ts";
 import { gcCommand } from "./gc.ts";
+import { terminalText } from "./terminal_text.ts";
 
 /** The DAG and what to export, as pipeline.ts declares them. */
 export interface Pipeline {
@@ -45,13 +47,21 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
     }
   } catch (e) {
     const err = e as Error;
+    // One line, whatever names it quotes (cli/terminal_text.ts); a stack keeps its lines.
+    const say = (message: string) => console.error(terminalText(`error: ${message}`));
+    const stack = (trace?: string) => console.error(terminalText(trace ?? "", true));
     if (e instanceof PipelineError) {
-      console.error(`error: ${err.message}`);
-      if (args?.verbose && err.cause instanceof Error) console.error(err.cause.stack);
+      say(err.message);
+      if (args?.verbose && err.cause instanceof Error) stack(err.cause.stack);
       return e.exitCode;
     }
-    console.error(`error: ${err.message}`);
-    if (args?.verbose) console.error(err.stack);
+    // Deno's own words for a path outside its flags advise --allow-all; the path is what to change.
+    say(
+      e instanceof Deno.errors.NotCapable
+        ? `${describeNotCapable(e)}; check the paths given`
+        : err.message,
+    );
+    if (args?.verbose) stack(err.stack);
     return 1;
   }
 }

@@ -9,11 +9,13 @@ import type { Pipeline } from "./main.ts";
 import { loadConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { exportOutputs, prepareOutDir } from "../core/exports.ts";
+import { checkOutDir } from "../core/places.ts";
 import type { Stage } from "../core/stage.ts";
 import { formatDuration } from "./progress.ts";
 import { runPipeline } from "../core/runner.ts";
 import type { Store } from "../core/store.ts";
 import { consoleReporter } from "./console_reporter.ts";
+import { again, onStopSignal } from "./stop_signals.ts";
 import { tryWriteReportPage } from "./report_page.ts";
 
 /** Runs the pipeline for `--config`. */
@@ -22,20 +24,22 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
   for (const [flag, names] of [["--until", args.until], ["--force", args.force]] as const) {
     for (const name of [names ?? []].flat()) requireStage(pipeline.stages, flag, name);
   }
-  if (args.out !== undefined) await prepareOutDir(args.out);
+  if (args.out !== undefined) {
+    await checkOutDir(args.out, store.root, loaded.config.dataset.dir);
+    await prepareOutDir(args.out);
+  }
   const reporter = consoleReporter(args.quiet);
   const say = (text: string) => {
     if (!args.quiet) console.log(text);
   };
   say(`config ${loaded.path} · hash ${loaded.hash} · store ${store.root}`);
   const abort = new AbortController();
-  // The first Ctrl-C stops the run at the next safe point; a second one ends the process.
-  const onInterrupt = () => {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
-    console.error("interrupting: finishing the current step (Ctrl-C again to kill)");
+  // The first Ctrl-C (or SIGTERM, SIGHUP) stops the run at the next safe point; a second one
+  // ends the process.
+  const unlisten = onStopSignal((signal) => {
+    console.error(`interrupting: finishing the current step (${again(signal)} again to kill)`);
     abort.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  });
   try {
     const record = await runPipeline({
       stages: pipeline.stages,
@@ -68,7 +72,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
     say(`run failed · config hash ${loaded.hash}`);
     throw e;
   } finally {
-    if (!abort.signal.aborted) Deno.removeSignalListener("SIGINT", onInterrupt);
+    unlisten();
   }
 }
 

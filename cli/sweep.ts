@@ -26,6 +26,7 @@ import { buildComparison, tryWriteComparePage } from "./compare.ts";
 import { formatDuration } from "./progress.ts";
 import { requireConfig } from "./run.ts";
 import { printRunsTable } from "./runs.ts";
+import { again, onStopSignal } from "./stop_signals.ts";
 
 /** One key of the grid and the values to try, as written (each is read as YAML, like --set). */
 export interface GridAxis {
@@ -120,28 +121,31 @@ export async function sweepCommand(
   );
 
   let stopping = false;
-  const onInterrupt = () => {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+  // The runs this sweep started and that are still running.
+  const running = new Set<Deno.ChildProcess>();
+  const unlisten = onStopSignal((signal) => {
     stopping = true;
     console.error(
       "interrupting: no further combination starts; the running ones stop at their next safe " +
-        "point (Ctrl-C again to kill them)",
+        `point (${again(signal)} again to kill them)`,
     );
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+    // Ctrl-C reaches the runs too (the terminal signals the whole process group); a SIGTERM or
+    // SIGHUP sent to the sweep alone is passed on, and each run takes it as its first Ctrl-C.
+    if (signal !== "SIGINT") { for (const child of running) child.kill(signal); }
+  });
   const outcomes: (Outcome | undefined)[] = new Array(n).fill(undefined);
   const started = new Date().toISOString();
   let next = 0;
   const worker = async () => {
     while (!stopping && next < n) {
       const k = next++;
-      outcomes[k] = await runOne(k, plans[k]!, n, jobs, args, pipeline, store);
+      outcomes[k] = await runOne(k, plans[k]!, n, jobs, args, pipeline, store, running);
     }
   };
   try {
     await Promise.all(Array.from({ length: jobs }, worker));
   } finally {
-    if (!stopping) Deno.removeSignalListener("SIGINT", onInterrupt);
+    unlisten();
   }
 
   // The sweep's runs, in combination order: the latest record of each that finished, the
@@ -266,6 +270,7 @@ async function runOne(
   args: CliArgs,
   pipeline: Pipeline,
   store: Store,
+  running: Set<Deno.ChildProcess>,
 ): Promise<Outcome> {
   const tag = `[${k + 1}/${n}]`;
   if (!args.quiet) console.log(`${tag} ${label(p)} · config hash ${p.loaded.hash}: running`);
@@ -298,17 +303,24 @@ async function runOne(
   const t0 = performance.now();
   let code: number;
   let stderr = "";
+  let child: Deno.ChildProcess;
   try {
-    if (live) {
-      code = (await command.spawn().status).code;
-    } else {
-      const out = await command.output();
-      code = out.code;
-      stderr = new TextDecoder().decode(out.stderr);
-    }
+    child = command.spawn();
   } catch (e) {
     console.error(`${tag} could not start the run: ${(e as Error).message}`);
     return { code: 1, seconds: 0 };
+  }
+  running.add(child);
+  try {
+    if (live) {
+      code = (await child.status).code;
+    } else {
+      const out = await child.output();
+      code = out.code;
+      stderr = new TextDecoder().decode(out.stderr);
+    }
+  } finally {
+    running.delete(child);
   }
   const seconds = (performance.now() - t0) / 1000;
   let how: string;

@@ -2,14 +2,17 @@
  * `deno task tokens FILE.mid ...`: prints one JSON object that maps each path, exactly as
  * given, to its token list as the tutorial's music21 6.7.1 code gives it (or, with
  * `--encoding drum-grid`, as the drum-grid encoding does at sixteenths), or to
- * `{"error": "..."}` when the file cannot be read, is larger than the pipeline's default
- * `parse.maxFileBytes` (16 MiB, which bounds the tokenizer's memory and time), or music21 could
- * not parse it. The whole object is always printed; the exit status is 1 if any file failed, 2
+ * `{"error": "..."}` when the file cannot be read, is not a regular file (a folder, a FIFO,
+ * `/dev/zero`: refused unread), is larger than the pipeline's default `parse.maxFileBytes`
+ * (16 MiB, which bounds the tokenizer's memory and time; no more than that is ever read), or
+ * music21 could not parse it. The whole object is always printed; the exit status is 1 if any file failed, 2
  * for no arguments.
  *
  * @module
  */
 import { defaultConfig } from "../core/config_schema.ts";
+import { describeNotCapable } from "../core/fs_errors.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from "../core/regular_file.ts";
 import type { TokenEncoding } from "../formats/tokens.ts";
 import { tokenizeFile } from "../music/encoding.ts";
 
@@ -28,27 +31,31 @@ function describeReadError(e: unknown): string {
   if (e instanceof Deno.errors.NotFound) return "no such file";
   if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
+  if (e instanceof NotRegularFileError) {
+    return `it is not a regular file (it is ${e.kind}); give a MIDI file`;
+  }
+  if (e instanceof Deno.errors.NotCapable) return describeNotCapable(e);
   return (e as Error).message;
 }
 
-/** The error of a file over {@link MAX_FILE_BYTES}. */
-const tooLarge = (path: string, size: number) =>
-  `Cannot tokenize ${path}: it is ${size} bytes, over the limit of ${MAX_FILE_BYTES} bytes ` +
-  `(16 MiB, the pipeline's parse.maxFileBytes)`;
+/** The error of a file over {@link MAX_FILE_BYTES} (its size, when its stat told it). */
+const tooLarge = (path: string, size: number | undefined) =>
+  `Cannot tokenize ${path}: it ${
+    size === undefined ? "holds more than" : `is ${size} bytes, over`
+  } the limit of ${MAX_FILE_BYTES} bytes (16 MiB, the pipeline's parse.maxFileBytes)`;
 
 /**
  * Tokenizes each file.
  *
  * @param paths the files, as given on the command line
- * @param readFile how to read a file (Deno.readFile in the CLI)
- * @param sizeOf a file's size, to refuse one over the limit unread (Deno.stat in the CLI)
+ * @param readFile how to read a file, at most {@link MAX_FILE_BYTES} of it (only a regular file,
+ *   in the CLI)
  * @param encoding music21's tokens (the default) or the drum grid's (`parse.encoding`)
  * @returns the report and whether any file failed
  */
 export async function tokensReport(
   paths: readonly string[],
-  readFile: (path: string) => Promise<Uint8Array>,
-  sizeOf: (path: string) => Promise<number> = () => Promise.resolve(0),
+  readFile: (path: string) => Promise<Uint8Array> = (p) => readRegularFile(p, MAX_FILE_BYTES),
   encoding: TokenEncoding = { encoding: "music21", stepsPerQuarter: 4, velocity: "off" },
 ): Promise<{ report: TokensReport; failed: boolean }> {
   const report: TokensReport = {};
@@ -56,15 +63,13 @@ export async function tokensReport(
   for (const path of paths) {
     let bytes: Uint8Array;
     try {
-      const size = await sizeOf(path);
-      if (size > MAX_FILE_BYTES) {
-        report[path] = { error: tooLarge(path, size) };
-        failed = true;
-        continue;
-      }
       bytes = await readFile(path);
     } catch (e) {
-      report[path] = { error: `Cannot read ${path}: ${describeReadError(e)}` };
+      report[path] = {
+        error: e instanceof FileTooLargeError
+          ? tooLarge(path, e.size)
+          : `Cannot read ${path}: ${describeReadError(e)}`,
+      };
       failed = true;
       continue;
     }
@@ -106,12 +111,11 @@ if (import.meta.main) {
     console.log(USAGE);
     Deno.exit(0);
   }
-  const { report, failed } = await tokensReport(
-    args,
-    (p) => Deno.readFile(p),
-    async (p) => (await Deno.stat(p)).size,
-    { encoding, stepsPerQuarter: 4, velocity: "off" },
-  );
+  const { report, failed } = await tokensReport(args, undefined, {
+    encoding,
+    stepsPerQuarter: 4,
+    velocity: "off",
+  });
   console.log(JSON.stringify(report));
   Deno.exit(failed ? 1 : 0);
 }

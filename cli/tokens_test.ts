@@ -13,6 +13,8 @@ async function tokensCli(...args: string[]) {
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
+    // A read that hangs (a FIFO) fails the test instead of stopping the suite.
+    signal: AbortSignal.timeout(30_000),
   }).output();
   const text = new TextDecoder();
   return { code, stdout: text.decode(stdout), stderr: text.decode(stderr) };
@@ -65,4 +67,32 @@ Deno.test("tokens --encoding drum-grid prints the drum grid's steps; a wrong enc
   const wrong = await tokensCli("--encoding", "midi", groove);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--encoding takes music21 or drum-grid \(found midi\)/);
+});
+
+Deno.test("tokens refuses a FIFO, a folder, /dev/zero and a symlink to it, unread, one sentence each", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tokens-special-" });
+  const { success } = await new Deno.Command("mkfifo", { args: [`${dir}/fifo.mid`] }).output();
+  assert.ok(success, "mkfifo");
+  await Deno.mkdir(`${dir}/folder.mid`);
+  await Deno.symlink("/dev/zero", `${dir}/zero.mid`);
+  const cases: [string, string][] = [
+    // The FIFO first: read as a file it blocks, and the timeout fails the test.
+    [`${dir}/fifo.mid`, "a FIFO"],
+    [`${dir}/folder.mid`, "a folder"],
+    [`${dir}/zero.mid`, "a character device"],
+    ["/dev/zero", "a character device"],
+  ];
+  for (const [path, kind] of cases) {
+    const t0 = performance.now();
+    const { code, stdout } = await tokensCli(path, GOOD);
+    assert.equal(code, 1, path);
+    const report = JSON.parse(stdout);
+    assert.equal(
+      report[path].error,
+      `Cannot read ${path}: it is not a regular file (it is ${kind}); give a MIDI file`,
+    );
+    assert.deepEqual(report[GOOD], ["C4", "D4"], "the other files are still tokenized");
+    assert.ok(performance.now() - t0 < 20_000, `${path} took ${performance.now() - t0} ms`);
+  }
+  await Deno.remove(dir, { recursive: true });
 });

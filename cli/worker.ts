@@ -19,6 +19,8 @@ import { SharedStore } from "../core/shared_store.ts";
 import type { Store } from "../core/store.ts";
 import { PERMISSIONS } from "./sweep.ts";
 import { formatDuration } from "./progress.ts";
+import { onStopSignal } from "./stop_signals.ts";
+import { isConfigHash, quoteName } from "../formats/names.ts";
 
 /** What `sweep --queue` puts on the queue for each combination. */
 export interface SweepJob {
@@ -53,12 +55,10 @@ export async function workerCommand(
   }
   await store.init();
   const stop = new AbortController();
-  const onInterrupt = () => {
-    Deno.removeSignalListener("SIGINT", onInterrupt);
+  const unlisten = onStopSignal(() => {
     console.error("worker: stopping; the running job is handed back to the queue");
     stop.abort();
-  };
-  Deno.addSignalListener("SIGINT", onInterrupt);
+  });
   console.log(`worker: taking jobs from ${remote.description} · store ${store.root}`);
   try {
     const summary = await remote.consume(
@@ -81,7 +81,7 @@ export async function workerCommand(
     );
     return stop.signal.aborted ? 130 : 0;
   } finally {
-    if (!stop.signal.aborted) Deno.removeSignalListener("SIGINT", onInterrupt);
+    unlisten();
   }
 }
 
@@ -96,9 +96,16 @@ async function runJob(
   const again = delivery > 1
     ? ` (delivery ${delivery}: resuming where the last worker stopped)`
     : "";
+  // A job comes from the queue, which anyone who can write to the remote can fill.
+  if (
+    !isConfigHash(job?.configHash) || typeof job.label !== "string" ||
+    typeof job.config !== "object" || job.config === null
+  ) {
+    throw new Error(`job is not a sweep job (config hash ${quoteName(job?.configHash)})`);
+  }
   console.log(`worker: ${job.label} · config hash ${job.configHash}${again}`);
   // The config as a file of its own (JSON is YAML): its hash is the job's, whatever it is named.
-  const file = `${store.root}/tmp/job-${job.configHash}.yaml`;
+  const file = store.pathOf("tmp", `job-${job.configHash}.yaml`);
   await store.writeAtomic(file, new TextEncoder().encode(JSON.stringify(job.config, null, 2)));
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {

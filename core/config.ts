@@ -8,6 +8,7 @@ import YAML from "yaml";
 import { type Config, defaultConfig, type Field, SCHEMA } from "./config_schema.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigHash, hashJson } from "./hash.ts";
+import { fileKind } from "./regular_file.ts";
 
 /** A validated config and where it came from. */
 export interface LoadedConfig {
@@ -23,10 +24,25 @@ export interface LoadedConfig {
 export async function findConfigFile(name: string, root = "."): Promise<string> {
   const candidates = [name, `${root}/configs/${name}`];
   if (!/\.ya?ml$/.test(name)) candidates.push(`${root}/configs/${name}.yaml`);
+  // The first candidate that is there but not a file, to name if no candidate is a file. stat,
+  // not open: opening a FIFO would wait for a writer.
+  let notFile: { path: string; info: Deno.FileInfo } | undefined;
   for (const candidate of candidates) {
     try {
-      if ((await Deno.stat(candidate)).isFile) return candidate;
+      const info = await Deno.stat(candidate);
+      if (info.isFile) return candidate;
+      notFile ??= { path: candidate, info };
     } catch { /* try the next one */ }
+  }
+  if (notFile !== undefined) {
+    const { path, info } = notFile;
+    throw new ConfigError(
+      info.isDirectory
+        ? `${path} is a folder, not a config file; give a YAML file (try --config quick.yaml)`
+        : `${path} is not a regular file (it is ${
+          fileKind(info)
+        }); give a YAML config file (try --config quick.yaml)`,
+    );
   }
   throw new ConfigError(
     `Cannot find config ${name}: no such file here or in configs/ (try --config quick.yaml)`,

@@ -55,3 +55,23 @@ export function fsErrorAdvice(e: unknown): string {
 export function isFsError(e: unknown): boolean {
   return errnoOf(e) !== undefined;
 }
+
+/**
+ * The path Deno refused when its permission flags do not cover it (`Deno.errors.NotCapable`:
+ * `/proc`, `/dev` and the like need `--allow-all`), or undefined for any other error.
+ */
+export function notCapablePath(e: unknown): string | undefined {
+  if (!(e instanceof Deno.errors.NotCapable)) return undefined;
+  const quoted = /"([^"]*)"/.exec(e.message)?.[1];
+  return quoted?.replace(/\/{2,}/g, "/") ?? "a system path";
+}
+
+/**
+ * Deno's refusal in words, without its advice to run again with `--allow-all`: the pipeline never
+ * needs such a path, so the path given is the thing to change.
+ */
+export function describeNotCapable(e: unknown): string {
+  return `Deno does not let the pipeline read ${
+    notCapablePath(e) ?? "a system path"
+  } (a system path such as /proc or /dev, which holds no MIDI files)`;
+}

@@ -6,13 +6,14 @@
  *
  * @module
  */
+import { checkStoreAndDataset } from "./places.ts";
 import type { LoadedConfig } from "./config.ts";
-import { readDatasetFile } from "./dataset.ts";
+import { readDatasetFile, symlinksWarning } from "./dataset.ts";
 import { FileDigests } from "./file_digests.ts";
 import { selectStages } from "./dag.ts";
 import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
-import { describeFsError, fsErrorAdvice, isFsError } from "./fs_errors.ts";
+import { describeFsError, describeNotCapable, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import { type Digest, digestOf, sha256Hex, type StageKey } from "./hash.ts";
 import type { LockHolder } from "./lock.ts";
 import type { RunRecord } from "./run_record.ts";
@@ -73,6 +74,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
   const order = selectStages(opts.stages, opts.until);
   checkStages(order, opts.loaded);
   await checkDeclaredFiles(order, opts.loaded);
+  await checkStoreAndDataset(store.root, opts.loaded.config.dataset.dir, opts.loaded.path);
   await store.init();
   // Held for the whole run, so that gc never removes what this run is writing.
   const inUse = await store.use();
@@ -107,6 +109,7 @@ async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
   };
   const outputs: Record<string, Record<string, Digest>> = {};
   const signal = opts.signal ?? new AbortController().signal;
+  let toldSymlinks = false;
   try {
     for (const stage of order) {
       if (signal.aborted) throw new InterruptedError(stage.name);
@@ -115,8 +118,16 @@ async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
       record.interrupted = { stage: stage.name, key: planned.key };
       let found: { entry: KeyEntry; cached: boolean };
       try {
-        // Keep the listing the key was computed from, so `status` can name the files that change.
-        if (stage.readsDataset) await store.put((await planner.dataset()).bytes);
+        if (stage.readsDataset) {
+          const dataset = await planner.dataset();
+          // Keep the listing the key was computed from, so `status` can name the files that change.
+          await store.put(dataset.bytes);
+          // Said once a run, by the first stage that reads the dataset; not part of any key.
+          if (dataset.symlinks.length > 0 && !toldSymlinks) {
+            reporter.warn(stage.name, symlinksWarning(loaded.config.dataset.dir, dataset.symlinks));
+          }
+          toldSymlinks = true;
+        }
         found = await cachedOrExecuted(stage, planned, planner, opts, signal);
       } catch (e) {
         throw signal.aborted ? new InterruptedError(stage.name) : failure(stage.name, e, store);
@@ -178,6 +189,7 @@ async function cachedOrExecuted(
     reporter.event({ type: "cached", stage: stage.name, key, waited: false });
     return { entry: hit, cached: true };
   }
+  if (!forced) await tellDamaged(stage.name, key, store, reporter);
   const lock = await store.lock(
     key,
     (holder) => reporter.event({ type: "waiting", stage: stage.name, holder }),
@@ -199,6 +211,36 @@ async function cachedOrExecuted(
   }
 }
 
+/**
+ * Says so when a key's entry is there but an output it names is damaged on disk (present, but
+ * its bytes no longer hash to its name): the store's cache lookup takes that as a miss, and the
+ * stage computes the output again, repairing the object.
+ */
+async function tellDamaged(
+  stage: string,
+  key: StageKey,
+  store: Store,
+  reporter: Reporter,
+): Promise<void> {
+  const entry = await store.readKey(key).catch(() => undefined);
+  if (entry === undefined) return;
+  const damaged: string[] = [];
+  for (const [name, digest] of Object.entries(entry.outputs)) {
+    // Only words: an object that cannot even be checked is left to the stage's own run.
+    const bad = await store.has(digest).then(async (has) => has && !(await store.intact(digest)))
+      .catch(() => false);
+    if (bad) damaged.push(`${name} (${digest.slice(0, 12)})`);
+  }
+  if (damaged.length === 0) return;
+  const one = damaged.length === 1;
+  reporter.warn(
+    stage,
+    `its cached output${one ? "" : "s"} ${damaged.join(", ")} ${
+      one ? "was" : "were"
+    } damaged on disk; computing ${one ? "it" : "them"} again`,
+  );
+}
+
 /** Runs every stage's own config check before anything runs, so a bad value fails at once. */
 function checkStages(stages: readonly Stage[], loaded: LoadedConfig): void {
   for (const stage of stages) {
@@ -217,6 +259,12 @@ function checkStages(stages: readonly Stage[], loaded: LoadedConfig): void {
  */
 function failure(stage: string, e: unknown, store: Store): unknown {
   if (e instanceof PipelineError) return e;
+  if (e instanceof Deno.errors.NotCapable) {
+    // Deno's words advise --allow-all; the pipeline never needs such a path.
+    return new StageFailedError(stage, `${describeNotCapable(e)}; check the paths in the config`, {
+      cause: e,
+    });
+  }
   if (isFsError(e)) {
     // Deno's message ends with the path it was working on: name the store or that file.
     const path = /'([^']*)'\s*$/.exec((e as Error).message)?.[1];

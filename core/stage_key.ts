@@ -13,10 +13,12 @@
 import { prettyJson } from "../formats/json.ts";
 import { CodeDigester } from "./code_digest.ts";
 import { keyedConfig, type LoadedConfig } from "./config.ts";
-import type { Config } from "./config_schema.ts";
+import { type Config, defaultConfig } from "./config_schema.ts";
 import { listDataset, type StatEntry } from "./dataset.ts";
 import { ConfigError } from "./errors.ts";
+import { describeNotCapable } from "./fs_errors.ts";
 import { type Digest, digestOf, hashJson, type StageKey } from "./hash.ts";
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from "./regular_file.ts";
 import type { Stage } from "./stage.ts";
 
 /** Everything a stage key is the hash of; kept with the cached entry so `status` can say what changed. */
@@ -50,6 +52,8 @@ export interface DatasetListing {
   digest: Digest;
   /** The listing as stored, so `status` can later name the files that changed. */
   bytes: Uint8Array;
+  /** Symlinks in the folder, not followed and so not in the listing (or its digest). */
+  symlinks: string[];
 }
 
 /** Plans the keys of one config's stages; caches code digests and the dataset listing. */
@@ -64,12 +68,13 @@ export class KeyPlanner {
 
   /** The dataset listing and its digest. */
   dataset(): Promise<DatasetListing> {
-    this.#dataset ??= listDataset(this.loaded.config.dataset.dir, this.loaded.path).then(
-      (listing) => {
-        const bytes = prettyJson(listing);
-        return { listing, digest: digestOf(bytes), bytes };
-      },
-    );
+    this.#dataset ??= (async () => {
+      const symlinks: string[] = [];
+      const { dir } = this.loaded.config.dataset;
+      const listing = await listDataset(dir, this.loaded.path, symlinks);
+      const bytes = prettyJson(listing);
+      return { listing, digest: digestOf(bytes), bytes, symlinks };
+    })();
     return this.#dataset;
   }
 
@@ -120,26 +125,42 @@ export class KeyPlanner {
 }
 
 /**
- * Reads a file a stage declared; a missing or unreadable one is a {@link ConfigError} naming the
- * config key that points at it.
+ * The most bytes read of a file a stage declares: parse.maxFileBytes' default (16 MiB). Its
+ * reader reads no parse settings (its key would change), so it keeps the default, as a primer
+ * keeps parse.maxQuarters' default.
+ */
+export const DECLARED_FILE_MAX_BYTES = defaultConfig().parse.maxFileBytes;
+
+/**
+ * Reads a file a stage declared; a missing, unreadable or non-regular one (a folder, a FIFO,
+ * `/dev/zero`), or one over {@link DECLARED_FILE_MAX_BYTES}, is a {@link ConfigError} naming the
+ * config key that points at it. No more than the limit is read, whatever the file's size says.
  */
 export async function readDeclaredFile(
   configPath: string,
   key: string,
   path: string,
 ): Promise<Uint8Array> {
+  const limit = DECLARED_FILE_MAX_BYTES;
   try {
-    return await Deno.readFile(path);
+    return await readRegularFile(path, limit);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "does not exist"
-      : e instanceof Deno.errors.IsADirectory
-      ? "is a folder, not a file"
-      : `cannot be read (${(e as Error).message})`;
-    throw new ConfigError(
-      `${configPath}: ${key} ${path} ${why}; fix the path (relative to the folder you run from) or set ${key} to ""`,
-      { cause: e },
-    );
+    const fix = `fix the path (relative to the folder you run from) or set ${key} to ""`;
+    let why: string;
+    if (e instanceof NotRegularFileError) {
+      why = `is not a regular file (it is ${e.kind}); give a MIDI file, or set ${key} to ""`;
+    } else if (e instanceof FileTooLargeError) {
+      why = `${
+        e.size === undefined ? "holds more than" : `is ${e.size} bytes, over`
+      } the limit of ${limit} bytes (parse.maxFileBytes' default); give a smaller file`;
+    } else if (e instanceof Deno.errors.NotFound) {
+      why = `does not exist; ${fix}`;
+    } else if (e instanceof Deno.errors.NotCapable) {
+      why = `cannot be read: ${describeNotCapable(e)}; ${fix}`;
+    } else {
+      why = `cannot be read (${(e as Error).message}); ${fix}`;
+    }
+    throw new ConfigError(`${configPath}: ${key} ${path} ${why}`, { cause: e });
   }
 }
 
