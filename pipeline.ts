@@ -9,7 +9,7 @@
  *   vocab     → window, heldout, train, generate
  *   window    → train
  *   heldout   → train
- *   train     → generate
+ *   train     → generate, losscurve
  *   generate  → render, stats
  *   render    → audio
  *   datastats → stats
@@ -25,6 +25,7 @@ import { parse } from "./stages/parse.ts";
 import { vocab } from "./stages/vocab.ts";
 import { window } from "./stages/window.ts";
 import { train } from "./stages/train.ts";
+import { losscurve } from "./stages/losscurve.ts";
 import { generate } from "./stages/generate.ts";
 import { render } from "./stages/render.ts";
 import { heldout } from "./stages/heldout.ts";
@@ -49,12 +50,13 @@ export const PIPELINE: Pipeline = {
     heldout,
     datastats,
     stats,
+    losscurve,
   ],
   exports: [
     "render/generated.mid",
     "render/piano_roll.svg",
     "audio/generated.flac",
-    "train/loss.svg",
+    "losscurve/loss.svg",
     "train/history.json",
     "train/validation.json",
     "train/model.json",

@@ -33,7 +33,7 @@ export interface Piece {
 export interface ReportAssets {
   /** The pieces after the first, when generate.count is above 1. */
   pieces?: Piece[];
-  /** train's loss.svg (training and validation loss), when train ran. */
+  /** losscurve's loss.svg (training and validation loss), when train ran. */
   lossSvg?: string;
   /** render's piano_roll.svg, when render ran. */
   pianoRollSvg?: string;
@@ -69,7 +69,7 @@ const COPIED: readonly [string, string][] = [
   ["render", "generated.mid"],
   ["render", "piano_roll.svg"],
   ["audio", "generated.flac"],
-  ["train", "loss.svg"],
+  ["losscurve", "loss.svg"],
 ];
 
 /** Where a run's report page lives. */

@@ -21,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { rawBytes, text } from "../formats/codec.ts";
+import { rawBytes } from "../formats/codec.ts";
 import {
   type TrainHistory,
   trainHistory,
@@ -39,7 +39,6 @@ import { restoreTrainingState, saveTrainingState } from "../model/training_state
 import { saveCheckpoint } from "../model/checkpoint.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
 import { mixSeed, seededRandom, shuffleInPlace } from "../model/random.ts";
-import { lossCurveSvg } from "../plots/loss_curve.ts";
 import { makeSequenceWindows, streamOfWindows } from "./_sequence_windows.ts";
 
 /** The windows training visits: the window stage's, or (targets all) those cut again from them. */
@@ -71,7 +70,6 @@ export const train = defineStage({
     "weights.bin": rawBytes,
     "history.json": trainHistory,
     "validation.json": validationHistory,
-    "loss.svg": text,
   },
   reads: ["train", "validation"],
   settledByEnvironment: ["train.backend", "train.lstm"],
@@ -293,11 +291,6 @@ export const train = defineStage({
       "weights.bin": best.files["weights.bin"]!,
       "history.json": history,
       "validation.json": validation,
-      "loss.svg": lossCurveSvg(losses, {
-        title: `${held.count > 0 ? "Loss" : "Training loss"} (${backend}, ${description})`,
-        best: best.epoch - 1,
-        ...(contextFree ? { validation: validation.loss, contextFree: contextFree.loss } : {}),
-      }),
     };
   },
 });

@@ -65,6 +65,7 @@ Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only 
         "audio",
         "datastats",
         "stats",
+        "losscurve",
       ]);
       // Validation is on by default: the held-out loss and accuracy of every epoch are recorded.
       const valLoss = first.metrics.train?.valLoss as number[];
