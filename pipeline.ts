@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { main, type Pipeline } from "./cli/main.ts";
+import { main } from "./cli/main.ts";
+import type { Pipeline } from "./core/dag.ts";
 import { scan } from "./stages/scan.ts";
 import { sample200 } from "./stages/sample200.ts";
 import { parse } from "./stages/parse.ts";
@@ -32,7 +33,7 @@ import { heldout } from "./stages/heldout.ts";
 import { datastats } from "./stages/datastats.ts";
 import { stats } from "./stages/stats.ts";
 import { audioStage } from "./stages/audio.ts";
-import { systemSynthesizer } from "./core/synth.ts";
+import { systemSynthesizer } from "./audio/synth.ts";
 
 /** The DAG: each stage names its inputs; the runner orders them. */
 export const PIPELINE: Pipeline = {
@@ -45,7 +46,7 @@ export const PIPELINE: Pipeline = {
     train,
     generate,
     render,
-    // Keyed by the synthesizer the runner gives stages (FLUIDSYNTH, SOUNDFONT; core/synth.ts).
+    // Keyed by the synthesizer the runner gives stages (FLUIDSYNTH, SOUNDFONT; audio/synth.ts).
     audioStage(systemSynthesizer()),
     heldout,
     datastats,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { SLOW_SHAPES, type SlowShape } from "../music/_slow_shapes.ts";
+import { SLOW_SHAPES, type SlowShape } from "../tests/_slow_shapes.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 
 /** What the main thread asks for. */

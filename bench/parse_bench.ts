@@ -1,7 +1,7 @@
 /**
  * How fast the tokenizer is: tokenizes all 1,150 Groove files (bytes read beforehand, only
  * tokenizing timed) and prints ms per file, against music21 6.7.1's 0.15 s per file. Then the
- * shapes that were once slow or ran out of memory (music/_slow_shapes.ts), each at several
+ * shapes that were once slow or ran out of memory (tests/_slow_shapes.ts), each at several
  * sizes up to parse.maxFileBytes: ms per MB and peak memory stay flat when time and memory grow
  * linearly with the file.
  *
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { SLOW_SHAPES, type SlowShape } from "../music/_slow_shapes.ts";
+import { SLOW_SHAPES, type SlowShape } from "../tests/_slow_shapes.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 import type { ShapeJob, ShapeResult } from "./_parse_shape_worker.ts";
 

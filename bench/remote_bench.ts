@@ -9,8 +9,8 @@
  * @module
  */
 import { startNats } from "../tests/_nats.ts";
-import { PERMISSIONS } from "../cli/sweep.ts";
-import { connectRemote } from "../core/remote.ts";
+import { PERMISSIONS } from "../cli/permissions.ts";
+import { connectRemote } from "../remote/remote.ts";
 import { digestOf } from "../core/hash.ts";
 
 const root = new URL("../", import.meta.url).pathname;

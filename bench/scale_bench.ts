@@ -22,7 +22,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { PERMISSIONS } from "../cli/sweep.ts";
+import { PERMISSIONS } from "../cli/permissions.ts";
 import { makeScaleDataset, tempoOffset } from "../scripts/make_scale_dataset.ts";
 import { parseWorkerCount } from "../stages/_parse_pool.ts";
 

@@ -10,7 +10,7 @@
  * Fair under noise: this machine's speed drifts by tens of percent within minutes, so the fast
  * path and PyTorch alternate in ROUNDS rounds (ours, then PyTorch, then ours...), each round
  * giving its own ratio; the summary reports medians of the rounds. The fast path is timed with
- * its native gate loops (native/lstm_gates.c) and with the JS loops it falls back to.
+ * its native gate loops (model/fused/lstm_gates.c) and with the JS loops it falls back to.
  *
  * Slow paths (tf.layers.lstm, the fused layer without BLAS) are timed over one step so the
  * whole run stays within a few minutes; `--quick` runs one round of the fast path only.
@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { buildModel } from "../model/build_model.ts";
-import { FusedLstm } from "../model/fused_lstm.ts";
+import { FusedLstm } from "../model/fused/fused_lstm.ts";
 import {
   type FusedLstmImplementation,
   fusedLstmImplementation,
@@ -28,7 +28,7 @@ import {
   type LstmImplementation,
   TFJS_LSTM,
 } from "../model/lstm_implementation.ts";
-import { type LstmProfile, LstmProfiler } from "../model/lstm_profile.ts";
+import { type LstmProfile, LstmProfiler } from "../model/fused/lstm_profile.ts";
 
 const BATCH = 32, WINDOW = 100, VOCAB = 200;
 const quick = Deno.args.includes("--quick");
@@ -262,7 +262,7 @@ lines.push(
       blas?.threads() ?? "-"
     } thread); gate loops: ${
       native
-        ? `native (${native.simd ? "AVX2+FMA" : "baseline"} build of native/lstm_gates.c)`
+        ? `native (${native.simd ? "AVX2+FMA" : "baseline"} build of model/fused/lstm_gates.c)`
         : `JS only (${support.gatesFailure})`
     }`,
 );

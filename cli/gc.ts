@@ -4,19 +4,18 @@
  *
  * @module
  */
-import { terminalText } from "./terminal_text.ts";
+import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import { formatBytes } from "./progress.ts";
-import { collectGarbage } from "../core/gc.ts";
-import type { Store } from "../core/store.ts";
+import { formatBytes } from "../report/text.ts";
+import { collectGarbage } from "../store/gc.ts";
+import type { Store } from "../core/storage.ts";
 
 /** Runs gc on the store and prints what it removed (or would remove). */
 export async function gcCommand(args: CliArgs, store: Store): Promise<number> {
   const r = await collectGarbage(store, {
     keepLast: args.keepLast,
     dryRun: args.dryRun,
-    onStray: (path, why) =>
-      console.error(terminalText(`warning: skipped ${path}: it is not a run record (${why})`)),
+    onStray: (path, why) => warn(`skipped ${path}: it is not a run record (${why})`),
   });
   const size = formatBytes(r.objectBytes);
   const verb = args.dryRun ? "would remove" : "removed";

@@ -7,10 +7,8 @@
 import { type CliArgs, HELP, parseCli } from "./args.ts";
 import { PipelineError } from "../core/errors.ts";
 import { describeNotCapable } from "../core/fs_errors.ts";
-import type { Stage } from "../core/stage.ts";
-import type { Store } from "../core/store.ts";
-import { SharedStore } from "../core/shared_store.ts";
-import { openStore } from "./open_store.ts";
+import type { Pipeline } from "../core/dag.ts";
+import { type OpenedStore, openStore } from "./open_store.ts";
 import { workerCommand } from "./worker.ts";
 import { runCommand } from "./run.ts";
 import { statusCommand } from "./status.ts";
@@ -21,15 +19,6 @@ import { reproduceCommand } from "./reproduce.ts";
 import { gcCommand } from "./gc.ts";
 import { terminalText } from "./terminal_text.ts";
 
-/** The DAG and what to export, as pipeline.ts declares them. */
-export interface Pipeline {
-  stages: readonly Stage[];
-  /** Final outputs, "stage/output", copied into `<store>/out/<config-hash>/`. */
-  exports: readonly string[];
-  /** Project root, for code digests. */
-  root: string;
-}
-
 /** Runs the CLI and returns the exit status. */
 export async function main(argv: string[], pipeline: Pipeline): Promise<number> {
   let args: CliArgs | undefined;
@@ -39,11 +28,11 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
       console.log(HELP);
       return 0;
     }
-    const store = await openStore(args);
+    const opened = await openStore(args);
     try {
-      return await dispatch(args, pipeline, store);
+      return await dispatch(args, pipeline, opened);
     } finally {
-      if (store instanceof SharedStore) await store.close();
+      await opened.close();
     }
   } catch (e) {
     const err = e as Error;
@@ -67,7 +56,11 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
 }
 
 /** Runs one command on its store. */
-async function dispatch(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
+async function dispatch(
+  args: CliArgs,
+  pipeline: Pipeline,
+  { store, remote }: OpenedStore,
+): Promise<number> {
   {
     switch (args.command) {
       case "run":
@@ -81,7 +74,7 @@ async function dispatch(args: CliArgs, pipeline: Pipeline, store: Store): Promis
       case "compare":
         return await compareCommand(args, store);
       case "sweep":
-        return await sweepCommand(args, pipeline, store);
+        return await sweepCommand(args, pipeline, store, remote);
       case "reproduce":
         return await reproduceCommand(args, pipeline, store);
       case "gc":
@@ -97,7 +90,7 @@ async function dispatch(args: CliArgs, pipeline: Pipeline, store: Store): Promis
         return corrupt.length > 0 ? 1 : 0;
       }
       case "worker":
-        return await workerCommand(args, pipeline, store);
+        return await workerCommand(args, pipeline, store, remote);
     }
   }
 }

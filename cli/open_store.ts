@@ -1,28 +1,41 @@
 /**
  * The store a command works on: the local folder (`--store`), with the shared remote behind it
- * when one is set (`--remote`, $DLM_REMOTE or the settings file; core/remote_settings.ts). A
+ * when one is set (`--remote`, $DLM_REMOTE or the settings file; remote/settings.ts). A
  * remote that cannot be reached is said in one line and the command goes on locally, unless
  * `--remote-required` asks it to stop.
  *
  * @module
  */
-import { terminalText } from "./terminal_text.ts";
+import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import { connectRemote, RemoteError } from "../core/remote.ts";
-import { resolveRemoteSettings } from "../core/remote_settings.ts";
-import { SharedStore } from "../core/shared_store.ts";
-import { Store } from "../core/store.ts";
-import { formatBytes } from "./progress.ts";
+import { connectRemote, type Remote, RemoteError } from "../remote/remote.ts";
+import { resolveRemoteSettings } from "../remote/settings.ts";
+import { SharedStore } from "../store/shared_store.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
+import { formatBytes } from "../report/text.ts";
+
+/** A command's store, and the remote behind it when there is one. */
+export interface OpenedStore {
+  store: Store;
+  /** The remote, for the commands that use its work queue (sweep --queue, worker). */
+  remote?: Remote;
+  /** Closes the connection to the remote, if any. */
+  close(): Promise<void>;
+}
 
 /** Opens the command's store (see the module comment). */
-export async function openStore(args: CliArgs): Promise<Store> {
+export async function openStore(args: CliArgs): Promise<OpenedStore> {
   const settings = await resolveRemoteSettings({
     flag: args.remote,
     required: args.remoteRequired,
   });
-  const warn = (message: string) => console.error(terminalText(`warning: ${message}`));
-  if (settings === undefined) return new Store(args.store, warn);
-  for (const warning of settings.warnings) console.error(`warning: ${warning}`);
+  const local = (): OpenedStore => ({
+    store: new LocalStore(args.store, warn),
+    close: () => Promise.resolve(),
+  });
+  if (settings === undefined) return local();
+  for (const warning of settings.warnings) warn(warning);
   try {
     const remote = await connectRemote(settings.url, settings.credentials, {
       replicas: settings.replicas,
@@ -31,7 +44,7 @@ export async function openStore(args: CliArgs): Promise<Store> {
     // $DLM_REMOTE_LOCK_TTL_MS: how soon a dead machine's lock is taken over (default 30 s).
     const ttl = Number(Deno.env.get("DLM_REMOTE_LOCK_TTL_MS"));
     const lockTtlMs = Number.isInteger(ttl) && ttl >= 1000 ? ttl : undefined;
-    return new SharedStore(args.store, remote, settings.required, {
+    const store = new SharedStore(args.store, remote, settings.required, {
       warn,
       fetched: (key, objects, bytes) => {
         if (!args.quiet) {
@@ -43,11 +56,12 @@ export async function openStore(args: CliArgs): Promise<Store> {
         }
       },
     }, lockTtlMs);
+    return { store, remote, close: () => store.close() };
   } catch (e) {
     if (!(e instanceof RemoteError) || settings.required) throw e;
     console.error(
       `warning: ${e.message}; going on with the local store only (--remote-required stops instead)`,
     );
-    return new Store(args.store, warn);
+    return local();
   }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { formatDuration } from "../report/text.ts";
 import $ from "dax";
 import type { Progress } from "../core/stage.ts";
 
@@ -30,15 +31,6 @@ export function formatProgress(s: ProgressState): string {
 /** 0.4 → "0.40", 12.3 → "12.3", 1234 → "1234". */
 function formatRate(rate: number): string {
   return rate >= 100 ? rate.toFixed(0) : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2);
-}
-
-/** Seconds as "850ms", "12.3s", "4m05s" or "2h03m". */
-export function formatDuration(seconds: number): string {
-  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
-  if (seconds < 60) return `${seconds.toFixed(1)}s`;
-  const m = Math.floor(seconds / 60);
-  if (m < 60) return `${m}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
 /** Starts a bar; `write` receives plain lines when not drawing on a terminal. */
@@ -75,11 +67,4 @@ export function startProgress(
       write(`${label}: ${formatProgress(state())}`);
     },
   };
-}
-
-/** A byte count for people: KiB below a MiB, else MiB. */
-export function formatBytes(bytes: number): string {
-  return bytes < 2 ** 20
-    ? `${(bytes / 1024).toFixed(1)} KiB`
-    : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { formatDuration, formatProgress, startProgress } from "./progress.ts";
+import { formatProgress, startProgress } from "./progress.ts";
+import { formatDuration } from "../report/text.ts";
 
 Deno.test("formatDuration() reads at a glance from milliseconds to hours", () => {
   assert.deepEqual(

@@ -5,11 +5,12 @@
  * @module
  */
 import type { CliArgs } from "./args.ts";
-import type { Pipeline } from "./main.ts";
+import type { Pipeline } from "../core/dag.ts";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { PipelineError } from "../core/errors.ts";
 import { runPipeline } from "../core/runner.ts";
-import { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
 import { consoleReporter } from "./console_reporter.ts";
 import { findRun } from "./runs.ts";
 
@@ -28,7 +29,7 @@ export async function reproduceCommand(
       `run ${recorded.configHash} was recorded with another config schema (its config now hashes to ${hash}); it cannot be reproduced by this version`,
     );
   }
-  const fresh = new Store(await Deno.makeTempDir({ prefix: "reproduce-" }));
+  const fresh = new LocalStore(await Deno.makeTempDir({ prefix: "reproduce-" }));
   console.log(
     `reproducing ${recorded.configHash} (${recorded.configPath}) in a fresh store ${fresh.root}`,
   );

@@ -4,19 +4,20 @@
  *
  * @module
  */
+import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import type { Pipeline } from "./main.ts";
+import type { Pipeline } from "../core/dag.ts";
 import { loadConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
-import { exportOutputs, prepareOutDir } from "../core/exports.ts";
+import { exportOutputs, prepareOutDir } from "../store/exports.ts";
 import { checkOutDir } from "../core/places.ts";
 import type { Stage } from "../core/stage.ts";
-import { formatDuration } from "./progress.ts";
+import { formatDuration } from "../report/text.ts";
 import { runPipeline } from "../core/runner.ts";
-import type { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
 import { consoleReporter } from "./console_reporter.ts";
 import { again, onStopSignal } from "./stop_signals.ts";
-import { tryWriteReportPage } from "./report_page.ts";
+import { tryWriteReportPage } from "../report/run_page.ts";
 
 /** Runs the pipeline for `--config`. */
 export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store): Promise<number> {
@@ -54,7 +55,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
     const exported = await exportOutputs(store, record, pipeline.exports, args.out);
     await store.saveDigests();
     // Cheap, so a cached rerun writes it too (and a page from older code is brought up to date).
-    const report = await tryWriteReportPage(store, record);
+    const report = await tryWriteReportPage(store, record, warn);
     const ran = Object.values(record.stages).filter((s) => !s.cached).length;
     const total = Object.keys(record.stages).length;
     console.log(

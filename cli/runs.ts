@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { terminalText } from "./terminal_text.ts";
+import { warn } from "./terminal_text.ts";
 import { quoteName } from "../formats/names.ts";
 import type { CliArgs } from "./args.ts";
-import { differingKeys, valueAt } from "./compare.ts";
+import { differingKeys, valueAt } from "../report/comparison.ts";
 import { UsageError } from "../core/errors.ts";
-import { formatDuration } from "./progress.ts";
+import { formatDuration, formatTable, short } from "../report/text.ts";
+import { summary } from "../report/summary.ts";
 import type { RunRecord } from "../core/run_record.ts";
-import type { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
 
 /**
  * Lists recorded runs, newest first: one row per run with the settings that differ between the
@@ -71,7 +72,7 @@ export function printRunsTable(runs: readonly RunRecord[]): void {
       formatDuration(r.seconds),
     ]);
   }
-  printTable(rows);
+  console.log(formatTable(rows));
 }
 
 /** Shows one run. */
@@ -143,43 +144,8 @@ async function listRecords(store: Store, all = false): Promise<RunRecord[]> {
   await store.requireExisting();
   return await store.listRuns({
     all,
-    onStray: (path, why) =>
-      console.error(terminalText(`warning: skipped ${path}: it is not a run record (${why})`)),
+    onStray: (path, why) => warn(`skipped ${path}: it is not a run record (${why})`),
   });
-}
-
-/** The figures people compare runs by. */
-export function summary(r: RunRecord) {
-  const m = r.metrics;
-  const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-  const loss = Array.isArray(m.train?.loss) ? (m.train.loss as number[]) : [];
-  const valLoss = Array.isArray(m.train?.valLoss) ? (m.train.valLoss as number[]) : [];
-  return {
-    configHash: r.configHash,
-    configPath: r.configPath,
-    finishedAt: r.finishedAt,
-    status: r.status,
-    tokens: num(m.parse?.tokens),
-    vocabSize: num(m.vocab?.vocabSize),
-    windows: num(m.window?.windows),
-    epochs: loss.length || undefined,
-    bestLoss: num(m.train?.bestLoss),
-    backend: m.train?.backend as string | undefined,
-    lstmKernel: m.train?.lstmKernel as string | undefined,
-    loss,
-    valLoss,
-    generated: generatedStatistics(r),
-  };
-}
-
-/** The first generated piece's token statistics (value of each), from the stats stage. */
-function generatedStatistics(r: RunRecord): Record<string, number | undefined> {
-  const pieces = r.metrics.stats?.pieces;
-  const first = Array.isArray(pieces) ? pieces[0] as Record<string, unknown> : undefined;
-  const tokens = (first?.tokens ?? {}) as Record<string, { value?: number | null }>;
-  return Object.fromEntries(
-    Object.entries(tokens).map(([k, v]) => [k, typeof v?.value === "number" ? v.value : undefined]),
-  );
 }
 
 function fixed(v: number | undefined): string {
@@ -188,16 +154,4 @@ function fixed(v: number | undefined): string {
 
 function str(v: number | undefined): string {
   return v === undefined ? "-" : String(v);
-}
-
-/** A value in a table cell: fractions to 4 decimals, anything else as JSON, clipped. */
-export function short(v: unknown): string {
-  const s = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : JSON.stringify(v) ?? "-";
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** Prints rows as left-aligned columns; a row may have fewer cells than the first. */
-export function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
 }

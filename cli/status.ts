@@ -4,10 +4,10 @@
  * @module
  */
 import type { CliArgs } from "./args.ts";
-import type { Pipeline } from "./main.ts";
+import type { Pipeline } from "../core/dag.ts";
 import { loadConfig } from "../core/config.ts";
 import { pipelineStatus } from "../core/status.ts";
-import type { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
 import { requireConfig } from "./run.ts";
 
 /** Prints the status of every stage; exit 0 either way. */

@@ -13,17 +13,19 @@
  *
  * @module
  */
+import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import type { Pipeline } from "./main.ts";
+import type { Pipeline } from "../core/dag.ts";
 import { loadConfig, type LoadedConfig } from "../core/config.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import { sliceConfig } from "../core/stage_key.ts";
-import type { Store } from "../core/store.ts";
-import { SharedStore } from "../core/shared_store.ts";
-import type { SweepJob } from "./worker.ts";
-import { buildComparison, tryWriteComparePage } from "./compare.ts";
-import { formatDuration } from "./progress.ts";
+import type { Store } from "../core/storage.ts";
+import type { SweepJob } from "../formats/jobs.ts";
+import type { Remote } from "../remote/remote.ts";
+import { buildComparison } from "../report/comparison.ts";
+import { tryWriteComparePage } from "../report/compare_page.ts";
+import { formatDuration } from "../report/text.ts";
 import { requireConfig } from "./run.ts";
 import { printRunsTable } from "./runs.ts";
 import { again, onStopSignal } from "./stop_signals.ts";
@@ -90,13 +92,13 @@ interface Outcome {
 }
 
 import { PERMISSIONS } from "./permissions.ts";
-export { PERMISSIONS };
 
 /** Runs every combination of the grid; see the module documentation. */
 export async function sweepCommand(
   args: CliArgs,
   pipeline: Pipeline,
   store: Store,
+  remote: Remote | undefined,
 ): Promise<number> {
   for (const [flag, given] of [["--until", args.until], ["--out", args.out]] as const) {
     if (given !== undefined) throw new UsageError(`sweep does not take ${flag}`);
@@ -106,7 +108,7 @@ export async function sweepCommand(
   const axes = parseGrid(args.grid, args.set);
   const plans = await plan(file, args.set, axes, pipeline);
   const n = plans.length;
-  if (args.queue) return await enqueueSweep(plans, args, store);
+  if (args.queue) return await enqueueSweep(plans, args, remote);
   const jobs = Math.min(args.jobs ?? 1, n);
   // Made here, before any run starts: runs opening an empty folder at once could see each
   // other's half-made store.
@@ -165,7 +167,7 @@ export async function sweepCommand(
   console.log();
   if (records.length > 0) printRunsTable(records);
   if (finished.length >= 2) {
-    const page = await tryWriteComparePage(store, buildComparison(finished));
+    const page = await tryWriteComparePage(store, buildComparison(finished), warn);
     if (page !== undefined) {
       console.log();
       console.log(`compare page  ${page.html}`);
@@ -229,8 +231,11 @@ async function plan(
  * config (cli/worker.ts runs them). A combination already queued within the last ten minutes is
  * not queued twice (the job id is its config hash).
  */
-async function enqueueSweep(plans: Planned[], args: CliArgs, store: Store): Promise<number> {
-  const remote = store instanceof SharedStore ? store.remote : undefined;
+async function enqueueSweep(
+  plans: Planned[],
+  args: CliArgs,
+  remote: Remote | undefined,
+): Promise<number> {
   if (remote === undefined) {
     throw new UsageError(
       "sweep --queue needs a remote to queue on: give --remote nats://HOST:PORT (or set DLM_REMOTE)",

@@ -29,3 +29,8 @@ function escape(c: string): string {
 export function terminalText(text: string, keepNewlines = false): string {
   return text.replace(keepNewlines ? CONTROLS_BUT_NEWLINE : CONTROLS, escape);
 }
+
+/** Prints a warning on stderr, one line, its control characters shown (see {@link terminalText}). */
+export function warn(message: string): void {
+  console.error(terminalText(`warning: ${message}`));
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { SLOW_SHAPES } from "../music/_slow_shapes.ts";
+import { SLOW_SHAPES } from "../tests/_slow_shapes.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 import { MAX_FILE_BYTES } from "./tokens.ts";
 

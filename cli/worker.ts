@@ -12,25 +12,16 @@
  *
  * @module
  */
+import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import type { Pipeline } from "./main.ts";
+import type { Pipeline } from "../core/dag.ts";
 import { UsageError } from "../core/errors.ts";
-import { SharedStore } from "../core/shared_store.ts";
-import type { Store } from "../core/store.ts";
-import { PERMISSIONS } from "./sweep.ts";
-import { formatDuration } from "./progress.ts";
+import type { Remote } from "../remote/remote.ts";
+import type { Store } from "../core/storage.ts";
+import { PERMISSIONS } from "./permissions.ts";
+import { formatDuration } from "../report/text.ts";
 import { onStopSignal } from "./stop_signals.ts";
-import { isConfigHash, quoteName } from "../formats/names.ts";
-
-/** What `sweep --queue` puts on the queue for each combination. */
-export interface SweepJob {
-  /** The config hash the run must produce (checked by the worker). */
-  configHash: string;
-  /** The resolved config, every key present. */
-  config: unknown;
-  /** The combination, for messages (`train.epochs=2 generate.temperature=0.8`). */
-  label: string;
-}
+import { type SweepJob, sweepJobProblem } from "../formats/jobs.ts";
 
 /**
  * Milliseconds without a heartbeat before a job goes to another worker: $DLM_WORKER_ACK_WAIT_MS,
@@ -46,8 +37,8 @@ export async function workerCommand(
   args: CliArgs,
   pipeline: Pipeline,
   store: Store,
+  remote: Remote | undefined,
 ): Promise<number> {
-  const remote = store instanceof SharedStore ? store.remote : undefined;
   if (remote === undefined) {
     throw new UsageError(
       "worker needs a remote to take jobs from: give --remote nats://HOST:PORT (or set DLM_REMOTE)",
@@ -66,7 +57,7 @@ export async function workerCommand(
         ackWaitMs: workerAckWaitMs(),
         signal: stop.signal,
         onEvent: (e) => {
-          if (e.type === "trouble") console.error(`warning: ${e.message}`);
+          if (e.type === "trouble") warn(e.message);
           if (e.type === "failed") {
             console.error(
               `worker: job ${e.job.id} failed (${e.error})${e.retry ? "; it will be retried" : ""}`,
@@ -74,7 +65,7 @@ export async function workerCommand(
           }
         },
       },
-      (job, signal) => runJob(job.data as SweepJob, job.delivery, args, pipeline, store, signal),
+      (job, signal) => runJob(job.data, job.delivery, args, pipeline, store, signal),
     );
     console.log(
       `worker: ${summary.done} done, ${summary.failed} failed, ${summary.handedBack} handed back`,
@@ -86,7 +77,7 @@ export async function workerCommand(
 }
 
 async function runJob(
-  job: SweepJob,
+  data: unknown,
   delivery: number,
   args: CliArgs,
   pipeline: Pipeline,
@@ -97,12 +88,9 @@ async function runJob(
     ? ` (delivery ${delivery}: resuming where the last worker stopped)`
     : "";
   // A job comes from the queue, which anyone who can write to the remote can fill.
-  if (
-    !isConfigHash(job?.configHash) || typeof job.label !== "string" ||
-    typeof job.config !== "object" || job.config === null
-  ) {
-    throw new Error(`job is not a sweep job (config hash ${quoteName(job?.configHash)})`);
-  }
+  const problem = sweepJobProblem(data);
+  if (problem !== undefined) throw new Error(`the job is not a sweep job: ${problem}`);
+  const job = data as SweepJob;
   console.log(`worker: ${job.label} · config hash ${job.configHash}${again}`);
   // The config as a file of its own (JSON is YAML): its hash is the job's, whatever it is named.
   const file = store.pathOf("tmp", `job-${job.configHash}.yaml`);

@@ -5,6 +5,15 @@
  */
 import { type Stage, upstreamStages } from "./stage.ts";
 
+/** The DAG and what to export, as pipeline.ts declares them. */
+export interface Pipeline {
+  stages: readonly Stage[];
+  /** Final outputs, "stage/output", copied into `<store>/out/<config-hash>/`. */
+  exports: readonly string[];
+  /** Project root, for code digests. */
+  root: string;
+}
+
 /**
  * Returns the stages in a topological order (declaration order where free), after checking that
  * names are unique, every input names a declared stage and there is no cycle.

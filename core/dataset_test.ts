@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dataset, DAY_AGO, test } from "./_test_folders.ts";
+import { dataset, DAY_AGO, test } from "../tests/_folders.ts";
 import { listDataset } from "./dataset.ts";
 
 test("listDataset lists every file under the folder, recursively, sorted, with size and mtime", async () => {

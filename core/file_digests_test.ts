@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dataset, DAY_AGO, test, write } from "./_test_folders.ts";
+import { dataset, DAY_AGO, test, write } from "../tests/_folders.ts";
 import { FileDigests } from "./file_digests.ts";
 import { sha256Hex } from "./hash.ts";
 

@@ -15,18 +15,18 @@ import { FormatError } from "../formats/codec.ts";
 import { ConfigError, PipelineError, StageFailedError } from "./errors.ts";
 import { describeFsError, describeNotCapable, fsErrorAdvice, isFsError } from "./fs_errors.ts";
 import { type Digest, digestOf, sha256Hex, type StageKey } from "./hash.ts";
-import type { LockHolder } from "./lock.ts";
+import type { LockHolder } from "./storage.ts";
 import type { RunRecord } from "./run_record.ts";
 import type { Metric, Progress, Stage, StageContext } from "./stage.ts";
 import {
   checkDeclaredFiles,
+  CODE_CACHE,
   KeyPlanner,
   type PlannedKey,
   readDeclaredFile,
   sliceConfig,
 } from "./stage_key.ts";
-import type { KeyEntry, Store } from "./store.ts";
-import { systemSynthesizer } from "./synth.ts";
+import type { KeyEntry, Store } from "./storage.ts";
 
 /** What happens to a stage during a run, as the reporter hears of it. */
 export type RunEvent =
@@ -88,7 +88,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
 
 async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
   const { store, loaded, reporter } = opts;
-  const planner = new KeyPlanner(opts.root, loaded);
+  const planner = new KeyPlanner(opts.root, loaded, store.pathOf(...CODE_CACHE));
   const t0 = performance.now();
   const record: RunRecord = {
     configHash: loaded.hash,
@@ -153,6 +153,8 @@ async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
     await finish(record, t0, store, false).catch(() => {});
     if (skipped.length > 0) reporter.event({ type: "skipped", stages: skipped });
     throw e;
+  } finally {
+    await planner.save();
   }
   // A run cut short by --until does not replace the config's latest full record.
   await finish(record, t0, store, opts.until === undefined);
@@ -368,8 +370,6 @@ async function execute(
         total,
       ),
     signal,
-    // The one the audio stage's key names (pipeline.ts): FLUIDSYNTH and SOUNDFONT, probed once.
-    synthesizer: systemSynthesizer(),
   };
   const t = performance.now();
   let produced: Record<string, unknown>;

@@ -96,11 +96,6 @@ export interface StageContext {
    * once the stage completes.
    */
   resume: ResumeState;
-  /**
-   * Renders MIDI to audio (fluidsynth with a General MIDI soundfont, core/synth.ts), or says why
-   * it cannot on this machine.
-   */
-  synthesizer: Synthesizer;
 }
 
 /** What renders MIDI to audio on this machine, or why nothing can. */

@@ -56,14 +56,26 @@ export interface DatasetListing {
   symlinks: string[];
 }
 
+/** Where a store remembers code digests between runs (see {@link KeyPlanner}). */
+export const CODE_CACHE = ["cache", "code-digests.json"] as const;
+
 /** Plans the keys of one config's stages; caches code digests and the dataset listing. */
 export class KeyPlanner {
   readonly #code: CodeDigester;
   #dataset?: Promise<DatasetListing>;
   readonly #files = new Map<string, Promise<Digest>>();
 
-  constructor(readonly root: string, readonly loaded: LoadedConfig) {
-    this.#code = new CodeDigester(root);
+  /**
+   * @param codeCache where code digests are remembered between runs (the store's
+   *   cache/code-digests.json), so an unchanged module is not parsed again
+   */
+  constructor(readonly root: string, readonly loaded: LoadedConfig, codeCache?: string) {
+    this.#code = new CodeDigester(root, { cacheFile: codeCache });
+  }
+
+  /** Keeps the code digests learnt for the next run; a cache is never worth a failure. */
+  async save(): Promise<void> {
+    await this.#code.save().catch(() => {});
   }
 
   /** The dataset listing and its digest. */

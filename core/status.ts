@@ -12,8 +12,8 @@ import type { StatEntry } from "./dataset.ts";
 import { diffValues } from "./diff.ts";
 import type { Digest, StageKey } from "./hash.ts";
 import { type Stage, upstreamStages } from "./stage.ts";
-import { type KeyComponents, KeyPlanner } from "./stage_key.ts";
-import type { Store } from "./store.ts";
+import { CODE_CACHE, type KeyComponents, KeyPlanner } from "./stage_key.ts";
+import type { Store } from "./storage.ts";
 
 /** One stage's state and the reasons for it. */
 export interface StageStatus {
@@ -31,7 +31,7 @@ export async function pipelineStatus(opts: {
   root: string;
 }): Promise<StageStatus[]> {
   const { store, loaded } = opts;
-  const planner = new KeyPlanner(opts.root, loaded);
+  const planner = new KeyPlanner(opts.root, loaded, store.pathOf(...CODE_CACHE));
   const previous = (await store.getRun(loaded.hash)) ?? (await store.listRuns())[0];
   const outputs: Record<string, Record<string, Digest>> = {};
   const result: StageStatus[] = [];

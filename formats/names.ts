@@ -26,7 +26,7 @@ const OUTPUT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** `Date.prototype.toISOString`'s shape: run records are named by it in runs/<hash>/. */
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
-/** A compare page's folder: the config hashes it shows joined by `-` (cli/compare.ts). */
+/** A compare page's folder: the config hashes it shows joined by `-` (report/comparison.ts). */
 const COMPARE_PAGE = /^[0-9a-f]{16}(-[0-9a-z]+)*$/;
 
 /** True for a 64-character lowercase hex sha256. */
@@ -61,7 +61,7 @@ export function isComparePage(value: unknown): value is string {
 
 /**
  * True for a relative path of output names (`best/model.json`): what work in progress is saved
- * under (core/store.ts resumeState).
+ * under (store/store.ts resumeState).
  */
 export function isRelativeName(value: unknown): value is string {
   return typeof value === "string" && value.length <= 1024 &&

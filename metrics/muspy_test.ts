@@ -16,7 +16,7 @@ import {
   pitchRange,
   polyphony,
 } from "./muspy.ts";
-import { close, piece } from "./_test_helpers.ts";
+import { close, piece } from "../tests/_metrics.ts";
 import type { DrumMeter } from "./muspy.ts";
 
 const EMPTY = piece(4, []);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { endTime, pieceFromRendered, quantize, validatePiece } from "./piece.ts";
-import { piece } from "./_test_helpers.ts";
+import { piece } from "../tests/_metrics.ts";
 import { tokensToNotes } from "../music/render_midi.ts";
 
 Deno.test("quantize() snaps onsets and note-offs to the nearest sixteenth", () => {

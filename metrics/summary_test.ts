@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { meanAndSpread, pieceStatistics, summarize } from "./summary.ts";
 import { muspyMetrics } from "./muspy.ts";
 import { quantize } from "./piece.ts";
-import { close, piece } from "./_test_helpers.ts";
+import { close, piece } from "../tests/_metrics.ts";
 
 Deno.test("pieceStatistics() reports each metric raw and on sixteenths (_q16)", () => {
   // res 480, a kick (pitch 36) at tick 2 and a snare (38) at 478, each 60 long. Raw onsets sit at

@@ -9,7 +9,7 @@ import {
   tokenStatistics,
   topTokenShare,
 } from "./token_stats.ts";
-import { close } from "./_test_helpers.ts";
+import { close } from "../tests/_metrics.ts";
 
 const counts = (o: Record<string, number>) => new Map(Object.entries(o));
 

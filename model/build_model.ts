@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { FusedLstm } from "./fused_lstm.ts";
+import { FusedLstm } from "./fused/fused_lstm.ts";
 import type { LstmImplementation } from "./lstm_implementation.ts";
 import { mixSeed, seedStream } from "./random.ts";
 import { SeededDropout, seededDropoutFunc } from "./seeded_dropout.ts";

@@ -10,7 +10,7 @@
  * loader `compile` the model as it was. Optimizer weights are not: resuming an interrupted
  * training run uses its own state (model/training_state.ts), not the checkpoint.
  *
- * Layers of the fused LSTM (model/fused_lstm.ts) save themselves as tfjs's standard `LSTM`, so
+ * Layers of the fused LSTM (model/fused/fused_lstm.ts) save themselves as tfjs's standard `LSTM`, so
  * nothing in model.json needs this project's code. Their names are listed in the model.json's
  * `userDefinedMetadata` (a standard field tfjs keeps and otherwise ignores), and
  * {@link loadCheckpoint}, given a fused LSTM implementation, turns exactly those layers back
@@ -22,7 +22,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 // Also registers `FusedLstm` with tfjs, which builds it from the rewritten topology.
-import { fusedIncompatibility, FusedLstm } from "./fused_lstm.ts";
+import { fusedIncompatibility, FusedLstm } from "./fused/fused_lstm.ts";
 import type { LstmImplementation } from "./lstm_implementation.ts";
 
 /** A checkpoint as named bytes, ready to become stage outputs. */

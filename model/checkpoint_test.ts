@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { buildModel } from "./build_model.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { FusedLstm } from "./fused_lstm.ts";
+import { FusedLstm } from "./fused/fused_lstm.ts";
 import { fusedLstmImplementation, resolveLstm, TFJS_LSTM } from "./lstm_implementation.ts";
 
 /** The fused layer as the pipeline runs it here, or on tfjs's product where OpenBLAS is missing. */

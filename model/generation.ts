@@ -4,7 +4,7 @@
  * - `window` (the tutorial's): every token comes from a fresh pass over the last T tokens, the
  *   LSTM state starting from zero, exactly what the model was trained on. The probabilities are
  *   bit for bit those of `model.predict`; where the model's LSTM layers run on the C loops, the
- *   T passes in flight advance together, one foreign call per token (native/lstm_gates.c,
+ *   T passes in flight advance together, one foreign call per token (model/fused/lstm_gates.c,
  *   lstm_window_tick; lstm_stack_last, one pass per token, where that cannot promise the same
  *   bits), instead of a tfjs graph with one call per layer, and only the small dense head runs
  *   in tfjs.
@@ -17,9 +17,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { FusedLstm } from "./fused_lstm.ts";
-import type { LstmStack, NativeGates, WindowPipeline } from "./lstm_native.ts";
-import { packRecurrent, stackStateSize } from "./lstm_native.ts";
+import { FusedLstm } from "./fused/fused_lstm.ts";
+import type { LstmStack, NativeGates, WindowPipeline } from "./fused/lstm_native.ts";
+import { packRecurrent, stackStateSize } from "./fused/lstm_native.ts";
 
 /** How each token's probabilities are computed (see the module comment). */
 export type GenerationMode = "window" | "stateful";

@@ -2,9 +2,9 @@
  * Which code computes the model's LSTM layers, decided in one place and carried as one value.
  *
  * - `tfjs`: tf.layers.lstm, tfjs's own step-by-step kernels.
- * - `fused`: the fused layer of model/fused_lstm.ts, whose big matrix products run on a
+ * - `fused`: the fused layer of model/fused/fused_lstm.ts, whose big matrix products run on a
  *   {@link Gemm} (OpenBLAS, or tfjs's matMul for tests) and whose per-step loop runs in C
- *   (native/lstm_gates.c, built with the machine's C compiler) or in JS.
+ *   (model/fused/lstm_gates.c, built with the machine's C compiler) or in JS.
  *
  * {@link resolveLstm} turns the `train.lstm` setting into a {@link LstmImplementation}; train
  * puts its `id` into the stage key (each implementation rounds differently, so their
@@ -18,10 +18,10 @@
  *
  * @module
  */
-import { type Blas, openBlas } from "./blas.ts";
+import { type Blas, openBlas } from "./fused/blas.ts";
 import { ModelError } from "./errors.ts";
-import { type Gemm, tfjsGemm } from "./gemm.ts";
-import { type NativeGates, openNativeGates } from "./lstm_native.ts";
+import { type Gemm, tfjsGemm } from "./fused/gemm.ts";
+import { type NativeGates, openNativeGates } from "./fused/lstm_native.ts";
 
 /** The LSTM implementations a config can ask for (`train.lstm`). */
 export type LstmSetting = "auto" | "blas" | "tfjs";
@@ -44,7 +44,7 @@ export interface FusedLstmImplementation {
   readonly gemm: Gemm;
   /** The OpenBLAS under `gemm`, or null when the products run on tfjs's matMul. */
   readonly blas: Blas | null;
-  /** The C loops, or null for the JS loops (model/lstm_js_gates.ts). */
+  /** The C loops, or null for the JS loops (model/fused/lstm_js_gates.ts). */
   readonly gates: NativeGates | null;
 }
 

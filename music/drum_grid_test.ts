@@ -10,8 +10,8 @@ import {
   isDrumGridToken,
 } from "./drum_grid.ts";
 import { tokenizeFile } from "./encoding.ts";
-import { events, meta, smf } from "./_test_smf.ts";
-import { FAR_HIT_47, FAR_HITS_133 } from "./_test_long_grid.ts";
+import { events, meta, smf } from "../tests/_smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "../tests/_long_grid.ts";
 import { MidiReadError, readSmf } from "./smf.ts";
 
 /** Ticks per quarter note of the hand-made files: 120 ticks a step at 4 steps per quarter. */

@@ -8,8 +8,8 @@ import {
   readSmf,
   type Smf,
 } from "./smf.ts";
-import { SLOW_SHAPES } from "./_slow_shapes.ts";
-import { events, meta, smf, vlq } from "./_test_smf.ts";
+import { SLOW_SHAPES } from "../tests/_slow_shapes.ts";
+import { events, meta, smf, vlq } from "../tests/_smf.ts";
 
 /** One event of a track as an object, to compare with what music21 would hold. */
 type EventView =

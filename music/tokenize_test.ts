@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { pitchName } from "./pitch.ts";
 import { MidiReadError, parseMidi, tokenizeMidi, tokenizeWithVoicings } from "./tokenize.ts";
-import { SLOW_SHAPES } from "./_slow_shapes.ts";
-import { events, meta, smf } from "./_test_smf.ts";
+import { SLOW_SHAPES } from "../tests/_slow_shapes.ts";
+import { events, meta, smf } from "../tests/_smf.ts";
 
 const on = (delta: number, pitch: number, ch = 0) => [delta, 0x90 | ch, pitch, 100];
 const off = (delta: number, pitch: number, ch = 0) => [delta, 0x80 | ch, pitch, 0];

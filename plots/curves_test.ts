@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { curveColor, lossCurvesSvg } from "./curves.ts";
-import { assertWellFormedSvg } from "./_test_utils.ts";
+import { assertWellFormedSvg } from "../tests/_svg.ts";
 
 /** The `d` of every curve of `kind`, keyed by the run it belongs to. */
 function curves(svg: string, kind: "train" | "validation"): Map<string, string> {

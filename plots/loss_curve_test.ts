@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { lossCurveSvg } from "./loss_curve.ts";
-import { assertWellFormedSvg } from "./_test_utils.ts";
+import { assertWellFormedSvg } from "../tests/_svg.ts";
 
 /** The points of the loss polyline. */
 function polylinePoints(svg: string): string[] {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gmDrumName, pianoRollSvg } from "./piano_roll.ts";
-import { assertWellFormedSvg } from "./_test_utils.ts";
+import { assertWellFormedSvg } from "../tests/_svg.ts";
 
 const countNotes = (svg: string) => svg.match(/<rect class="note"/g)?.length ?? 0;
 

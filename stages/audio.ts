@@ -1,7 +1,7 @@
 /**
  * The audio stage: the generated piece as something to listen to, `generated.flac`, rendered from
- * render's `generated.mid` by the context's synthesizer (fluidsynth with a General MIDI soundfont,
- * core/synth.ts).
+ * render's `generated.mid` by the pipeline's synthesizer (fluidsynth with a General MIDI soundfont,
+ * audio/synth.ts).
  *
  * The synthesizer's version, its soundfont's sha256 and its settings are in the key, so audio
  * made by another synthesizer or soundfont is never reused, and where none is installed the key
@@ -21,9 +21,9 @@ import { rawBytes } from "../formats/codec.ts";
 import { type Bundle, bundle } from "../formats/bundle.ts";
 
 /**
- * The audio stage, keyed by what `synthesizer` describes: the runner's own synthesizer
- * (pipeline.ts passes core/synth.ts's `systemSynthesizer()`, the one the runner gives stages).
- * The stage renders with the context's synthesizer and fails if it is not the one its key names.
+ * The audio stage, keyed by what `synthesizer` describes and rendering with it: the one
+ * synthesizer of the pipeline (pipeline.ts passes audio/synth.ts's `systemSynthesizer()`), given
+ * once, so the key always names what made the bytes.
  */
 export function audioStage(synthesizer: Synthesizer) {
   return defineStage({
@@ -40,16 +40,7 @@ export function audioStage(synthesizer: Synthesizer) {
       return synthEnvironment(await synthesizer.describe());
     },
     async run({ midi, pieces }, _config, ctx) {
-      const synth = await ctx.synthesizer.describe();
-      const keyed = synthEnvironment(await synthesizer.describe());
-      const given = synthEnvironment(synth);
-      if (JSON.stringify(given) !== JSON.stringify(keyed)) {
-        throw new Error(
-          `the context's synthesizer (${JSON.stringify(given)}) is not the one the key names (${
-            JSON.stringify(keyed)
-          })`,
-        );
-      }
+      const synth = await synthesizer.describe();
       if (!synth.available) {
         ctx.warn(`${synth.reason}; the run goes on without audio`);
         ctx.metric("synth", "none");
@@ -57,7 +48,7 @@ export function audioStage(synthesizer: Synthesizer) {
       }
       const synthesize = async (bytes: Uint8Array, name: string) => {
         try {
-          return await ctx.synthesizer.render(bytes, ctx.signal);
+          return await synthesizer.render(bytes, ctx.signal);
         } catch (e) {
           // fluidsynth's own failures, in its words; anything else (a full disk) as it is.
           if ((e as Error).name !== "SynthesisError" || ctx.signal.aborted) throw e;

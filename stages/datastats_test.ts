@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { pieceFromMidi } from "../metrics/midi_piece.ts";
-import { events, smf } from "../music/_test_smf.ts";
+import { events, smf } from "../tests/_smf.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
 import { fakeContext } from "../tests/_helpers.ts";
 import { datastats } from "./datastats.ts";

@@ -7,7 +7,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { fakeContext, GROOVE, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
 import { renderMidi } from "../music/render_midi.ts";
 import { tokenizeMidi } from "../music/tokenize.ts";
-import { FAR_HIT_47 } from "../music/_test_long_grid.ts";
+import { FAR_HIT_47 } from "../tests/_long_grid.ts";
 import { generate } from "./generate.ts";
 import { train } from "./train.ts";
 import { type TokenEncoding, tokenIds } from "../formats/tokens.ts";
@@ -130,7 +130,7 @@ function primedConfig(): Config {
 Deno.test("generate.prime starts greedy generation from the primer's last window.length tokens", async () => {
   const config = primedConfig();
   config.generate.length = 3;
-  const ctx = fakeContext({}, undefined, { "primer.mid": primerMidi(TUNE) });
+  const ctx = fakeContext({}, { "primer.mid": primerMidi(TUNE) });
   const out = await generate.run(inputs(), config, ctx);
   assert.equal(ctx.collected.metrics.primerTokens, TUNE.length);
   assert.equal(ctx.collected.metrics.startIndex, undefined);
@@ -141,7 +141,7 @@ Deno.test("generate.prime starts greedy generation from the primer's last window
 });
 
 Deno.test("generate.prime shorter than window.length: one sentence saying how many are needed", async () => {
-  const ctx = fakeContext({}, undefined, { "primer.mid": primerMidi(TUNE.slice(0, 5)) });
+  const ctx = fakeContext({}, { "primer.mid": primerMidi(TUNE.slice(0, 5)) });
   await assert.rejects(
     () => generate.run(inputs(), primedConfig(), ctx),
     (e: unknown) =>
@@ -160,7 +160,7 @@ Deno.test("generate.prime with tokens the vocabulary lacks (a Groove file on a t
   assert.ok(unknown.length > 0);
   const listed = unknown.slice(0, 3).join(", ");
   const more = unknown.length > 3 ? ` \\(and ${unknown.length - 3} more\\)` : "";
-  const ctx = fakeContext({}, undefined, { "groove.mid": bytes });
+  const ctx = fakeContext({}, { "groove.mid": bytes });
   const config = tinyConfig();
   config.generate.prime = "groove.mid";
   await assert.rejects(
@@ -176,7 +176,7 @@ Deno.test("generate.prime with tokens the vocabulary lacks (a Groove file on a t
 });
 
 Deno.test("generate.prime that is not MIDI: one sentence", async () => {
-  const ctx = fakeContext({}, undefined, { "primer.mid": new TextEncoder().encode("hello") });
+  const ctx = fakeContext({}, { "primer.mid": new TextEncoder().encode("hello") });
   await assert.rejects(
     () => generate.run(inputs(), primedConfig(), ctx),
     (e: unknown) =>
@@ -187,7 +187,7 @@ Deno.test("generate.prime that is not MIDI: one sentence", async () => {
 });
 
 Deno.test("generate.prime whose drum grid would be too long: one sentence, at once", async () => {
-  const ctx = fakeContext({}, undefined, { "primer.mid": FAR_HIT_47 });
+  const ctx = fakeContext({}, { "primer.mid": FAR_HIT_47 });
   const grid: TokenEncoding = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" };
   const began = performance.now();
   await assert.rejects(

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
-import { events, smf } from "../music/_test_smf.ts";
-import { FAR_HIT_47, FAR_HITS_133 } from "../music/_test_long_grid.ts";
+import { events, smf } from "../tests/_smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "../tests/_long_grid.ts";
 import { fakeContext } from "../tests/_helpers.ts";
 import { buildVocab } from "./vocab.ts";
 import { heldout } from "./heldout.ts";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { StageInputError } from "../core/stage.ts";
-import { events, meta, smf } from "../music/_test_smf.ts";
-import { FAR_HIT_47, FAR_HITS_133 } from "../music/_test_long_grid.ts";
+import { events, meta, smf } from "../tests/_smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "../tests/_long_grid.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
 import { parse } from "./parse.ts";
 

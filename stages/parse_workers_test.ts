@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import type { StageContext } from "../core/stage.ts";
-import { events, meta, smf } from "../music/_test_smf.ts";
+import { events, meta, smf } from "../tests/_smf.ts";
 import { fakeContext, GROOVE, utf8 } from "../tests/_helpers.ts";
 import { liveParseWorkers } from "./_parse_pool.ts";
 import { parse, parseFiles } from "./parse.ts";

@@ -10,7 +10,7 @@ import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
 import { defineStage, input, type Stage, StageInputError } from "../core/stage.ts";
 import { text } from "../formats/codec.ts";
-import type { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
 import { collectingReporter } from "./_helpers.ts";
 
 /** A temp project with stage files (for code digests) and a tiny dataset. */
@@ -19,7 +19,7 @@ export async function project() {
   await Deno.mkdir(`${root}/stages`);
   await Deno.mkdir(`${root}/data`);
   for (const name of ["a", "b", "c"]) {
-    await Deno.writeTextFile(`${root}/stages/${name}.ts`, `// ${name} v1\n`);
+    await Deno.writeTextFile(`${root}/stages/${name}.ts`, `export const version = 1; // ${name}\n`);
   }
   await Deno.writeTextFile(`${root}/data/one.txt`, "1");
   await Deno.writeTextFile(`${root}/data/two.txt`, "2");

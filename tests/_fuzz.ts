@@ -7,7 +7,7 @@
  * @module
  */
 import { seededRandom } from "../model/random.ts";
-import { midiFile, SLOW_SHAPES, type SlowShape } from "../music/_slow_shapes.ts";
+import { midiFile, SLOW_SHAPES, type SlowShape } from "./_slow_shapes.ts";
 
 /** One fuzz input. */
 export interface Mutant {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import { describeEvent } from "../cli/console_reporter.ts";
-import { PERMISSIONS } from "../cli/sweep.ts";
+import { PERMISSIONS } from "../cli/permissions.ts";
 import { tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "../stages/vocab.ts";
 import { makeWindows } from "../stages/_windows.ts";
@@ -18,7 +18,6 @@ import type {
   Progress,
   ResumeState,
   StageContext,
-  Synthesizer,
 } from "../core/stage.ts";
 
 /** What a fake context or reporter collected. */
@@ -31,21 +30,12 @@ export interface Collected {
 
 const noProgress: Progress = { tick() {}, done() {} };
 
-/** A synthesizer that is not there: {@link fakeContext}'s, unless a test gives it another. */
-const noSynthesizer: Synthesizer = {
-  describe: () =>
-    Promise.resolve({ available: false, reason: "no synthesizer in this test context" }),
-  render: () => Promise.reject(new Error("no synthesizer in this test context")),
-};
-
 /**
- * A stage context over an in-memory dataset; collects warnings and metrics. Its synthesizer is
- * `synthesizer` (core/synth.ts's `fluidsynth()` for the real one), or none; `readFile` reads the
+ * A stage context over an in-memory dataset; collects warnings and metrics. `readFile` reads the
  * in-memory `declared` files (path → bytes), as the runner reads the files a stage declares.
  */
 export function fakeContext(
   files: Record<string, Uint8Array> = {},
-  synthesizer: Synthesizer = noSynthesizer,
   declared: Record<string, Uint8Array> = {},
 ): StageContext & { collected: Collected } {
   const collected: Collected = { lines: [], infos: [], warnings: [], metrics: {} };
@@ -78,7 +68,6 @@ export function fakeContext(
     progress: () => noProgress,
     signal: new AbortController().signal,
     resume: memoryResume(),
-    synthesizer,
   };
 }
 

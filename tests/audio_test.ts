@@ -10,8 +10,9 @@ import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
 import { defineStage, type Stage, StageInputError } from "../core/stage.ts";
-import { Store } from "../core/store.ts";
-import { fluidsynth, optionsFromEnv, systemSynthesizer } from "../core/synth.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
+import { fluidsynth, optionsFromEnv, systemSynthesizer } from "../audio/synth.ts";
 import { rawBytes } from "../formats/codec.ts";
 import { renderMidi, TICKS_PER_QUARTER } from "../music/render_midi.ts";
 import { audioStage, flacInfo, synthEnvironment } from "../stages/audio.ts";
@@ -35,10 +36,10 @@ const piece = renderMidi(TUNE.slice(0, 16), { step: 0.5 });
 const pieceSeconds = Math.max(...piece.notes.map((n) => n.tick + n.durationTicks)) /
   TICKS_PER_QUARTER * 0.5;
 
-/** Runs the audio stage on `midi` with `synthesizer` as both its key's and its context's. */
+/** Runs the audio stage on `midi` with `synthesizer`. */
 async function renderWith(synthesizer = real, midi = piece.bytes) {
   const stage = audioStage(synthesizer);
-  const ctx = fakeContext({}, synthesizer);
+  const ctx = fakeContext();
   const pieces = new Map([[pieceName(1, "mid"), midi]]);
   const out = await stage.run({ midi, pieces }, {}, ctx);
   return { flac: out["generated.flac"], ctx, environment: await stage.environment!({}) };
@@ -179,13 +180,13 @@ async function runAudio(store: Store, audio: Stage) {
 async function withStore(work: (store: Store) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "audio-store-" });
   try {
-    await work(new Store(dir));
+    await work(new LocalStore(dir));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 }
 
-Deno.test("audio: the runner gives the stage its synthesizer; the run ends well with or without one, then caches", async () => {
+Deno.test("audio: the run ends well with or without a synthesizer, then caches", async () => {
   await withStore(async (store) => {
     const audio = audioStage(systemSynthesizer()) as unknown as Stage;
     const first = await runAudio(store, audio);
@@ -203,15 +204,3 @@ Deno.test("audio: the runner gives the stage its synthesizer; the run ends well 
     assert.equal(second.record.stages.audio?.cached, true);
   });
 });
-
-Deno.test(
-  needsSynth("audio: a stage keyed by another synthesizer than the runner's refuses to run"),
-  async () => {
-    await withStore(async (store) => {
-      const other = audioStage(
-        fluidsynth({ binary: "/nonexistent/fluidsynth" }),
-      ) as unknown as Stage;
-      await assert.rejects(runAudio(store, other), /is not the one the key names/);
-    });
-  },
-);

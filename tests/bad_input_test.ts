@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { configHash, loadConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
-import { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
 import { PIPELINE } from "../pipeline.ts";
 import { collectingReporter, GROOVE } from "./_helpers.ts";
 
@@ -40,7 +41,7 @@ async function runUntilWindow(dataset: string, onError: "skip" | "fail", store: 
 const BAD = ["corrupt.mid", "empty.mid", "notes.midi"];
 
 Deno.test("bad files are skipped with a warning naming each, and listed in the run record", async () => {
-  const store = new Store(await Deno.makeTempDir());
+  const store = new LocalStore(await Deno.makeTempDir());
   const { record, reporter } = await runUntilWindow(await datasetWithBadFiles(), "skip", store);
   const parse = record.metrics.parse!;
   assert.equal(parse.filesParsed, 4);
@@ -60,7 +61,7 @@ Deno.test("bad files are skipped with a warning naming each, and listed in the r
 });
 
 Deno.test("parse.onError: fail stops the run naming the file, and keeps scan and sample200", async () => {
-  const store = new Store(await Deno.makeTempDir());
+  const store = new LocalStore(await Deno.makeTempDir());
   await assert.rejects(
     runUntilWindow(await datasetWithBadFiles(), "fail", store),
     (e: Error) =>

@@ -10,7 +10,7 @@ import { EIGHT_STAGES, PROJECT_ROOT } from "./_helpers.ts";
 const PURE = ["stages", "music", "plots", "formats", "model", "metrics"];
 const FILE_API =
   /\bDeno\.(?:read|write|open|create|mkdir|remove|rename|stat|lstat|readDir|copyFile|makeTemp)\w*\(/;
-const MAY_TOUCH_FILES = new Set(["model/native_build.ts"]);
+const MAY_TOUCH_FILES = new Set(["model/fused/native_build.ts"]);
 /** What a stage may use of core/: the stage contract, hashing and the config's types. */
 const STAGE_MAY_IMPORT = new Set(["core/stage.ts", "core/hash.ts", "core/config_schema.ts"]);
 

@@ -3,7 +3,7 @@
  * usage and config errors, and no stack trace.
  */
 import assert from "node:assert/strict";
-import { Store } from "../core/store.ts";
+import { LocalStore } from "../store/store.ts";
 import { assertOneLine, pipeline, tempConfig } from "./_helpers.ts";
 
 Deno.test("cli: an unknown config key gets one line naming it and the closest key, exit 2", async () => {
@@ -89,7 +89,7 @@ Deno.test("cli: a flag without its value, extra arguments and an unknown run has
   assert.equal(extra.code, 2);
   assertOneLine(extra.stderr, /status takes no arguments, but got: surplus/);
   const store = await Deno.makeTempDir();
-  await new Store(store).init();
+  await new LocalStore(store).init();
   const unknown = await pipeline("reproduce", "ffff", "--store", store);
   assert.equal(unknown.code, 2);
   assertOneLine(

@@ -3,7 +3,7 @@
  * runs that differ in one key, as a user reads them.
  */
 import assert from "node:assert/strict";
-import { Store } from "../core/store.ts";
+import { LocalStore } from "../store/store.ts";
 import { pipeline, SMALL_RUN } from "./_helpers.ts";
 
 const store = await Deno.makeTempDir({ prefix: "commands-" });
@@ -65,7 +65,7 @@ Deno.test("compare: the key that differs, both values, and the figures side by s
 Deno.test("gc: frees a deleted run's objects, keeps what the kept run needs, refuses while a run is on", async () => {
   const count = async () => {
     let n = 0;
-    for await (const _ of new Store(store).objects()) n++;
+    for await (const _ of new LocalStore(store).objects()) n++;
     return n;
   };
   await Deno.remove(`${store}/runs/${second}.json`);
@@ -77,7 +77,7 @@ Deno.test("gc: frees a deleted run's objects, keeps what the kept run needs, ref
   assert.ok(freed > 0, dry.stdout);
   assert.equal(await count(), before, "a dry run removes nothing");
 
-  const inUse = await new Store(store).use();
+  const inUse = await new LocalStore(store).use();
   const busy = await pipeline("gc", "--store", store);
   inUse.release();
   assert.equal(busy.code, 1);

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { RunRecord } from "../core/run_record.ts";
-import { assertWellFormedSvg } from "../plots/_test_utils.ts";
+import { assertWellFormedSvg } from "./_svg.ts";
 import { pipeline } from "./_helpers.ts";
 import { consoleLines, headless, skipWithoutChromium } from "./_chromium.ts";
 

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
 import type { Stage } from "../core/stage.ts";
-import { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
 import { scan } from "../stages/scan.ts";
 import { collectingReporter, PROJECT_ROOT } from "./_helpers.ts";
 
@@ -32,7 +33,7 @@ Deno.test("scan rereads only the files touched since the last scan, and --force 
   }
   // A file changed in the last two seconds is hashed but not remembered (core/dataset.ts).
   await new Promise((r) => setTimeout(r, 2100));
-  const store = new Store(`${dir}.store`);
+  const store = new LocalStore(`${dir}.store`);
   const first = await runScan(dir, store);
   assert.equal(first.stage.cached, false);
   assert.deepEqual(first.infos, []);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { applyOverride, loadConfig, resolveConfig } from "../core/config.ts";
 import { defaultConfig } from "../core/config_schema.ts";
-import { Store, STORE_MARKER } from "../core/store.ts";
+import { LocalStore, STORE_MARKER } from "../store/store.ts";
 import { assertOneLine, pipeline, SMALL_RUN, tempConfig } from "./_helpers.ts";
 
 /** A fast slice of quick.yaml: up to the scan, or a small whole run. */
@@ -52,7 +52,7 @@ Deno.test("store: a store made before the marker existed is recognised and kept"
 });
 
 Deno.test("store: only the store's own old temp files are swept; anything else in tmp/ stays", async () => {
-  const store = new Store(await Deno.makeTempDir());
+  const store = new LocalStore(await Deno.makeTempDir());
   await store.init();
   const own = `${store.root}/tmp/.tmp-${crypto.randomUUID()}`;
   const fresh = `${store.root}/tmp/.tmp-${crypto.randomUUID()}`;
@@ -176,7 +176,7 @@ Deno.test("runs: two runs of one config on one store compute each stage once", a
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   assert.match(a.stdout + b.stdout, /waiting for another run computing it \(pid \d+ on /);
-  const history = await new Store(store).listRuns({ all: true });
+  const history = await new LocalStore(store).listRuns({ all: true });
   assert.equal(history.length, 2);
   for (const stage of ["scan", "parse", "train", "generate", "render"]) {
     const executed = history.filter((r) => r.stages[stage]?.cached === false).length;
@@ -252,7 +252,7 @@ Deno.test({
     const disk = (await mountTmpfs("1m"))!;
     try {
       const store = `${disk}/store`;
-      await new Store(store).init();
+      await new LocalStore(store).init();
       await mountOptions(disk, "ro");
       const r = await pipeline(...SMALL, "--store", store);
       assert.equal(r.code, 1);

@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import tonejs from "@tonejs/midi";
 import { applyOverride, configHash, loadConfig } from "../core/config.ts";
 import type { RunRecord } from "../core/run_record.ts";
-import { exportOutputs } from "../core/exports.ts";
+import { exportOutputs } from "../store/exports.ts";
 import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
-import { Store } from "../core/store.ts";
+import { LocalStore } from "../store/store.ts";
 import { fileList, parseReport } from "../formats/files.ts";
 import { PIPELINE } from "../pipeline.ts";
 import { collectingReporter, EIGHT_STAGES, GROOVE } from "./_helpers.ts";
@@ -45,7 +45,7 @@ const ran = (r: RunRecord) => Object.entries(r.stages).filter(([, s]) => !s.cach
 
 Deno.test("pipeline: quick.yaml runs every stage, then caches, then reruns only what changed", async (t) => {
   const dataset = await smallDataset();
-  const store = new Store(await Deno.makeTempDir({ prefix: "store-" }));
+  const store = new LocalStore(await Deno.makeTempDir({ prefix: "store-" }));
   const run = async (overrides: string[] = []) =>
     await runPipeline({
       ...PIPELINE,

@@ -8,9 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { PROJECT_ROOT, SMALL_RUN } from "./_helpers.ts";
-import { PERMISSIONS } from "../cli/sweep.ts";
+import { PERMISSIONS } from "../cli/permissions.ts";
 import { type NatsSetup, skipWithoutNats, startNats } from "./_nats.ts";
-import { Store } from "../core/store.ts";
+import { LocalStore } from "../store/store.ts";
 import type { RunRecord } from "../core/run_record.ts";
 
 const skipped = skipWithoutNats("remote pipeline tests");
@@ -45,7 +45,7 @@ async function pipeline(setup: NatsSetup, ...args: string[]) {
 }
 
 const latest = async (store: string, hash: string): Promise<RunRecord> =>
-  (await new Store(store).getRun(hash))!;
+  (await new LocalStore(store).getRun(hash))!;
 
 Deno.test({
   name: "remote: a run on store A, then the same config on an empty store B computes nothing",

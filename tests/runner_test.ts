@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import type { StageRecord } from "../core/run_record.ts";
 import { defineStage, type Stage } from "../core/stage.ts";
-import { Store } from "../core/store.ts";
+import { LocalStore } from "../store/store.ts";
 import { a, b, c, project, run } from "./_fake_dag.ts";
 
 Deno.test("runner: a second run executes no stage and records every stage as cached", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   assert.deepEqual((await run(root, store)).ran, ["a", "b", "c"]);
   const { record, ran } = await run(root, store);
   assert.deepEqual(ran, []);
@@ -22,7 +22,7 @@ Deno.test("runner: a second run executes no stage and records every stage as cac
 
 Deno.test("runner: changing a config key reruns only the stages that read it and those after", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   assert.deepEqual((await run(root, store, { generate: { length: 7 } })).ran, ["c"]);
   assert.deepEqual((await run(root, store, { sample: { count: 3 } })).ran, ["b", "c"]);
@@ -30,7 +30,7 @@ Deno.test("runner: changing a config key reruns only the stages that read it and
 
 Deno.test("runner: a rerun stage whose outputs are byte-identical leaves later stages cached", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   // 1 + 2 = 3 → 3 + 2 = 5: the sum changes but its parity does not.
   await Deno.writeTextFile(`${root}/data/one.txt`, "3");
@@ -40,17 +40,19 @@ Deno.test("runner: a rerun stage whose outputs are byte-identical leaves later s
   assert.deepEqual((await run(root, store)).ran, ["a", "b", "c"]);
 });
 
-Deno.test("runner: editing a stage's code reruns that stage", async () => {
+Deno.test("runner: editing a stage's code reruns that stage; a comment or a reformat reruns nothing", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
-  await Deno.writeTextFile(`${root}/stages/b.ts`, "// b v2\n");
+  await Deno.writeTextFile(`${root}/stages/b.ts`, "// b, said otherwise\nexport const version=1\n");
+  assert.deepEqual((await run(root, store)).ran, []);
+  await Deno.writeTextFile(`${root}/stages/b.ts`, "export const version = 2; // b\n");
   assert.deepEqual((await run(root, store)).ran, ["b"]);
 });
 
 Deno.test("runner: a failing stage leaves no output and the next run resumes after the last good stage", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await assert.rejects(
     run(root, store, { generate: { length: 13 } }),
     /generate.length 13 is unlucky/,
@@ -71,14 +73,14 @@ Deno.test("runner: a failing stage leaves no output and the next run resumes aft
 
 Deno.test("runner: --force reruns a cached stage", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   assert.deepEqual((await run(root, store, {}, ["b"])).ran, ["b"]);
 });
 
 Deno.test("runner: the run record lists key, cached, seconds and outputs per stage", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const { record } = await run(root, store);
   const saved = await store.getRun(record.configHash);
   assert.ok(saved);
@@ -93,7 +95,7 @@ Deno.test("runner: the run record lists key, cached, seconds and outputs per sta
 
 Deno.test("runner: a run cut short by --until keeps the config's latest full record", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const { record: full } = await run(root, store);
   const { record: partial } = await run(root, store, {}, ["a"], { until: "a" });
   assert.deepEqual(Object.keys(partial.stages), ["a"]);
@@ -104,7 +106,7 @@ Deno.test("runner: a run cut short by --until keeps the config's latest full rec
 
 Deno.test("runner: a corrupted output is a cache miss, and rerunning the stage repairs it", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const { record } = await run(root, store);
   const digest = record.stages.b!.outputs["out.txt"]!;
   await Deno.chmod(store.objectPath(digest), 0o644);
@@ -116,7 +118,7 @@ Deno.test("runner: a corrupted output is a cache miss, and rerunning the stage r
 
 Deno.test("runner: an interrupt stops the run with exit status 130 and keeps the stages that finished", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const abort = new AbortController();
   const slow = defineStage({
     ...b,
@@ -136,7 +138,7 @@ Deno.test("runner: an interrupt stops the run with exit status 130 and keeps the
 
 Deno.test("runner: keys hold the resolved value of settings the environment settles", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const settled = defineStage({
     ...c,
     reads: ["generate", "train"],
@@ -165,7 +167,7 @@ Deno.test("runner: a setting the environment cannot honour is a config error nam
       Promise.reject(new Error("train.backend: tensorflow needs @tensorflow/tfjs-node")),
   });
   await assert.rejects(
-    run(root, new Store(`${root}/store`), {}, undefined, { stages: [a, b, picky] as Stage[] }),
+    run(root, new LocalStore(`${root}/store`), {}, undefined, { stages: [a, b, picky] as Stage[] }),
     (e: Error & { exitCode?: number }) =>
       e.exitCode === 2 &&
       e.message === "test.yaml: train.backend: tensorflow needs @tensorflow/tfjs-node",

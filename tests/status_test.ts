@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { defineStage, type Stage } from "../core/stage.ts";
 import { pipelineStatus, type StageStatus } from "../core/status.ts";
-import { Store } from "../core/store.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
 import { ConfigError } from "../core/errors.ts";
 import { a, b, c, calls, project, run, STAGES } from "./_fake_dag.ts";
 
@@ -33,7 +34,7 @@ const reasons = (s: StageStatus | undefined) => s?.reasons.join("; ") ?? "";
 
 Deno.test("status: a stage never run, and the stages waiting on it", async () => {
   const root = await project();
-  const s = await status(root, new Store(`${root}/store`));
+  const s = await status(root, new LocalStore(`${root}/store`));
   assert.equal(s.a!.state, "stale");
   assert.equal(reasons(s.a), "never run");
   assert.equal(s.b!.state, "waiting");
@@ -42,7 +43,7 @@ Deno.test("status: a stage never run, and the stages waiting on it", async () =>
 
 Deno.test("status: everything cached after a run", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   const s = await status(root, store);
   for (const name of ["a", "b", "c"]) assert.equal(s[name]!.state, "cached", name);
@@ -50,7 +51,7 @@ Deno.test("status: everything cached after a run", async () => {
 
 Deno.test("status: a config key, with its old and new value", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   const s = await status(root, store, { generate: { length: 7 } });
   assert.equal(s.b!.state, "cached");
@@ -60,7 +61,7 @@ Deno.test("status: a config key, with its old and new value", async () => {
 
 Deno.test("status: an edited dataset file by name, and the input it changes downstream", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
   await Deno.writeTextFile(`${root}/data/one.txt`, "4");
   const s = await status(root, store);
@@ -73,15 +74,15 @@ Deno.test("status: an edited dataset file by name, and the input it changes down
 
 Deno.test("status: code edited in a stage's module", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   await run(root, store);
-  await Deno.writeTextFile(`${root}/stages/b.ts`, "// b v2\n");
+  await Deno.writeTextFile(`${root}/stages/b.ts`, "export const version = 2; // b\n");
   assert.match(reasons((await status(root, store)).b), /code changed \(stages\/b\.ts/);
 });
 
 Deno.test("status: an environment fact, with its old and new value", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   let backend = "wasm";
   const env = defineStage({ ...c, environment: () => Promise.resolve({ backend }) });
   const stages = [a, b, env] as Stage[];
@@ -95,7 +96,7 @@ Deno.test("status: an environment fact, with its old and new value", async () =>
 
 Deno.test("status: outputs missing from the store, and work in progress to resume", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const { record } = await run(root, store);
   const digest = record.stages.c!.outputs["final.txt"]!;
   await Deno.remove(store.objectPath(digest));
@@ -124,7 +125,7 @@ const PRIMED = [a, b, primed] as Stage[];
 
 Deno.test("status: an edited primer file by name; the next run reruns only the stage reading it", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const prime = `${root}/primer.mid`;
   await Deno.writeTextFile(prime, "one");
   const raw = { generate: { prime } };
@@ -149,7 +150,7 @@ Deno.test("status: an edited primer file by name; the next run reruns only the s
 
 Deno.test("a missing primer file is a config error naming the key and the path, before any stage runs", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const prime = `${root}/nowhere.mid`;
   await assert.rejects(
     () => run(root, store, { generate: { prime } }, undefined, { stages: PRIMED }),

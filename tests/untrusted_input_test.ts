@@ -9,8 +9,9 @@
 import assert from "node:assert/strict";
 import { configHash, resolveConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
-import { Store } from "../core/store.ts";
-import { systemSynthesizer } from "../core/synth.ts";
+import type { Store } from "../core/storage.ts";
+import { LocalStore } from "../store/store.ts";
+import { systemSynthesizer } from "../audio/synth.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";
 import { project, STAGES } from "./_fake_dag.ts";
 import { assertOneLine, collectingReporter, GROOVE, PROJECT_ROOT, SMALL_RUN } from "./_helpers.ts";
@@ -232,7 +233,7 @@ async function runFake(root: string, store: Store) {
 
 Deno.test("symlinks in the dataset are skipped with one warning saying so; no key changes", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const before = await runFake(root, store);
   assert.deepEqual(before.warnings, []);
   const elsewhere = await Deno.makeTempDir();
@@ -254,7 +255,7 @@ Deno.test("symlinks in the dataset are skipped with one warning saying so; no ke
 
 Deno.test("a damaged cached output is said, then computed again", async () => {
   const root = await project();
-  const store = new Store(`${root}/store`);
+  const store = new LocalStore(`${root}/store`);
   const { record } = await runFake(root, store);
   const digest = record.stages.b!.outputs["out.txt"]!;
   await Deno.chmod(store.objectPath(digest), 0o644);
