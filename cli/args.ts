@@ -56,35 +56,48 @@ export interface CliArgs {
   help: boolean;
 }
 
+/** The flags, as node:util's parseArgs takes them. */
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  set: { type: "string", multiple: true },
+  store: { type: "string" },
+  until: { type: "string" },
+  force: { type: "string", multiple: true },
+  out: { type: "string" },
+  json: { type: "boolean" },
+  all: { type: "boolean" },
+  "keep-last": { type: "string" },
+  last: { type: "string" },
+  "dry-run": { type: "boolean" },
+  grid: { type: "string", multiple: true },
+  jobs: { type: "string", short: "j" },
+  remote: { type: "string" },
+  "remote-required": { type: "boolean" },
+  queue: { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** How many positional arguments each command takes. */
+const ARITY: Record<Command, number> = {
+  run: 0,
+  status: 0,
+  runs: 0,
+  show: 1,
+  compare: Infinity,
+  sweep: 0,
+  reproduce: 1,
+  verify: 0,
+  gc: 0,
+  worker: 0,
+};
+
 /** Parses argv; unknown flags and commands are usage errors. */
 export function parseCli(argv: string[]): CliArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: "string", short: "c" },
-        set: { type: "string", multiple: true },
-        store: { type: "string" },
-        until: { type: "string" },
-        force: { type: "string", multiple: true },
-        out: { type: "string" },
-        json: { type: "boolean" },
-        all: { type: "boolean" },
-        "keep-last": { type: "string" },
-        last: { type: "string" },
-        "dry-run": { type: "boolean" },
-        grid: { type: "string", multiple: true },
-        jobs: { type: "string", short: "j" },
-        remote: { type: "string" },
-        "remote-required": { type: "boolean" },
-        queue: { type: "boolean" },
-        verbose: { type: "boolean", short: "v" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (e) {
     const message = (e as Error).message.split("\n")[0]!;
     // parseArgs reports a flag given no value as "argument missing" or "ambiguous"; say so plainly.
@@ -92,52 +105,11 @@ export function parseCli(argv: string[]): CliArgs {
       .exec(message)?.[1];
     throw new UsageError(flag ? `${flag} needs a value (see --help)` : `${message} (see --help)`);
   }
-  const [first, ...rest] = parsed.positionals;
-  const command = (first ?? "run") as Command;
-  if (!COMMANDS.includes(command)) {
-    throw new UsageError(`unknown command ${first}; commands: ${COMMANDS.join(", ")}`);
-  }
-  const arity: Record<Command, number> = {
-    run: 0,
-    status: 0,
-    runs: 0,
-    show: 1,
-    compare: Infinity,
-    sweep: 0,
-    reproduce: 1,
-    verify: 0,
-    gc: 0,
-    worker: 0,
-  };
-  if (rest.length > arity[command]) {
-    throw new UsageError(
-      `${command} takes ${arity[command] || "no"} argument${
-        arity[command] === 1 ? "" : "s"
-      }, but got: ${rest.join(" ")}`,
-    );
-  }
+  const [command, rest] = commandOf(parsed.positionals);
   const v = parsed.values;
   // An unset shell variable (`--store "$STORE"`) must not mean the current folder or the root.
   for (const flag of ["store", "out", "config", "remote"] as const) {
     if (v[flag] === "") throw new UsageError(`--${flag} is empty; give it a path (see --help)`);
-  }
-  const count = (flag: "keep-last" | "last") => {
-    const text = v[flag];
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 0) {
-      throw new UsageError(`--${flag} ${text}: give a whole number of runs, e.g. 5`);
-    }
-    return n;
-  };
-  const keepLast = count("keep-last");
-  const last = count("last");
-  let jobs: number | undefined;
-  if (v.jobs !== undefined) {
-    jobs = Number(v.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) {
-      throw new UsageError(`--jobs ${v.jobs}: give how many runs at once, a whole number ≥ 1`);
-    }
   }
   return {
     command,
@@ -150,11 +122,11 @@ export function parseCli(argv: string[]): CliArgs {
     out: v.out,
     json: v.json ?? false,
     all: v.all ?? false,
-    keepLast,
-    last,
+    keepLast: wholeNumber("keep-last", v["keep-last"], 0, "give a whole number of runs, e.g. 5"),
+    last: wholeNumber("last", v.last, 0, "give a whole number of runs, e.g. 5"),
     dryRun: v["dry-run"] ?? false,
     grid: v.grid ?? [],
-    jobs,
+    jobs: wholeNumber("jobs", v.jobs, 1, "give how many runs at once, a whole number ≥ 1"),
     remote: v.remote,
     remoteRequired: v["remote-required"] ?? false,
     queue: v.queue ?? false,
@@ -162,6 +134,36 @@ export function parseCli(argv: string[]): CliArgs {
     quiet: v.quiet ?? false,
     help: v.help ?? false,
   };
+}
+
+/** The command (run unless given) and its arguments, checked against what it takes. */
+function commandOf(positionals: string[]): [Command, string[]] {
+  const [first, ...rest] = positionals;
+  const command = (first ?? "run") as Command;
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(`unknown command ${first}; commands: ${COMMANDS.join(", ")}`);
+  }
+  if (rest.length > ARITY[command]) {
+    throw new UsageError(
+      `${command} takes ${ARITY[command] || "no"} argument${
+        ARITY[command] === 1 ? "" : "s"
+      }, but got: ${rest.join(" ")}`,
+    );
+  }
+  return [command, rest];
+}
+
+/** A flag's whole-number value of at least `min`, or undefined when not given. */
+function wholeNumber(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  hint: string,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} ${text}: ${hint}`);
+  return n;
 }
 
 /** `--help` text. */

@@ -29,6 +29,7 @@ import { formatDuration } from "../report/text.ts";
 import { requireConfig } from "./run.ts";
 import { printRunsTable } from "./runs.ts";
 import { again, onStopSignal } from "./stop_signals.ts";
+import { childRun } from "./child_run.ts";
 
 /** One key of the grid and the values to try, as written (each is read as YAML, like --set). */
 export interface GridAxis {
@@ -91,8 +92,6 @@ interface Outcome {
   seconds: number;
 }
 
-import { PERMISSIONS } from "./permissions.ts";
-
 /** Runs every combination of the grid; see the module documentation. */
 export async function sweepCommand(
   args: CliArgs,
@@ -116,12 +115,29 @@ export async function sweepCommand(
   const say = (text: string) => {
     if (!args.quiet) console.log(text);
   };
+  const started = new Date().toISOString();
   say(
     `sweep: ${n} combination${n === 1 ? "" : "s"} of ${plans[0]!.loaded.path} (${
       axes.map((a) => `${a.values.length} ${a.key}`).join(" × ")
     }), ${jobs === 1 ? "one at a time" : `${jobs} at a time`} · store ${store.root}`,
   );
 
+  const { outcomes, stopping } = await runAll(plans, jobs, args, pipeline, store);
+  return await summarize(plans, outcomes, stopping, started, store);
+}
+
+/**
+ * Runs the combinations, `jobs` at a time, until all have run or a stop signal came; what each
+ * run gave (undefined for those never started).
+ */
+async function runAll(
+  plans: readonly Planned[],
+  jobs: number,
+  args: CliArgs,
+  pipeline: Pipeline,
+  store: Store,
+): Promise<{ outcomes: (Outcome | undefined)[]; stopping: boolean }> {
+  const n = plans.length;
   let stopping = false;
   // The runs this sweep started and that are still running.
   const running = new Set<Deno.ChildProcess>();
@@ -136,7 +152,6 @@ export async function sweepCommand(
     if (signal !== "SIGINT") { for (const child of running) child.kill(signal); }
   });
   const outcomes: (Outcome | undefined)[] = new Array(n).fill(undefined);
-  const started = new Date().toISOString();
   let next = 0;
   const worker = async () => {
     while (!stopping && next < n) {
@@ -149,7 +164,21 @@ export async function sweepCommand(
   } finally {
     unlisten();
   }
+  return { outcomes, stopping };
+}
 
+/**
+ * The sweep's runs as a table, their compare page, and one line of how the sweep went; the
+ * exit status (130 when interrupted, 1 when a run failed).
+ */
+async function summarize(
+  plans: readonly Planned[],
+  outcomes: readonly (Outcome | undefined)[],
+  stopping: boolean,
+  started: string,
+  store: Store,
+): Promise<number> {
+  const n = plans.length;
   // The sweep's runs, in combination order: the latest record of each that finished, the
   // failed record of this sweep for the others.
   const history = await store.listRuns({ all: true });
@@ -282,32 +311,15 @@ async function runOne(
   // One at a time, the run prints to the terminal as `run` does (progress bars included); several
   // at once, each runs quietly and its warnings and errors are printed, tagged, when it ends.
   const live = jobs === 1;
-  const runArgs = [
-    "run",
+  const command = await childRun(pipeline, [
     "--config",
     requireConfig(args),
     ...[...args.set, ...p.overrides].flatMap((s) => ["--set", s]),
     "--store",
     store.root,
     ...(args.quiet || !live ? ["--quiet"] : []),
-  ];
-  const denoConfig = `${pipeline.root}/deno.json`;
-  const hasDenoConfig = await Deno.stat(denoConfig).then((s) => s.isFile, () => false);
-  const command = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...(hasDenoConfig ? ["--config", denoConfig] : []),
-      ...PERMISSIONS,
-      `${pipeline.root}/pipeline.ts`,
-      ...runArgs,
-    ],
-    stdin: "null",
-    stdout: live ? "inherit" : "piped",
-    stderr: live ? "inherit" : "piped",
-  });
+  ], live);
   const t0 = performance.now();
-  let code: number;
-  let stderr = "";
   let child: Deno.ChildProcess;
   try {
     child = command.spawn();
@@ -316,6 +328,8 @@ async function runOne(
     return { code: 1, seconds: 0 };
   }
   running.add(child);
+  let code: number;
+  let stderr = "";
   try {
     if (live) {
       code = (await child.status).code;
@@ -328,6 +342,19 @@ async function runOne(
     running.delete(child);
   }
   const seconds = (performance.now() - t0) / 1000;
+  await tellOutcome(tag, p, code, seconds, stderr, store);
+  return { code, seconds };
+}
+
+/** Says how a combination's run ended, with a quiet run's warnings and error, tagged. */
+async function tellOutcome(
+  tag: string,
+  p: Planned,
+  code: number,
+  seconds: number,
+  stderr: string,
+  store: Store,
+): Promise<void> {
   let how: string;
   if (code === 0) {
     const record = await store.getRun(p.loaded.hash).catch(() => undefined);
@@ -347,5 +374,4 @@ async function runOne(
   if (error !== undefined) how += `: ${error.slice("error: ".length)}`;
   console.log(`${tag} ${how} · config hash ${p.loaded.hash}`);
   for (const line of lines) if (line !== error) console.error(`${tag} ${line}`);
-  return { code, seconds };
 }

@@ -18,7 +18,7 @@ import type { Pipeline } from "../core/dag.ts";
 import { UsageError } from "../core/errors.ts";
 import type { Remote } from "../remote/remote.ts";
 import type { Store } from "../core/storage.ts";
-import { PERMISSIONS } from "./permissions.ts";
+import { childRun } from "./child_run.ts";
 import { formatDuration } from "../report/text.ts";
 import { onStopSignal } from "./stop_signals.ts";
 import { type SweepJob, sweepJobProblem } from "../formats/jobs.ts";
@@ -96,26 +96,15 @@ async function runJob(
   const file = store.pathOf("tmp", `job-${job.configHash}.yaml`);
   await store.writeAtomic(file, new TextEncoder().encode(JSON.stringify(job.config, null, 2)));
   const t0 = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      `${pipeline.root}/deno.json`,
-      ...PERMISSIONS,
-      `${pipeline.root}/pipeline.ts`,
-      "run",
-      "--config",
-      file,
-      "--store",
-      store.root,
-      ...(args.remote ? ["--remote", args.remote] : []),
-      "--remote-required",
-      ...(args.quiet ? ["--quiet"] : []),
-    ],
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
+  const child = (await childRun(pipeline, [
+    "--config",
+    file,
+    "--store",
+    store.root,
+    ...(args.remote ? ["--remote", args.remote] : []),
+    "--remote-required",
+    ...(args.quiet ? ["--quiet"] : []),
+  ], true)).spawn();
   const interrupt = () => child.kill("SIGINT");
   signal.addEventListener("abort", interrupt);
   try {

@@ -309,3 +309,20 @@ Deno.test("CodeDigester: constants, strings and operators in train's modules cha
   }
   assert.equal((await digests(root, stages))[train], before);
 });
+
+Deno.test("CodeDigester: a change to the loss plot's code changes the drawing stage's digest, not train's", async () => {
+  const { root, stages } = await copyPipeline();
+  const train = stages.find((s) => s.endsWith("/train.ts"))!;
+  const drawing = stages.find((s) => s.endsWith("/losscurve.ts"))!;
+  assert.ok(!(await new CodeDigester(root).files(train)).includes("plots/loss_curve.ts"));
+  const before = await digests(root, stages);
+  const path = `${root}/plots/loss_curve.ts`;
+  const text = await Deno.readTextFile(path);
+  // A change of meaning (a new constant), wherever the plot's code stands.
+  await Deno.writeTextFile(path, `${text}\nexport const DRAWN_BY_TEST = 1;\n`);
+  const after = await digests(root, stages);
+  assert.notEqual(after[drawing], before[drawing]);
+  for (const stage of stages) {
+    if (stage !== drawing) assert.equal(after[stage], before[stage], stage);
+  }
+});

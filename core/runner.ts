@@ -305,56 +305,22 @@ async function execute(
   opts: RunOptions,
   signal: AbortSignal,
 ): Promise<KeyEntry> {
-  const { store, reporter, loaded } = opts;
+  const { store, reporter } = opts;
   const { components, key } = planned;
-  const inputs: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(stage.inputs)) {
-    const digest = components.inputs[spec.stage]?.[spec.output];
-    if (digest === undefined) {
-      throw new StageFailedError(
-        stage.name,
-        `${spec.stage} wrote no ${spec.output}; rerun with --force ${spec.stage}`,
-      );
-    }
-    try {
-      inputs[name] = spec.codec.decode(await store.get(digest));
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      throw new StageFailedError(
-        stage.name,
-        `${spec.stage}'s ${spec.output} cannot be read: ${e.message}; rerun with --force ${spec.stage}`,
-        { cause: e },
-      );
-    }
-  }
+  const inputs = await decodeInputs(stage, planned, store);
   const metrics: Record<string, Metric> = {};
   const warnings: string[] = [];
-  const dir = loaded.config.dataset.dir;
   const resume = store.resumeState(key);
   const digests = stage.readsDataset
-    ? new RememberedDigests(dir, store, opts.force?.includes(stage.name) ?? false)
+    ? new RememberedDigests(
+      opts.loaded.config.dataset.dir,
+      store,
+      opts.force?.includes(stage.name) ?? false,
+    )
     : undefined;
   const ctx: StageContext & { datasetDigest?(path: string): Promise<string> } = {
     ...(digests && { datasetDigest: (path: string) => digests.sha256(path) }),
-    listDataset: async () =>
-      (await planner.dataset()).listing.map(({ path, size }) => ({ path, size })),
-    readDataset: (path) => readDatasetFile(dir, path),
-    readFile: async (path) => {
-      const digest = components.files?.[path];
-      const key = Object.entries(stage.files?.(planned.slice) ?? {}).find(([, p]) => p === path)
-        ?.[0];
-      if (digest === undefined || key === undefined) {
-        throw new Error(`${path} is not a file the stage declares in files()`);
-      }
-      const bytes = await readDeclaredFile(loaded.path, key, path);
-      if (digestOf(bytes) !== digest) {
-        throw new StageFailedError(
-          stage.name,
-          `${key} ${path} changed while the run was using it; run the same command again`,
-        );
-      }
-      return bytes;
-    },
+    ...filesOf(stage, planned, planner, opts.loaded),
     info: (text) => reporter.info(stage.name, text),
     warn: (text) => {
       warnings.push(text);
@@ -397,6 +363,69 @@ async function execute(
     warnings,
     seconds,
     finishedAt: new Date().toISOString(),
+  };
+}
+
+/** The stage's inputs, read from the store and decoded by their codecs. */
+async function decodeInputs(
+  stage: Stage,
+  planned: PlannedKey,
+  store: Store,
+): Promise<Record<string, unknown>> {
+  const inputs: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(stage.inputs)) {
+    const digest = planned.components.inputs[spec.stage]?.[spec.output];
+    if (digest === undefined) {
+      throw new StageFailedError(
+        stage.name,
+        `${spec.stage} wrote no ${spec.output}; rerun with --force ${spec.stage}`,
+      );
+    }
+    try {
+      inputs[name] = spec.codec.decode(await store.get(digest));
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      throw new StageFailedError(
+        stage.name,
+        `${spec.stage}'s ${spec.output} cannot be read: ${e.message}; rerun with --force ${spec.stage}`,
+        { cause: e },
+      );
+    }
+  }
+  return inputs;
+}
+
+/**
+ * What a stage may read beyond its inputs: the dataset (listed as its key saw it) and the files
+ * it declares, each checked against the digest its key was computed from.
+ */
+function filesOf(
+  stage: Stage,
+  planned: PlannedKey,
+  planner: KeyPlanner,
+  loaded: LoadedConfig,
+): Pick<StageContext, "listDataset" | "readDataset" | "readFile"> {
+  const dir = loaded.config.dataset.dir;
+  return {
+    listDataset: async () =>
+      (await planner.dataset()).listing.map(({ path, size }) => ({ path, size })),
+    readDataset: (path) => readDatasetFile(dir, path),
+    readFile: async (path) => {
+      const digest = planned.components.files?.[path];
+      const key = Object.entries(stage.files?.(planned.slice) ?? {}).find(([, p]) => p === path)
+        ?.[0];
+      if (digest === undefined || key === undefined) {
+        throw new Error(`${path} is not a file the stage declares in files()`);
+      }
+      const bytes = await readDeclaredFile(loaded.path, key, path);
+      if (digestOf(bytes) !== digest) {
+        throw new StageFailedError(
+          stage.name,
+          `${key} ${path} changed while the run was using it; run the same command again`,
+        );
+      }
+      return bytes;
+    },
   };
 }
 
