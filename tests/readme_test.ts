@@ -1,12 +1,16 @@
-/** The README documents what the code does: every config key and the two commands. */
+/** The README leads to what the code does: the two commands, and docs/config.md every config key. */
 import assert from "node:assert/strict";
 import { allKeys } from "../core/config.ts";
 import { PROJECT_ROOT } from "./_helpers.ts";
 
 const readme = await Deno.readTextFile(`${PROJECT_ROOT}/README.md`);
+const config = await Deno.readTextFile(`${PROJECT_ROOT}/docs/config.md`);
 
-Deno.test("README documents every config key", () => {
-  for (const key of allKeys()) assert.ok(readme.includes(`\`${key}\``), `README lacks ${key}`);
+Deno.test("docs/config.md documents every config key, and the README links it", () => {
+  for (const key of allKeys()) {
+    assert.ok(config.includes(`\`${key}\``), `docs/config.md lacks ${key}`);
+  }
+  assert.ok(readme.includes("](docs/config.md)"));
 });
 
 Deno.test("README gives the run and test commands that CI and users start from", async () => {
