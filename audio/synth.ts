@@ -16,7 +16,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import type { SynthDescription, Synthesizer } from "../core/stage.ts";
+import { type SynthDescription, SynthesisError, type Synthesizer } from "../core/stage.ts";
 
 /** Environment variable naming the fluidsynth program. */
 export const FLUIDSYNTH_ENV = "FLUIDSYNTH";
@@ -51,10 +51,7 @@ export const RENDER_OPTIONS: readonly string[] = [
 
 const INSTALL = "Debian: apt-get install fluidsynth fluid-soundfont-gm";
 
-/** fluidsynth ran but wrote no audio, or said it failed. */
-export class SynthesisError extends Error {
-  override name = "SynthesisError";
-}
+export { SynthesisError };
 
 /** Where fluidsynth and the soundfont are, and where soundfont digests are remembered. */
 export interface FluidsynthOptions {

@@ -17,7 +17,13 @@ import { describeFsError, describeNotCapable, fsErrorAdvice, isFsError } from ".
 import { type Digest, digestOf, sha256Hex, type StageKey } from "./hash.ts";
 import type { LockHolder } from "./storage.ts";
 import type { RunRecord } from "./run_record.ts";
-import type { Metric, Progress, Stage, StageContext } from "./stage.ts";
+import {
+  type Metric,
+  type Progress,
+  type Stage,
+  type StageContext,
+  StageInputError,
+} from "./stage.ts";
 import {
   checkDeclaredFiles,
   CODE_CACHE,
@@ -282,10 +288,11 @@ function failure(stage: string, e: unknown, store: Store): unknown {
     );
   }
   const err = e as Error;
-  const known = err.name === "StageInputError";
   return new StageFailedError(
     stage,
-    known ? err.message : `failed unexpectedly: ${err.message} (--verbose shows where)`,
+    e instanceof StageInputError
+      ? err.message
+      : `failed unexpectedly: ${err.message} (--verbose shows where)`,
     { cause: e },
   );
 }

@@ -122,10 +122,16 @@ export interface Synthesizer {
   /** What renders here, or why nothing can; probed on the first call and remembered. */
   describe(): Promise<SynthDescription>;
   /**
-   * The Standard MIDI File `midi` as FLAC audio (16-bit stereo). Rejects when
-   * {@link describe} says no synthesizer is available, or when the synthesizer fails.
+   * The Standard MIDI File `midi` as FLAC audio (16-bit stereo). Rejects with a
+   * {@link SynthesisError} when {@link describe} says no synthesizer is available, or when the
+   * synthesizer fails.
    */
   render(midi: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** The synthesizer ran but wrote no audio, or said it failed; the message is in its words. */
+export class SynthesisError extends Error {
+  override name = "SynthesisError";
 }
 
 /** Saved work in progress of one stage key. */

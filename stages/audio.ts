@@ -15,6 +15,7 @@ import {
   input,
   StageInputError,
   type SynthDescription,
+  SynthesisError,
   type Synthesizer,
 } from "../core/stage.ts";
 import { rawBytes } from "../formats/codec.ts";
@@ -51,7 +52,7 @@ export function audioStage(synthesizer: Synthesizer) {
           return await synthesizer.render(bytes, ctx.signal);
         } catch (e) {
           // fluidsynth's own failures, in its words; anything else (a full disk) as it is.
-          if ((e as Error).name !== "SynthesisError" || ctx.signal.aborted) throw e;
+          if (!(e instanceof SynthesisError) || ctx.signal.aborted) throw e;
           throw new StageInputError(`${(e as Error).message} (rendering ${name})`, { cause: e });
         }
       };
