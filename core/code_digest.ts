@@ -24,10 +24,13 @@ import { sha256Hex } from "./hash.ts";
  * tree written out: per node its kind, per token its text (a string literal's value, so quote
  * style does not count). Comments, JSDoc, whitespace and line breaks are not in the tree, and
  * what a formatter adds or drops without changing the tree is left out too (semicolons, trailing
- * commas, braces around a lone `if` or loop body; see `syntaxParts`). Types stay in. A file the
- * parser reports errors in is hashed by its text.
+ * commas, braces around a lone `if` or loop body; see `syntaxParts`). So are types, which Deno
+ * erases before the code runs: interfaces, type aliases, type-only imports and exports, `implements`
+ * clauses, and the type in an annotation, an `as`, a `satisfies`, a type argument or parameter.
+ * (An `enum` or a constructor's parameter property makes code, and stays.) A file the parser
+ * reports errors in is hashed by its text.
  */
-export const CODE_DIGEST_SCHEME = "code-digest v2: typescript syntax tree";
+export const CODE_DIGEST_SCHEME = "code-digest v3: typescript syntax tree without types";
 
 /** Options of {@link CodeDigester}. */
 export interface CodeDigesterOptions {
@@ -262,8 +265,12 @@ function syntaxParts(ts: typeof TS, sf: TS.SourceFile, visit: (node: TS.Node) =>
       // `if (a) { b(); }` is `if (a) b();` (unbraced, a lone `let` or function does not load).
       if (statements.length === 1) return walk(statements[0]!, K.Block);
     }
+    if (isTypeOnly(ts, node)) return;
     visit(node);
+    const types = typePartsOf(ts, node);
     const children = node.getChildren(sf).filter((c) =>
+      !types.has(c) &&
+      !(c.kind === K.SyntaxList && c.getChildren(sf).some((e) => types.has(e))) &&
       !(c.kind >= K.FirstJSDocNode && c.kind <= K.LastJSDocNode) &&
       !(c.kind === K.SemicolonToken && node.kind !== K.ForStatement) &&
       !(node.kind === K.SyntaxList && EMPTY.has(c.kind))
@@ -279,6 +286,32 @@ function syntaxParts(ts: typeof TS, sf: TS.SourceFile, visit: (node: TS.Node) =>
     parts.push(")");
   };
   walk(sf, undefined);
+  return parts;
+}
+
+/** True for a node that is only a type: erased before the code runs, so not its meaning. */
+function isTypeOnly(ts: typeof TS, node: TS.Node): boolean {
+  return ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) ||
+    (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword) ||
+    (ts.isImportDeclaration(node) && node.importClause?.isTypeOnly === true) ||
+    (ts.isExportDeclaration(node) && node.isTypeOnly) ||
+    ((ts.isImportSpecifier(node) || ts.isExportSpecifier(node)) && node.isTypeOnly);
+}
+
+/**
+ * The parts of `node` that are types: its annotation (`x: T`, a return type, `as T`,
+ * `satisfies T`, `<T>x`), its type arguments and its type parameters.
+ */
+function typePartsOf(ts: typeof TS, node: TS.Node): Set<TS.Node> {
+  const parts = new Set<TS.Node>();
+  const n = node as TS.Node & {
+    type?: TS.Node;
+    typeArguments?: TS.NodeArray<TS.Node>;
+    typeParameters?: TS.NodeArray<TS.Node>;
+  };
+  if (n.type !== undefined && ts.isTypeNode(n.type)) parts.add(n.type);
+  for (const t of n.typeArguments ?? []) parts.add(t);
+  for (const t of n.typeParameters ?? []) parts.add(t);
   return parts;
 }
 

@@ -326,3 +326,45 @@ Deno.test("CodeDigester: a change to the loss plot's code changes the drawing st
     if (stage !== drawing) assert.equal(after[stage], before[stage], stage);
   }
 });
+
+Deno.test("CodeDigester: types are erased before code runs, so they change no digest; code beside them does", async () => {
+  const base = {
+    "stages/s.ts": [
+      "interface Shape { a: number }",
+      "type Alias = string | number;",
+      "class Base {}",
+      "class K extends Base implements Shape {",
+      "  a = 1;",
+      "  constructor(readonly root: string) { super(); }",
+      "}",
+      "enum E { A = 1 }",
+      "export function f<T>(x: T, y?: number): T { return (x as T) satisfies T; }",
+      "export const v: Alias = f<number>(E.A) + new K('r').a;",
+      "export const w = [null].length;",
+      "",
+    ].join("\n"),
+  };
+  const digest = (text: string) => digestAfter(base, "stages/s.ts", "stages/s.ts", () => text);
+  const before = await digest(base["stages/s.ts"]);
+  const same = (from: string, to: string) => base["stages/s.ts"].replace(from, to);
+  for (
+    const [from, to] of [
+      ["interface Shape { a: number }", "interface Shape { a: string; b: boolean }"],
+      ["type Alias = string | number;", "type Alias = number;"],
+      ["implements Shape {", "implements Shape, Object {"],
+      ["f<T>(x: T, y?: number): T", "f<T, U>(x: U, y?: string): unknown"],
+      ["(x as T) satisfies T", "(x as unknown) satisfies unknown"],
+      ["f<number>(E.A)", "f<string>(E.A)"],
+      ["export const v: Alias", "export const v: number"],
+    ]
+  ) assert.equal(await digest(same(from!, to!)), before, `${from} → ${to}`);
+  for (
+    const [from, to] of [
+      ["extends Base", ""],
+      ["constructor(readonly root: string)", "constructor(root: string)"],
+      ["enum E { A = 1 }", "enum E { A = 2 }"],
+      ["[null].length", "[].length"],
+      ["y?: number", "y?: number, z?: number"],
+    ]
+  ) assert.notEqual(await digest(same(from!, to!)), before, `${from} → ${to}`);
+});

@@ -325,7 +325,7 @@ async function execute(
       opts.force?.includes(stage.name) ?? false,
     )
     : undefined;
-  const ctx: StageContext & { datasetDigest?(path: string): Promise<string> } = {
+  const ctx: StageContext = {
     ...(digests && { datasetDigest: (path: string) => digests.sha256(path) }),
     ...filesOf(stage, planned, planner, opts.loaded),
     info: (text) => reporter.info(stage.name, text),
@@ -439,7 +439,7 @@ function filesOf(
 /**
  * The sha256 of dataset files remembered by stat from earlier runs, in the store's
  * `cache/dataset-digests/` (one file per dataset folder), for a stage that reads the dataset
- * (stages/_dataset_digest.ts). Opened on first use. A forced stage reads every file again:
+ * (StageContext.datasetDigest, for scan). Opened on first use. A forced stage reads every file again:
  * `--force scan` is also the way past a remembered digest that is wrong.
  */
 class RememberedDigests {

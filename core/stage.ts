@@ -74,6 +74,12 @@ export interface StageContext {
   /** Reads one dataset file by its path relative to `dataset.dir`. */
   readDataset(path: string): Promise<Uint8Array>;
   /**
+   * The sha256 of a dataset file, remembered by its stat between runs where the runner can
+   * (DECISIONS.md 10), so a scan after a few files changed reads only those; a context without
+   * it (a test's) leaves the stage to read and hash the bytes.
+   */
+  datasetDigest?(path: string): Promise<string>;
+  /**
    * Reads a file outside the dataset that the stage declared in {@link StageDefinition.files},
    * by the path as declared: the bytes whose digest is in the stage key (a file changed since
    * the key was made is an error). Any other path is refused.

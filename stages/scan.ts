@@ -1,13 +1,14 @@
 /**
  * scan: every .mid/.midi file under `dataset.dir`, recursively, with its size and sha256. The
  * digests go downstream, so an edited file changes the inputs of exactly the stages that read it.
- * A file whose stat is unchanged since an earlier scan is not read again (stages/_dataset_digest.ts).
+ * A file whose stat is unchanged since an earlier scan is not read again (the context's
+ * `datasetDigest`, core/runner.ts).
  *
  * @module
  */
 import { defineStage, StageInputError } from "../core/stage.ts";
 import { type FileEntry, fileList } from "../formats/files.ts";
-import { datasetSha256 } from "./_dataset_digest.ts";
+import { sha256Hex } from "../core/hash.ts";
 
 /** What counts as a MIDI file. */
 const MIDI_FILE = /\.midi?$/i;
@@ -39,7 +40,11 @@ export const scan = defineStage({
     for (let i = 0; i < midi.length; i += BATCH) {
       ctx.signal.throwIfAborted();
       const batch = midi.slice(i, i + BATCH);
-      const digests = await Promise.all(batch.map((e) => datasetSha256(ctx, e.path)));
+      const digests = await Promise.all(
+        batch.map(async (e) =>
+          await ctx.datasetDigest?.(e.path) ?? sha256Hex(await ctx.readDataset(e.path))
+        ),
+      );
       batch.forEach(({ path, size }, j) => files.push({ path, size, sha256: digests[j]! }));
       bar.tick(batch.length);
     }
