@@ -10,7 +10,7 @@
  */
 import { startNats } from "../tests/_nats.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";
-import { connectRemote } from "../remote/remote.ts";
+import { connectRemote } from "../remote/nats/connect.ts";
 import { digestOf } from "../core/hash.ts";
 
 const root = new URL("../", import.meta.url).pathname;

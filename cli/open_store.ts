@@ -8,7 +8,8 @@
  */
 import { warn } from "./terminal_text.ts";
 import type { CliArgs } from "./args.ts";
-import { connectRemote, type Remote, RemoteError } from "../remote/remote.ts";
+import { connectRemote } from "../remote/nats/connect.ts";
+import { type Remote, RemoteError } from "../remote/remote.ts";
 import { resolveRemoteSettings } from "../remote/settings.ts";
 import { SharedStore } from "../store/shared_store.ts";
 import type { Store } from "../core/storage.ts";

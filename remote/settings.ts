@@ -24,7 +24,7 @@
  * @module
  */
 import { ConfigError, UsageError } from "../core/errors.ts";
-import type { RemoteCredentials } from "./remote.ts";
+import type { RemoteCredentials } from "./credentials.ts";
 
 /** Where the remote is and how to reach it. */
 export interface RemoteSettings {
@@ -73,10 +73,33 @@ export async function resolveRemoteSettings(
   const env = input.env ?? envGet;
   const path = input.settingsFile ?? settingsPath(env);
   const file = await readSettingsFile(path);
-  const warnings: string[] = [];
+  const where = remoteUrl(input, env, path, file);
+  if (where === undefined) {
+    if (input.required) {
+      throw new UsageError(
+        `--remote-required needs a remote: give --remote nats://HOST:PORT, set DLM_REMOTE, or set remote.url in ${path}`,
+      );
+    }
+    return undefined;
+  }
+  const { url, credentials } = credentialsFor(where.url, file, env);
+  return {
+    url,
+    credentials,
+    replicas: file?.replicas ?? 1,
+    required: input.required === true || file?.required === true,
+    source: where.source,
+    warnings: permissionWarnings(path, file),
+  };
+}
 
-  let url: string | undefined;
-  let source: string;
+/** The remote's URL and where it came from: `--remote`, else `$DLM_REMOTE`, else the file. */
+function remoteUrl(
+  input: RemoteSettingsInput,
+  env: (name: string) => string | undefined,
+  path: string,
+  file: FileSettings | undefined,
+): { url: string; source: string } | undefined {
   if (input.flag !== undefined) {
     if (input.flag.trim() === "") {
       throw new UsageError("--remote is empty; give it as nats://HOST:PORT (see --help)");
@@ -88,29 +111,25 @@ export async function resolveRemoteSettings(
           `(${path}) or DLM_REMOTE_USER/DLM_REMOTE_PASSWORD/DLM_REMOTE_TOKEN`,
       );
     }
-    url = input.flag;
-    source = "--remote";
-  } else if ((env("DLM_REMOTE") ?? "") !== "") {
-    url = env("DLM_REMOTE")!;
-    source = "$DLM_REMOTE";
-  } else {
-    url = file?.url;
-    source = path;
+    return { url: input.flag, source: "--remote" };
   }
-  if (url === undefined) {
-    if (input.required) {
-      throw new UsageError(
-        `--remote-required needs a remote: give --remote nats://HOST:PORT, set DLM_REMOTE, or set remote.url in ${path}`,
-      );
-    }
-    return undefined;
-  }
+  if ((env("DLM_REMOTE") ?? "") !== "") return { url: env("DLM_REMOTE")!, source: "$DLM_REMOTE" };
+  return file?.url === undefined ? undefined : { url: file.url, source: path };
+}
 
+/**
+ * The URL without user and password, and the credentials: those the URL carried, replaced by
+ * the file's, replaced by `$DLM_REMOTE_*`.
+ */
+function credentialsFor(
+  urlGiven: string,
+  file: FileSettings | undefined,
+  env: (name: string) => string | undefined,
+): { url: string; credentials: RemoteCredentials } {
   const credentials: RemoteCredentials = {};
   // A URL from the environment or the file may carry user:password (as database URLs do); they
   // are moved into the credentials so that the URL itself can be shown anywhere.
-  const split = splitUserInfo(url);
-  url = split.url;
+  const split = splitUserInfo(urlGiven);
   if (split.user !== undefined) credentials.user = split.user;
   if (split.password !== undefined) credentials.password = split.password;
   for (const [field, value] of Object.entries(file?.credentials ?? {})) {
@@ -134,21 +153,19 @@ export async function resolveRemoteSettings(
     if (fromEnv.user) credentials.user = fromEnv.user;
     if (fromEnv.password) credentials.password = fromEnv.password;
   }
+  return { url: split.url, credentials };
+}
+
+/** A warning when the settings file holds a secret that others can read. */
+function permissionWarnings(path: string, file: FileSettings | undefined): string[] {
   if (file?.secret === true && file.mode !== undefined && (file.mode & 0o077) !== 0) {
-    warnings.push(
+    return [
       `${path} holds a password or token and others can read it (mode ${
         (file.mode & 0o777).toString(8)
       }); run chmod 600 ${path}`,
-    );
+    ];
   }
-  return {
-    url,
-    credentials,
-    replicas: file?.replicas ?? 1,
-    required: input.required === true || file?.required === true,
-    source,
-    warnings,
-  };
+  return [];
 }
 
 /**
@@ -180,7 +197,19 @@ interface FileSettings {
   mode?: number;
 }
 
+/** The settings file's remote settings, checked; undefined without a file or a `remote`. */
 async function readSettingsFile(path: string): Promise<FileSettings | undefined> {
+  const read = await readJson(path);
+  if (read === undefined) return undefined;
+  const remote = (read.value as { remote?: unknown })?.remote;
+  if (remote === undefined) return undefined;
+  return parseRemote(remote, path, read.mode);
+}
+
+/** The file's JSON and its permissions; undefined when there is no file. */
+async function readJson(
+  path: string,
+): Promise<{ value: unknown; mode: number | undefined } | undefined> {
   let text: string;
   let mode: number | undefined;
   try {
@@ -192,47 +221,62 @@ async function readSettingsFile(path: string): Promise<FileSettings | undefined>
       cause: e,
     });
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text), mode };
   } catch (e) {
     throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  const remote = (value as { remote?: unknown })?.remote;
-  if (remote === undefined) return undefined;
-  const bad = (key: string, want: string) =>
-    new ConfigError(`${path}: remote.${key} must be ${want}`);
+}
+
+/** The settings `remote` may hold. */
+const KNOWN = ["url", "user", "password", "token", "nkeySeedFile", "tls", "replicas", "required"];
+
+/** The file's `remote`, checked: an object of known settings, each of its type. */
+function parseRemote(remote: unknown, path: string, mode: number | undefined): FileSettings {
   if (typeof remote !== "object" || remote === null || Array.isArray(remote)) {
     throw new ConfigError(`${path}: remote must be an object, e.g. {"url": "nats://HOST:4222"}`);
   }
   const r = remote as Record<string, unknown>;
-  const known = [
-    "url",
-    "user",
-    "password",
-    "token",
-    "nkeySeedFile",
-    "tls",
-    "replicas",
-    "required",
-  ];
-  const unknown = Object.keys(r).find((k) => !known.includes(k));
+  const unknown = Object.keys(r).find((k) => !KNOWN.includes(k));
   if (unknown !== undefined) {
     throw new ConfigError(
-      `${path}: remote.${unknown} is not a setting (known: ${known.join(", ")})`,
+      `${path}: remote.${unknown} is not a setting (known: ${KNOWN.join(", ")})`,
     );
   }
-  const str = (key: string): string | undefined => {
-    const v = r[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || v === "") throw bad(key, "a non-empty string");
-    return v;
+  const credentials = credentialsOf(r, path);
+  const replicas = r.replicas;
+  if (
+    replicas !== undefined &&
+    (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+  ) {
+    throw mustBe(
+      path,
+      "replicas",
+      "a whole number from 1 to 5 (1 for one server, 3 for a cluster)",
+    );
+  }
+  if (r.required !== undefined && typeof r.required !== "boolean") {
+    throw mustBe(path, "required", "true or false");
+  }
+  return {
+    url: optionalString(r, "url", path),
+    credentials: Object.fromEntries(
+      Object.entries(credentials).filter(([, v]) => v !== undefined),
+    ) as RemoteCredentials,
+    replicas: replicas as number | undefined,
+    required: r.required as boolean | undefined,
+    secret: credentials.password !== undefined || credentials.token !== undefined,
+    mode,
   };
+}
+
+/** The credentials `remote` gives (undefined where it gives none): at most one secret. */
+function credentialsOf(r: Record<string, unknown>, path: string): RemoteCredentials {
   const credentials: RemoteCredentials = {
-    user: str("user"),
-    password: str("password"),
-    token: str("token"),
-    nkeySeedFile: str("nkeySeedFile"),
+    user: optionalString(r, "user", path),
+    password: optionalString(r, "password", path),
+    token: optionalString(r, "token", path),
+    nkeySeedFile: optionalString(r, "nkeySeedFile", path),
   };
   const given = ["password", "token", "nkeySeedFile"].filter((k) => r[k] !== undefined);
   if (given.length > 1) {
@@ -242,46 +286,45 @@ async function readSettingsFile(path: string): Promise<FileSettings | undefined>
       }`,
     );
   }
-  if (r.tls !== undefined) {
-    const t = r.tls as Record<string, unknown>;
-    if (typeof t !== "object" || t === null || Array.isArray(t)) {
-      throw bad("tls", "an object with caFile, certFile and keyFile");
-    }
-    const tls: NonNullable<RemoteCredentials["tls"]> = {};
-    for (const key of Object.keys(t)) {
-      if (key !== "caFile" && key !== "certFile" && key !== "keyFile") {
-        throw new ConfigError(
-          `${path}: remote.tls.${key} is not a setting (known: caFile, certFile, keyFile)`,
-        );
-      }
-      if (typeof t[key] !== "string" || t[key] === "") throw bad(`tls.${key}`, "a file path");
-      tls[key] = t[key] as string;
-    }
-    if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
-      throw new ConfigError(`${path}: remote.tls needs both certFile and keyFile, or neither`);
-    }
-    credentials.tls = tls;
+  if (r.tls !== undefined) credentials.tls = tlsOf(r.tls, path);
+  return credentials;
+}
+
+/** `remote.tls`, checked: file paths, and a client certificate with its key or neither. */
+function tlsOf(value: unknown, path: string): NonNullable<RemoteCredentials["tls"]> {
+  const t = value as Record<string, unknown>;
+  if (typeof t !== "object" || t === null || Array.isArray(t)) {
+    throw mustBe(path, "tls", "an object with caFile, certFile and keyFile");
   }
-  const replicas = r.replicas;
-  if (
-    replicas !== undefined &&
-    (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > 5)
-  ) {
-    throw bad("replicas", "a whole number from 1 to 5 (1 for one server, 3 for a cluster)");
+  const tls: NonNullable<RemoteCredentials["tls"]> = {};
+  for (const key of Object.keys(t)) {
+    if (key !== "caFile" && key !== "certFile" && key !== "keyFile") {
+      throw new ConfigError(
+        `${path}: remote.tls.${key} is not a setting (known: caFile, certFile, keyFile)`,
+      );
+    }
+    if (typeof t[key] !== "string" || t[key] === "") {
+      throw mustBe(path, `tls.${key}`, "a file path");
+    }
+    tls[key] = t[key] as string;
   }
-  if (r.required !== undefined && typeof r.required !== "boolean") {
-    throw bad("required", "true or false");
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new ConfigError(`${path}: remote.tls needs both certFile and keyFile, or neither`);
   }
-  return {
-    url: str("url"),
-    credentials: Object.fromEntries(
-      Object.entries(credentials).filter(([, v]) => v !== undefined),
-    ) as RemoteCredentials,
-    replicas: replicas as number | undefined,
-    required: r.required as boolean | undefined,
-    secret: credentials.password !== undefined || credentials.token !== undefined,
-    mode,
-  };
+  return tls;
+}
+
+/** `remote[key]`: a non-empty string, or undefined when it is not given. */
+function optionalString(r: Record<string, unknown>, key: string, path: string): string | undefined {
+  const v = r[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v === "") throw mustBe(path, key, "a non-empty string");
+  return v;
+}
+
+/** The error for a setting of the wrong type. */
+function mustBe(path: string, key: string, want: string): ConfigError {
+  return new ConfigError(`${path}: remote.${key} must be ${want}`);
 }
 
 function hasUserInfo(urls: string): boolean {

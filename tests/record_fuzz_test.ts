@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { seededRandom } from "../model/random.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";
 import { connect } from "nats";
-import { REMOTE_NAMES } from "../remote/remote.ts";
+import { REMOTE_NAMES } from "../remote/nats/buckets.ts";
 import type { StageKey } from "../core/hash.ts";
 import { PROJECT_ROOT } from "./_helpers.ts";
 import { skipWithoutNats, startNats } from "./_nats.ts";

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { GROOVE, pipeline } from "./_helpers.ts";
-import { connectRemote } from "../remote/remote.ts";
+import { connectRemote } from "../remote/nats/connect.ts";
 import type { StageKey } from "../core/hash.ts";
 import { type NatsSetup, skipWithoutNats, startNats } from "./_nats.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";
