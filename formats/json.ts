@@ -1,19 +1,9 @@
 /**
- * JSON artifacts (notes.json, vocab.json, tokens.json, history.json): compact UTF-8 JSON, so
- * the same value always gives the same bytes and the same digest.
+ * Indented JSON for the records people open (run records, stage keys): the same value always
+ * gives the same bytes. Stage outputs are compact JSON, written by formats/codec.ts's codecs.
  *
  * @module
  */
-
-/** Compact JSON bytes of a value. */
-export function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
-}
-
-/** Reads JSON bytes. */
-export function decodeJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(new TextDecoder().decode(bytes)) as T;
-}
 
 /** Indented JSON bytes with a trailing newline, for records people open (run records, keys). */
 export function prettyJson(value: unknown): Uint8Array {

@@ -239,30 +239,64 @@ function readTrackEvents(
   trackNo: number,
   out: EventColumns,
 ): void {
+  const track = new TrackDecoder(b, end, trackNo, out);
   let time = 0;
   let lastStatus = -1;
   let p = start;
-  // Where the last readVlq() stopped: the byte after the number.
-  let vlqEnd = 0;
-  const readVlq = (at: number): number => {
+  while (p < end) {
+    const delta = track.readVlq(p);
+    p = track.vlqEnd;
+    if (end - p < 2) {
+      out.push(time + delta, EMPTY_STATUS, 0, 0);
+      break;
+    }
+    const first = b[p]!;
+    const running = first < 0x80;
+    const s = running ? (lastStatus < 0 ? 0x90 : lastStatus) : first;
+    const next = track.decode(s, running ? p : p + 1, time + delta);
+    if (next < 0) continue; // dropped: its delta is lost; resume right after the delta
+    time += delta;
+    p = next;
+    if (!running) lastStatus = s;
+  }
+}
+
+/** Reads the numbers and events of one track's bytes, up to `end`, into rows of `out`. */
+class TrackDecoder {
+  /** Where the last {@link readVlq} stopped: the byte after the number. */
+  vlqEnd = 0;
+
+  constructor(
+    readonly b: Uint8Array,
+    readonly end: number,
+    readonly trackNo: number,
+    readonly out: EventColumns,
+  ) {}
+
+  /** The variable-length number at `at`; sets {@link vlqEnd}. */
+  readVlq(at: number): number {
+    const { b, end } = this;
     let value = 0;
     for (;;) {
       if (at >= end) {
-        throw new MidiReadError(`a variable-length number runs past the end of track ${trackNo}`);
+        throw new MidiReadError(
+          `a variable-length number runs past the end of track ${this.trackNo}`,
+        );
       }
       const x = b[at++]!;
       value = value * 128 + (x & 0x7f);
       if (!(x & 0x80)) break;
     }
-    vlqEnd = at;
+    this.vlqEnd = at;
     return value;
-  };
+  }
 
   /**
    * Decodes the event whose status is `s` and whose first data byte is at `q` into a new row,
    * returning the position after it, or -1 where music21 drops the event.
    */
-  const decode = (s: number, q: number, tick: number): number => {
+  decode(s: number, q: number, tick: number): number {
+    const { b, end, out } = this;
     const hi = s & 0xf0;
     if (hi >= 0x80 && hi <= 0xe0) {
       const data1 = b[q]!;
@@ -274,7 +308,7 @@ function readTrackEvents(
       const has2 = q + 1 < end;
       if (hi === 0xb0 && data1 === 0x7a && !has2) {
         throw new MidiReadError(
-          `a local-control message in track ${trackNo} lacks its value`,
+          `a local-control message in track ${this.trackNo} lacks its value`,
         );
       }
       out.push(tick, s, data1, has2 ? b[q + 1]! : 0);
@@ -283,35 +317,19 @@ function readTrackEvents(
     if (s === META_STATUS) {
       const type = b[q]!;
       if (!KNOWN_META[type]) return -1;
-      return pushPayload(tick, s, type, readVlq(q + 1));
+      return this.pushPayload(tick, s, type, this.readVlq(q + 1));
     }
-    if (s === 0xf0 || s === 0xf7) return pushPayload(tick, s, 0, readVlq(q));
+    if (s === 0xf0 || s === 0xf7) return this.pushPayload(tick, s, 0, this.readVlq(q));
     return -1;
-  };
+  }
 
-  /** A meta or sysex row whose payload of `length` bytes starts at `vlqEnd`. */
-  const pushPayload = (tick: number, s: number, type: number, length: number): number => {
-    const stop = Math.min(vlqEnd + length, end);
+  /** A meta or sysex row whose payload of `length` bytes starts at {@link vlqEnd}. */
+  pushPayload(tick: number, s: number, type: number, length: number): number {
+    const { out } = this;
+    const stop = Math.min(this.vlqEnd + length, this.end);
     const row = out.push(tick, s, type, 0);
-    out.payloadStart[row] = vlqEnd;
+    out.payloadStart[row] = this.vlqEnd;
     out.payloadEnd[row] = stop;
     return stop;
-  };
-
-  while (p < end) {
-    const delta = readVlq(p);
-    p = vlqEnd;
-    if (end - p < 2) {
-      out.push(time + delta, EMPTY_STATUS, 0, 0);
-      break;
-    }
-    const first = b[p]!;
-    const running = first < 0x80;
-    const s = running ? (lastStatus < 0 ? 0x90 : lastStatus) : first;
-    const next = decode(s, running ? p : p + 1, time + delta);
-    if (next < 0) continue; // dropped: its delta is lost; resume right after the delta
-    time += delta;
-    p = next;
-    if (!running) lastStatus = s;
   }
 }

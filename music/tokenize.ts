@@ -166,12 +166,7 @@ export function tokenizeWithVoicings(
  * @throws {MidiReadError} when music21's `converter.parse` would raise
  */
 export function parseMidi(bytes: Uint8Array): ParsedMidi {
-  return parseSmf(readSmf(bytes));
-}
-
-/** Steps 2–6 of SPEC §1 on a file already read. */
-export function parseSmf(smf: Smf): ParsedMidi {
-  const { branch, order, notes, elements } = parse(smf);
+  const { branch, order, notes, elements } = parse(readSmf(bytes));
   return { branch, elements: Array.from(order, (e) => musicElement(e, notes, elements)) };
 }
 
@@ -399,50 +394,19 @@ function readTrack(
 ): TrackInfo {
   const { events } = smf;
   const tpq = smf.ticksPerQuarter;
-  let isNoteTrack = false;
-  for (let r = first; r < end && !isNoteTrack; r++) {
-    isNoteTrack = (events.status[r]! & 0xf0) === 0x90 && events.data2[r] !== 0;
-  }
+  const isNoteTrack = hasNoteOn(events, first, end);
   const firstNote = notes.count;
   if (isNoteTrack) pairing.pair(events, first, end, notes);
-  // Instruments are only kept for a note track; other tracks only count them for the tpq check.
-  const instruments: Instrument[] = [];
-  const ticks: number[] = [];
-  let instrumentCount = 0;
-  let metaCount = 0;
-  let metaMaxTick = 0;
-  for (let r = first; r < end; r++) {
-    const status = events.status[r]!;
-    const tick = events.tick[r]!;
-    if (isChannelStatus(status)) {
-      if ((status & 0xf0) !== 0xc0) continue;
-      instrumentCount++;
-      if (isNoteTrack) {
-        instruments.push(instrumentFromProgram(events.data1[r]!));
-        ticks.push(tick);
-      }
-    } else if (status === META_STATUS) {
-      const type = events.data1[r]!;
-      if (type === 0x03 || type === 0x04) {
-        instrumentCount++;
-        if (isNoteTrack) {
-          instruments.push(instrumentFromNameEvent(type, payload(smf, r)));
-          ticks.push(tick);
-        }
-      } else if (type === 0x58 || type === 0x59 || type === 0x51) {
-        checkMeta(type, payload(smf, r), trackNo, tick);
-        metaCount++;
-        metaMaxTick = Math.max(metaMaxTick, tick);
-      }
-    }
-  }
-  if (tpq === 0 && (notes.count > firstNote || instrumentCount > 0 || metaCount > 0)) {
+  const found = scanInstrumentsAndMeta(smf, first, end, trackNo, isNoteTrack);
+  if (
+    tpq === 0 && (notes.count > firstNote || found.instrumentCount > 0 || found.metaCount > 0)
+  ) {
     throw new MidiReadError(
       `the division is 0 ticks per quarter, so track ${trackNo} has no timing`,
     );
   }
   // Quantizing is monotone, so the largest tick gives the largest quantized offset.
-  const metaMax12 = metaCount > 0 ? quantize12(metaMaxTick, tpq) : -1;
+  const metaMax12 = found.metaCount > 0 ? quantize12(found.metaMaxTick, tpq) : -1;
   const firstElement = elements.count;
   if (!isNoteTrack) {
     return {
@@ -457,7 +421,7 @@ function readTrack(
   }
   // Ticks never decrease in file order and deduplicate keeps file order, so the Instruments
   // are already sorted by quantized offset, then file order.
-  const kept = deduplicate({ instruments, ticks });
+  const kept = deduplicate({ instruments: found.instruments, ticks: found.ticks });
   const instrumentOffsets12 = new Float64Array(kept.ticks.length);
   kept.ticks.forEach((t, k) => instrumentOffsets12[k] = quantize12(t, tpq));
   groupNotes(notes.on, notes.off, firstNote, notes.count, tpq, (head, members) => {
@@ -477,6 +441,74 @@ function readTrack(
     metaMax12,
     ownMax12,
   };
+}
+
+/** Whether event rows `[first, end)` hold a note-on (`9n` with a velocity): a note track. */
+function hasNoteOn(events: SmfEvents, first: number, end: number): boolean {
+  for (let r = first; r < end; r++) {
+    if ((events.status[r]! & 0xf0) === 0x90 && events.data2[r] !== 0) return true;
+  }
+  return false;
+}
+
+/** What {@link scanInstrumentsAndMeta} found in a track. */
+interface TrackEventsFound {
+  /** The Instruments of a note track in file order, with their ticks (empty for others). */
+  instruments: Instrument[];
+  ticks: number[];
+  /** Program changes and instrument or track names, in any track (for the tpq check). */
+  instrumentCount: number;
+  /** Time signatures, key signatures and tempos, and the largest tick of one. */
+  metaCount: number;
+  metaMaxTick: number;
+}
+
+/**
+ * The Instruments (program changes, instrument and track names) and the checked time
+ * signatures, key signatures and tempos of event rows `[first, end)`. Instruments are only kept
+ * for a note track; other tracks only count them for the tpq check.
+ */
+function scanInstrumentsAndMeta(
+  smf: Smf,
+  first: number,
+  end: number,
+  trackNo: number,
+  isNoteTrack: boolean,
+): TrackEventsFound {
+  const { events } = smf;
+  const found: TrackEventsFound = {
+    instruments: [],
+    ticks: [],
+    instrumentCount: 0,
+    metaCount: 0,
+    metaMaxTick: 0,
+  };
+  for (let r = first; r < end; r++) {
+    const status = events.status[r]!;
+    const tick = events.tick[r]!;
+    if (isChannelStatus(status)) {
+      if ((status & 0xf0) !== 0xc0) continue;
+      found.instrumentCount++;
+      if (isNoteTrack) {
+        found.instruments.push(instrumentFromProgram(events.data1[r]!));
+        found.ticks.push(tick);
+      }
+    } else if (status === META_STATUS) {
+      const type = events.data1[r]!;
+      if (type === 0x03 || type === 0x04) {
+        found.instrumentCount++;
+        if (isNoteTrack) {
+          found.instruments.push(instrumentFromNameEvent(type, payload(smf, r)));
+          found.ticks.push(tick);
+        }
+      } else if (type === 0x58 || type === 0x59 || type === 0x51) {
+        checkMeta(type, payload(smf, r), trackNo, tick);
+        found.metaCount++;
+        found.metaMaxTick = Math.max(found.metaMaxTick, tick);
+      }
+    }
+  }
+  return found;
 }
 
 /** The checks music21 makes on a time signature, key signature or tempo (SPEC §4). */

@@ -95,3 +95,46 @@ export function epochFrame(
   );
   return { xOf, yOf };
 }
+
+/** One finite value of a per-epoch curve. */
+export interface EpochPoint {
+  /** From 1. */
+  epoch: number;
+  loss: number;
+}
+
+/** The finite values of a per-epoch curve (epoch 1 first), with their epochs. */
+export function finitePoints(values: readonly number[]): EpochPoint[] {
+  return values
+    .map((loss, i) => ({ epoch: i + 1, loss }))
+    .filter((p) => Number.isFinite(p.loss));
+}
+
+/** A marker on each of `points`: circles of radius `r`, for a group that gives their colour. */
+export function pointMarkers(
+  points: readonly EpochPoint[],
+  xOf: (epoch: number) => number,
+  yOf: (value: number) => number,
+  r: number,
+): string[] {
+  return points.map((p) => `<circle cx="${px(xOf(p.epoch))}" cy="${px(yOf(p.loss))}" r="${r}"/>`);
+}
+
+/** A legend's sample of a line style: 24 pixels from (x, y) to the right. */
+export function legendSwatch(
+  x: number,
+  y: number,
+  stroke: string,
+  strokeWidth: number,
+  dash = "",
+): string {
+  return `<line x1="${x}" y1="${y}" x2="${x + 24}" y2="${y}" stroke="${stroke}" ` +
+    `stroke-width="${strokeWidth}"${dash ? ` stroke-dasharray="${dash}"` : ""}/>`;
+}
+
+/** What the plot area says when there is no finite value to draw. */
+export function noFiniteValues(area: PlotArea): string {
+  const { left, top, plotW, plotH } = area;
+  return `<text x="${px(left + plotW / 2)}" y="${px(top + plotH / 2)}" font-size="14" ` +
+    `fill="#888" text-anchor="middle">no finite loss values</text>`;
+}

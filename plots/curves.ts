@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { epochFrame } from "./_epoch_chart.ts";
+import {
+  epochFrame,
+  finitePoints,
+  legendSwatch,
+  noFiniteValues,
+  pointMarkers,
+} from "./_epoch_chart.ts";
 import { escapeXml, px, svgHeader } from "./_svg.ts";
 
 /** One run's curves. */
@@ -81,20 +87,15 @@ const MAX_MARKED = 60;
 export function lossCurvesSvg(series: readonly CurveSeries[], opts: CurvesOptions = {}): string {
   const title = opts.title ?? "Loss per epoch";
   const width = opts.width ?? 820;
-  const yLabel = opts.yLabel ?? "loss";
   const anyValidation = series.some((s) => (s.validation?.length ?? 0) > 0);
-
   const left = 64;
   const right = 16;
   const top = 52;
   const bottom = 48;
-  const legendW = 250;
-  const legendGap = 20;
-  const entryH = 34;
   const legendTop = top + (anyValidation ? 44 : 4);
-  const height = Math.max(opts.height ?? 380, legendTop + series.length * entryH + bottom);
-  const plotW = width - left - right - legendW - legendGap;
-  const plotH = height - top - bottom;
+  const height = Math.max(opts.height ?? 380, legendTop + series.length * ENTRY_H + bottom);
+  const plotW = width - left - right - LEGEND_W - LEGEND_GAP;
+  const area = { left, top, plotW, plotH: height - top - bottom, height };
 
   const out = svgHeader(width, height, title, left, 28);
   const epochs = Math.max(
@@ -113,61 +114,73 @@ export function lossCurvesSvg(series: readonly CurveSeries[], opts: CurvesOption
   // Scales over every finite value of every curve.
   const finite = series.flatMap((s) => [...s.train, ...(s.validation ?? [])])
     .filter(Number.isFinite);
-  const { xOf, yOf } = epochFrame(out, { left, top, plotW, plotH, height }, epochs, finite, yLabel);
-  const midY = px(top + plotH / 2);
+  const { xOf, yOf } = epochFrame(out, area, epochs, finite, opts.yLabel ?? "loss");
+  if (finite.length === 0) out.push(noFiniteValues(area));
+  series.forEach((s, i) => out.push(...runCurves(s, curveColor(i), xOf, yOf)));
+  out.push(...legend(series, left + plotW + LEGEND_GAP, top, legendTop, anyValidation));
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
 
-  // The curves: validation first, so the training lines are drawn over them.
-  if (finite.length === 0) {
-    out.push(
-      `<text x="${px(left + plotW / 2)}" y="${midY}" font-size="14" fill="#888" ` +
-        `text-anchor="middle">no finite loss values</text>`,
+/** Width of the legend right of the plot, its gap to the plot, and the height of one entry. */
+const LEGEND_W = 250;
+const LEGEND_GAP = 20;
+const ENTRY_H = 34;
+
+/**
+ * One run's `<g class="run">`: its validation curve first, so the training line is drawn over
+ * it, each with markers on up to {@link MAX_MARKED} points.
+ */
+function runCurves(
+  s: CurveSeries,
+  color: string,
+  xOf: (epoch: number) => number,
+  yOf: (loss: number) => number,
+): string[] {
+  const parts: string[] = [];
+  for (const [kind, values] of [["validation", s.validation], ["train", s.train]] as const) {
+    if (values === undefined) continue;
+    const points = finitePoints(values);
+    if (points.length === 0) continue;
+    const d = pathData(values, xOf, yOf);
+    const dash = kind === "validation" ? ` stroke-dasharray="${DASH}"` : "";
+    parts.push(
+      `<path class="curve ${kind}" data-run="${escapeXml(s.label)}" d="${d}" fill="none" ` +
+        `stroke="${color}" stroke-width="2"${dash} stroke-linejoin="round" stroke-linecap="round"/>`,
     );
-  }
-  series.forEach((s, i) => {
-    const color = curveColor(i);
-    const parts: string[] = [];
-    for (const [kind, values] of [["validation", s.validation], ["train", s.train]] as const) {
-      if (values === undefined) continue;
-      const points = values
-        .map((loss, e) => ({ epoch: e + 1, loss }))
-        .filter((p) => Number.isFinite(p.loss));
-      if (points.length === 0) continue;
-      const d = pathData(values, xOf, yOf);
-      const dash = kind === "validation" ? ` stroke-dasharray="${DASH}"` : "";
-      parts.push(
-        `<path class="curve ${kind}" data-run="${escapeXml(s.label)}" d="${d}" fill="none" ` +
-          `stroke="${color}" stroke-width="2"${dash} stroke-linejoin="round" stroke-linecap="round"/>`,
-      );
-      if (points.length <= MAX_MARKED) {
-        const fill = kind === "validation" ? `fill="#ffffff" stroke="${color}"` : `fill="${color}"`;
-        parts.push(`<g class="markers ${kind}" ${fill} stroke-width="1.5">`);
-        for (const p of points) {
-          parts.push(`<circle cx="${px(xOf(p.epoch))}" cy="${px(yOf(p.loss))}" r="2.8"/>`);
-        }
-        parts.push(`</g>`);
-      }
+    if (points.length <= MAX_MARKED) {
+      const fill = kind === "validation" ? `fill="#ffffff" stroke="${color}"` : `fill="${color}"`;
+      parts.push(`<g class="markers ${kind}" ${fill} stroke-width="1.5">`);
+      parts.push(...pointMarkers(points, xOf, yOf, 2.8), `</g>`);
     }
-    out.push(`<g class="run" data-run="${escapeXml(s.label)}">`, ...parts, `</g>`);
-  });
+  }
+  return [`<g class="run" data-run="${escapeXml(s.label)}">`, ...parts, `</g>`];
+}
 
-  // The legend: what solid and dashed mean, then one entry per run.
-  const lx = left + plotW + legendGap;
-  out.push(`<g class="legend" font-size="12">`);
+/**
+ * The legend at x `lx`: what solid and dashed mean (from `top`, when a run has a validation
+ * curve), then one entry per run from `entriesTop`.
+ */
+function legend(
+  series: readonly CurveSeries[],
+  lx: number,
+  top: number,
+  entriesTop: number,
+  anyValidation: boolean,
+): string[] {
+  const out = [`<g class="legend" font-size="12">`];
   if (anyValidation) {
     const styles = [{ name: "training", dash: "" }, { name: "validation", dash: DASH }];
     styles.forEach(({ name, dash }, k) => {
       const y = top + 8 + k * 18;
       out.push(
-        `<line x1="${lx}" y1="${y}" x2="${lx + 24}" y2="${y}" stroke="#555" stroke-width="2"${
-          dash ? ` stroke-dasharray="${dash}"` : ""
-        }/>`,
+        legendSwatch(lx, y, "#555", 2, dash),
         `<text x="${lx + 32}" y="${y + 4}" fill="#555">${name}</text>`,
       );
     });
   }
   series.forEach((s, i) => {
-    const y = legendTop + i * entryH + 8;
-    const color = curveColor(i);
+    const y = entriesTop + i * ENTRY_H + 8;
     // A run whose curves are another's exactly (a sweep over generate.*: train ran once) is
     // drawn over it; the legend says so, or the earlier colour would seem to be missing.
     const twin = series.findIndex((o, j) => j < i && sameCurves(o, s));
@@ -176,7 +189,7 @@ export function lossCurvesSvg(series: readonly CurveSeries[], opts: CurvesOption
       s.note ?? "",
     ].filter(Boolean).join(" · ");
     out.push(
-      `<line x1="${lx}" y1="${y}" x2="${lx + 24}" y2="${y}" stroke="${color}" stroke-width="3"/>`,
+      legendSwatch(lx, y, curveColor(i), 3),
       `<text x="${lx + 32}" y="${y + 4}" fill="#222" font-family="Menlo, Consolas, monospace">${
         escapeXml(clip(s.label, 22))
       }</text>`,
@@ -190,8 +203,7 @@ export function lossCurvesSvg(series: readonly CurveSeries[], opts: CurvesOption
     }
   });
   out.push(`</g>`);
-  out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return out;
 }
 
 /** Path data through the finite points of `values`; the line breaks at a non-finite value. */

@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { epochFrame } from "./_epoch_chart.ts";
+import {
+  epochFrame,
+  type EpochPoint,
+  finitePoints,
+  legendSwatch,
+  noFiniteValues,
+  type PlotArea,
+  pointMarkers,
+} from "./_epoch_chart.ts";
 import { escapeXml, px, svgHeader } from "./_svg.ts";
 
 /** Options of {@link lossCurveSvg}. */
@@ -53,25 +61,11 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
   const right = 24;
   const top = 48;
   const bottom = 48;
-  const plotW = width - left - right;
-  const plotH = height - top - bottom;
+  const area = { left, top, plotW: width - left - right, plotH: height - top - bottom, height };
 
-  const points = losses
-    .map((loss, i) => ({ epoch: i + 1, loss }))
-    .filter((p) => Number.isFinite(p.loss));
+  const points = finitePoints(losses);
   const skipped = losses.length - points.length;
-
   const out = svgHeader(width, height, title, left, 26);
-
-  // Pick the epoch to mark.
-  let best = opts.best;
-  if (best === undefined || !Number.isInteger(best) || !Number.isFinite(losses[best] ?? NaN)) {
-    best = undefined;
-    for (const p of points) {
-      if (best === undefined || p.loss < (losses[best] ?? Infinity)) best = p.epoch - 1;
-    }
-  }
-
   const notes: string[] = [`${losses.length} epoch${losses.length === 1 ? "" : "s"}`];
   if (skipped > 0) notes.push(`${skipped} non-finite skipped`);
   out.push(
@@ -81,89 +75,121 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
   );
 
   const level = Number.isFinite(opts.contextFree) ? opts.contextFree : undefined;
-  const validation = (opts.validation ?? [])
-    .map((loss, i) => ({ epoch: i + 1, loss }))
-    .filter((p) => Number.isFinite(p.loss));
-  const { xOf, yOf } = epochFrame(
+  const validation = finitePoints(opts.validation ?? []);
+  const scales = epochFrame(
     out,
-    { left, top, plotW, plotH, height },
+    area,
     Math.max(1, losses.length),
     [...points, ...validation].map((p) => p.loss).concat(level === undefined ? [] : [level]),
     "loss",
   );
-  if (level !== undefined) {
-    const y = px(yOf(level));
-    out.push(
-      `<g class="context-free"><line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" ` +
-        `stroke="#868e96" stroke-width="1.5" stroke-dasharray="2 3"/>` +
-        // Below the line at the right end: where a validation curve that rose above the level
-        // ends, the training curve has usually fallen far below the label.
-        `<text x="${left + plotW - 4}" y="${px(yOf(level) + 14)}" font-size="11" fill="#495057" ` +
-        `stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="end">${
-          escapeXml(`ignoring context ${formatLoss(level)}`)
-        }</text></g>`,
-    );
-  }
-
-  // The curve.
-  if (points.length === 0) {
-    out.push(
-      `<text x="${px(left + plotW / 2)}" y="${
-        px(top + plotH / 2)
-      }" font-size="14" fill="#888" text-anchor="middle">no finite loss values</text>`,
-    );
-  } else {
-    if (validation.length > 0) {
-      const coords = validation.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
-      out.push(
-        `<polyline class="val-loss" points="${coords}" fill="none" stroke="#e8590c" ` +
-          `stroke-width="2" stroke-dasharray="6 4" stroke-linejoin="round"/>`,
-        `<g class="legend" font-size="12" fill="#333">` +
-          `<line x1="${left + 12}" y1="${top + 10}" x2="${left + 36}" y2="${top + 10}" ` +
-          `stroke="#2f6fd0" stroke-width="2"/><text x="${left + 42}" y="${
-            top + 14
-          }">training</text>` +
-          `<line x1="${left + 112}" y1="${top + 10}" x2="${left + 136}" y2="${top + 10}" ` +
-          `stroke="#e8590c" stroke-width="2" stroke-dasharray="6 4"/>` +
-          `<text x="${left + 142}" y="${top + 14}">validation</text></g>`,
-      );
-    }
-    const coords = points.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
-    out.push(
-      `<polyline class="loss" points="${coords}" fill="none" stroke="#2f6fd0" ` +
-        `stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>`,
-    );
-    if (points.length <= 60) {
-      out.push(`<g class="points" fill="#2f6fd0">`);
-      for (const p of points) {
-        out.push(`<circle cx="${px(xOf(p.epoch))}" cy="${px(yOf(p.loss))}" r="2.5"/>`);
-      }
-      out.push(`</g>`);
-    }
-  }
-
-  // The best epoch.
+  if (level !== undefined) out.push(contextFreeLevel(level, area, scales.yOf));
+  if (points.length === 0) out.push(noFiniteValues(area));
+  else out.push(...curves(points, validation, area, scales));
+  const best = bestEpoch(losses, points, opts.best);
   const bestLoss = best === undefined ? undefined : losses[best];
   if (best !== undefined && bestLoss !== undefined) {
-    const cx = xOf(best + 1);
-    const cy = yOf(bestLoss);
-    const label = `best ${formatLoss(bestLoss)} @ epoch ${best + 1}`;
-    // The best loss is usually the lowest point, so the label goes below the marker, where the
-    // curve is not, unless that leaves the plot; it sits left of the marker near the right edge.
-    const anchorEnd = cx > left + plotW * 0.6;
-    const below = cy + 22 <= top + plotH - 4;
-    out.push(
-      `<g class="best"><circle cx="${px(cx)}" cy="${px(cy)}" r="6" fill="none" stroke="#d9480f" ` +
-        `stroke-width="2"/><text x="${px(anchorEnd ? cx - 9 : cx + 9)}" y="${
-          px(below ? cy + 22 : cy - 12)
-        }" font-size="12" fill="#d9480f" stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="${
-          anchorEnd ? "end" : "start"
-        }">${escapeXml(label)}</text></g>`,
-    );
+    out.push(bestMarker(best, bestLoss, area, scales));
   }
   out.push(`</svg>`);
   return out.join("\n") + "\n";
 }
+
+/** Where a point of the chart goes. */
+interface Scales {
+  xOf: (epoch: number) => number;
+  yOf: (value: number) => number;
+}
+
+/**
+ * The 0-based epoch to mark: `asked` when it is an integer pointing at a finite loss, else the
+ * epoch with the lowest finite loss (the first of equals); undefined when none is finite.
+ */
+function bestEpoch(
+  losses: readonly number[],
+  points: readonly EpochPoint[],
+  asked: number | undefined,
+): number | undefined {
+  if (asked !== undefined && Number.isInteger(asked) && Number.isFinite(losses[asked] ?? NaN)) {
+    return asked;
+  }
+  let best: number | undefined;
+  for (const p of points) {
+    if (best === undefined || p.loss < (losses[best] ?? Infinity)) best = p.epoch - 1;
+  }
+  return best;
+}
+
+/** The dotted level of ignoring the context, labelled. */
+function contextFreeLevel(level: number, area: PlotArea, yOf: (value: number) => number): string {
+  const { left, plotW } = area;
+  const y = px(yOf(level));
+  return `<g class="context-free"><line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" ` +
+    `stroke="#868e96" stroke-width="1.5" stroke-dasharray="2 3"/>` +
+    // Below the line at the right end: where a validation curve that rose above the level
+    // ends, the training curve has usually fallen far below the label.
+    `<text x="${left + plotW - 4}" y="${px(yOf(level) + 14)}" font-size="11" fill="#495057" ` +
+    `stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="end">${
+      escapeXml(`ignoring context ${formatLoss(level)}`)
+    }</text></g>`;
+}
+
+/**
+ * The training curve with its markers (up to 60 points), and before it the dashed validation
+ * curve and a legend when there is one.
+ */
+function curves(
+  points: readonly EpochPoint[],
+  validation: readonly EpochPoint[],
+  { left, top }: PlotArea,
+  { xOf, yOf }: Scales,
+): string[] {
+  const out: string[] = [];
+  const coordsOf = (curve: readonly EpochPoint[]) =>
+    curve.map((p) => `${px(xOf(p.epoch))},${px(yOf(p.loss))}`).join(" ");
+  if (validation.length > 0) {
+    out.push(
+      `<polyline class="val-loss" points="${coordsOf(validation)}" fill="none" ` +
+        `stroke="${VALIDATION}" stroke-width="2" stroke-dasharray="${DASH}" stroke-linejoin="round"/>`,
+      `<g class="legend" font-size="12" fill="#333">` +
+        legendSwatch(left + 12, top + 10, TRAINING, 2) +
+        `<text x="${left + 42}" y="${top + 14}">training</text>` +
+        legendSwatch(left + 112, top + 10, VALIDATION, 2, DASH) +
+        `<text x="${left + 142}" y="${top + 14}">validation</text></g>`,
+    );
+  }
+  out.push(
+    `<polyline class="loss" points="${coordsOf(points)}" fill="none" stroke="${TRAINING}" ` +
+      `stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>`,
+  );
+  if (points.length <= 60) {
+    out.push(`<g class="points" fill="${TRAINING}">`, ...pointMarkers(points, xOf, yOf, 2.5));
+    out.push(`</g>`);
+  }
+  return out;
+}
+
+/** A ring on the best epoch, labelled with its loss. */
+function bestMarker(best: number, bestLoss: number, area: PlotArea, scales: Scales): string {
+  const { left, top, plotW, plotH } = area;
+  const cx = scales.xOf(best + 1);
+  const cy = scales.yOf(bestLoss);
+  const label = `best ${formatLoss(bestLoss)} @ epoch ${best + 1}`;
+  // The best loss is usually the lowest point, so the label goes below the marker, where the
+  // curve is not, unless that leaves the plot; it sits left of the marker near the right edge.
+  const anchorEnd = cx > left + plotW * 0.6;
+  const below = cy + 22 <= top + plotH - 4;
+  return `<g class="best"><circle cx="${px(cx)}" cy="${px(cy)}" r="6" fill="none" ` +
+    `stroke="#d9480f" stroke-width="2"/><text x="${px(anchorEnd ? cx - 9 : cx + 9)}" y="${
+      px(below ? cy + 22 : cy - 12)
+    }" font-size="12" fill="#d9480f" stroke="#ffffff" stroke-width="3" paint-order="stroke" ` +
+    `text-anchor="${anchorEnd ? "end" : "start"}">${escapeXml(label)}</text></g>`;
+}
+
+/** The training curve's colour, and the validation curve's, dashed. */
+const TRAINING = "#2f6fd0";
+const VALIDATION = "#e8590c";
+const DASH = "6 4";
 
 /** A loss for the best-epoch label: 4 significant digits. */
 function formatLoss(loss: number): string {

@@ -129,41 +129,13 @@ export function pianoRollSvg(
     : pitches.length > 0 && pitches.length <= 24
     ? "drums"
     : "octaves";
-
-  // Rows, from the top of the plot down: the pitch each row shows.
-  let rows: number[];
-  if (mode === "drums" && pitches.length > 0) {
-    rows = [...pitches].reverse();
-  } else {
-    let lo = pitches.length > 0 ? Math.max(0, (pitches[0] ?? 60) - 1) : 60;
-    let hi = pitches.length > 0 ? Math.min(127, (pitches.at(-1) ?? 71) + 1) : 71;
-    while (hi - lo < 11) {
-      if (lo > 0) lo--;
-      if (hi - lo < 11 && hi < 127) hi++;
-    }
-    rows = [];
-    for (let p = hi; p >= lo; p--) rows.push(p);
-  }
-  const rowOf = new Map(rows.map((p, i) => [p, i]));
-
+  const rows = mode === "drums" && pitches.length > 0
+    ? [...pitches].reverse()
+    : octaveRows(pitches);
   const end = valid.reduce((m, n) => Math.max(m, n.start + Math.max(0, n.duration)), 0);
   const bars = Math.max(1, Math.ceil(end / beatsPerBar - 1e-9));
-  const totalBeats = bars * beatsPerBar;
-
-  const left = mode === "drums" ? 170 : 48;
-  const right = 16;
-  const width = opts.width ?? Math.min(4000, Math.max(960, left + right + bars * 40));
-  const top = 44;
-  const bottom = 40;
-  const plotW = width - left - right;
-  const rowH = Math.min(
-    mode === "drums" ? 18 : 14,
-    Math.max(mode === "drums" ? 11 : 4, 420 / rows.length),
-  );
-  const plotH = rowH * rows.length;
-  const height = top + plotH + bottom;
-  const xOf = (beat: number) => left + (beat / totalBeats) * plotW;
-  const yOf = (row: number) => top + row * rowH;
+  const roll = layout(mode, rows.length, bars, beatsPerBar, opts.width);
+  const { width, height, right, left, top, plotW, plotH } = roll;
 
   const out = svgHeader(width, height, title, left, 24);
   const summary = `${valid.length} note${valid.length === 1 ? "" : "s"} · ${bars} bar${
@@ -174,9 +146,110 @@ export function pianoRollSvg(
       escapeXml(summary)
     }</text>`,
   );
+  out.push(...rowBackgrounds(rows, mode, roll));
+  out.push(...grid(rows, mode, roll));
+  out.push(...pitchLabels(rows, mode, roll));
+  out.push(...noteRects(valid, rows, roll));
+  // Frame and the time axis.
+  out.push(
+    `<rect x="${left}" y="${top}" width="${px(plotW)}" height="${
+      px(plotH)
+    }" fill="none" stroke="#8a919c"/>`,
+  );
+  out.push(...timeAxis(roll));
+  if (valid.length === 0) {
+    out.push(
+      `<text x="${px(left + plotW / 2)}" y="${
+        px(top + plotH / 2 + 5)
+      }" font-size="14" fill="#888" text-anchor="middle">no notes</text>`,
+    );
+  }
+  out.push(`</svg>`);
+  return out.join("\n") + "\n";
+}
 
-  // Row backgrounds and pitch labels.
-  out.push(`<g class="rows">`);
+/** How the pitch axis is laid out: a keyboard's semitones, or one lane per drum. */
+type Mode = "octaves" | "drums";
+
+/** Where everything of the roll goes, in pixels. */
+interface RollLayout {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  plotW: number;
+  plotH: number;
+  rowH: number;
+  bars: number;
+  beatsPerBar: number;
+  totalBeats: number;
+  /** The x of a time in quarter notes. */
+  xOf: (beat: number) => number;
+  /** The top of a row. */
+  yOf: (row: number) => number;
+}
+
+/**
+ * The rows of the octaves layout, from the top down: every semitone from one below the lowest
+ * note to one above the highest, widened to at least an octave (C4–B4 when there are no notes).
+ */
+function octaveRows(pitches: readonly number[]): number[] {
+  let lo = pitches.length > 0 ? Math.max(0, (pitches[0] ?? 60) - 1) : 60;
+  let hi = pitches.length > 0 ? Math.min(127, (pitches.at(-1) ?? 71) + 1) : 71;
+  while (hi - lo < 11) {
+    if (lo > 0) lo--;
+    if (hi - lo < 11 && hi < 127) hi++;
+  }
+  const rows: number[] = [];
+  for (let p = hi; p >= lo; p--) rows.push(p);
+  return rows;
+}
+
+/** Sizes the roll: margins by mode, 40 px a bar (960 to 4000 wide), rows to fit about 420 px. */
+function layout(
+  mode: Mode,
+  rowCount: number,
+  bars: number,
+  beatsPerBar: number,
+  askedWidth: number | undefined,
+): RollLayout {
+  const totalBeats = bars * beatsPerBar;
+  const left = mode === "drums" ? 170 : 48;
+  const right = 16;
+  const width = askedWidth ?? Math.min(4000, Math.max(960, left + right + bars * 40));
+  const top = 44;
+  const bottom = 40;
+  const plotW = width - left - right;
+  const rowH = Math.min(
+    mode === "drums" ? 18 : 14,
+    Math.max(mode === "drums" ? 11 : 4, 420 / rowCount),
+  );
+  const plotH = rowH * rowCount;
+  const height = top + plotH + bottom;
+  const xOf = (beat: number) => left + (beat / totalBeats) * plotW;
+  const yOf = (row: number) => top + row * rowH;
+  return {
+    width,
+    height,
+    left,
+    right,
+    top,
+    plotW,
+    plotH,
+    rowH,
+    bars,
+    beatsPerBar,
+    totalBeats,
+    xOf,
+    yOf,
+  };
+}
+
+/** Row backgrounds: black keys shaded as on a keyboard, or drum lanes striped. */
+function rowBackgrounds(rows: readonly number[], mode: Mode, roll: RollLayout): string[] {
+  const { left, plotW, rowH, yOf } = roll;
+  const out = [`<g class="rows">`];
   rows.forEach((pitch, i) => {
     const shade = mode === "drums"
       ? (i % 2 === 0 ? "#f4f6f9" : "#ffffff")
@@ -188,11 +261,13 @@ export function pianoRollSvg(
     );
   });
   out.push(`</g>`);
+  return out;
+}
 
-  // Vertical grid: beats faint, bars darker.
-  const barPx = plotW / bars;
-  const labelEvery = [1, 2, 4, 8, 16, 32, 64, 128].find((n) => n * barPx >= 36) ?? 256;
-  out.push(`<g class="grid" stroke-width="1">`);
+/** Vertical grid (beats faint, bars darker) and, on a keyboard, a line below each C. */
+function grid(rows: readonly number[], mode: Mode, roll: RollLayout): string[] {
+  const { left, top, plotW, plotH, totalBeats, beatsPerBar, xOf, yOf } = roll;
+  const out = [`<g class="grid" stroke-width="1">`];
   for (let beat = 0; beat <= totalBeats; beat++) {
     const isBar = beat % beatsPerBar === 0;
     if (!isBar && plotW / totalBeats < 6) continue;
@@ -213,9 +288,13 @@ export function pianoRollSvg(
     });
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Labels on the pitch axis.
-  out.push(`<g class="pitch-labels" font-size="${mode === "drums" ? 10 : 11}" fill="#333">`);
+/** Labels on the pitch axis: each C on a keyboard; name, number and drum sound per lane. */
+function pitchLabels(rows: readonly number[], mode: Mode, roll: RollLayout): string[] {
+  const { left, rowH, yOf } = roll;
+  const out = [`<g class="pitch-labels" font-size="${mode === "drums" ? 10 : 11}" fill="#333">`];
   rows.forEach((pitch, i) => {
     const y = px(yOf(i) + rowH / 2 + 3.5);
     if (mode === "octaves") {
@@ -232,12 +311,21 @@ export function pianoRollSvg(
     );
   });
   out.push(`</g>`);
+  return out;
+}
 
-  // Notes: one rect each, semi-transparent so that overlaps show.
-  out.push(
+/** Notes: one rect each, semi-transparent so that overlaps show. */
+function noteRects(
+  notes: readonly PianoRollNote[],
+  rows: readonly number[],
+  roll: RollLayout,
+): string[] {
+  const { rowH, xOf, yOf } = roll;
+  const rowOf = new Map(rows.map((p, i) => [p, i]));
+  const out = [
     `<g class="notes" fill="#3a6fc4" fill-opacity="0.8" stroke="#1c3f7a" stroke-width="0.6">`,
-  );
-  for (const note of valid) {
+  ];
+  for (const note of notes) {
     const row = rowOf.get(note.pitch);
     if (row === undefined) continue;
     const x = xOf(note.start);
@@ -251,14 +339,15 @@ export function pianoRollSvg(
     );
   }
   out.push(`</g>`);
+  return out;
+}
 
-  // Frame and the time axis.
-  out.push(
-    `<rect x="${left}" y="${top}" width="${px(plotW)}" height="${
-      px(plotH)
-    }" fill="none" stroke="#8a919c"/>`,
-  );
-  out.push(`<g class="time-labels" font-size="11" fill="#333" text-anchor="middle">`);
+/** Bar numbers under the roll (every bar, or fewer when bars are narrow) and the axis label. */
+function timeAxis(roll: RollLayout): string[] {
+  const { left, top, plotW, plotH, bars, beatsPerBar, xOf } = roll;
+  const barPx = plotW / bars;
+  const labelEvery = [1, 2, 4, 8, 16, 32, 64, 128].find((n) => n * barPx >= 36) ?? 256;
+  const out = [`<g class="time-labels" font-size="11" fill="#333" text-anchor="middle">`];
   for (let bar = 0; bar < bars; bar += labelEvery) {
     out.push(
       `<text x="${px(xOf(bar * beatsPerBar))}" y="${px(top + plotH + 15)}">${bar + 1}</text>`,
@@ -270,13 +359,5 @@ export function pianoRollSvg(
       px(top + plotH + 32)
     }" font-size="12" fill="#555" text-anchor="middle">bar</text>`,
   );
-  if (valid.length === 0) {
-    out.push(
-      `<text x="${px(left + plotW / 2)}" y="${
-        px(top + plotH / 2 + 5)
-      }" font-size="14" fill="#888" text-anchor="middle">no notes</text>`,
-    );
-  }
-  out.push(`</svg>`);
-  return out.join("\n") + "\n";
+  return out;
 }

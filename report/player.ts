@@ -1,8 +1,9 @@
 /**
  * What the report page's "Play with the model" section needs beside the page, in `report/`:
  * TensorFlow.js's browser build (`tf.min.js`, copied from the project's own npm dependency),
- * the run's checkpoint as a script (`model.js`), and the page's code (`player.js`, a copy of
- * report/player_browser.js).
+ * the run's checkpoint as a script (`model.js`), and the page's code (`player.js`:
+ * report/player_browser.js after model/random.js, the pipeline's seeded generator, made a
+ * classic script by {@link classicRandomScript}).
  *
  * The checkpoint travels as a script that sets a global, not as `model.json` + `weights.bin`:
  * Chromium refuses `fetch()` of file:// URLs, so `tf.loadLayersModel("model.json")` cannot work
@@ -35,6 +36,9 @@ const TFJS_PACKAGE = new URL("../node_modules/@tensorflow/tfjs/", import.meta.ur
 
 /** The page's code, a plain browser script kept as a real file so it can be read and linted. */
 const PLAYER_SCRIPT = new URL("./player_browser.js", import.meta.url);
+
+/** The pipeline's seeded generator, which the page's code draws from (`MODEL_RANDOM`). */
+const RANDOM_MODULE = new URL("../model/random.js", import.meta.url);
 
 /** File names under `report/`, in the order the page loads them. */
 export const PLAYER_FILES = ["tf.min.js", "model.js", "player.js"] as const;
@@ -122,7 +126,7 @@ export async function playerAssets(store: Store, record: RunRecord): Promise<Pla
     files: {
       "tf.min.js": tfjs.bytes,
       "model.js": encoder.encode(playerModelScript(built, record.configHash)),
-      "player.js": await Deno.readFile(PLAYER_SCRIPT),
+      "player.js": encoder.encode(await playerScript()),
     },
   };
 }
@@ -222,6 +226,34 @@ function seedWindow(notes: Uint8Array | undefined, record: RunRecord, length: nu
 export function playerModelScript(model: PlayerModel, configHash: string): string {
   return `// The checkpoint and tokens of run ${configHash}, for report/player.js ` +
     `(written by report/player.ts).\nglobalThis.RUN_MODEL = ${JSON.stringify(model)};\n`;
+}
+
+/** `player.js`: model/random.js as a classic script, then report/player_browser.js. */
+async function playerScript(): Promise<string> {
+  const random = classicRandomScript(await Deno.readTextFile(RANDOM_MODULE));
+  return `${random}\n${await Deno.readTextFile(PLAYER_SCRIPT)}`;
+}
+
+/**
+ * model/random.js (given as `source`) as a classic script that sets `MODEL_RANDOM` to its
+ * functions: a page opened from file:// cannot import an ES module in Chromium, so the module's
+ * own text goes into the page, its `export` keywords dropped, inside a function. The module is
+ * written for this (no imports, every export a function declaration); one that is not is refused
+ * rather than half copied.
+ */
+export function classicRandomScript(source: string): string {
+  if (/^\s*import\b/m.test(source) || /^export (?!function )/m.test(source)) {
+    throw new Error(
+      "model/random.js must import nothing and export only function declarations: " +
+        "report/player.ts copies it into the page as a classic script",
+    );
+  }
+  const names = [...source.matchAll(/^export function (\w+)/gm)].map((m) => m[1]);
+  return "// model/random.js, the pipeline's seeded generator, as a classic script " +
+    "(written by report/player.ts).\n" +
+    `globalThis.MODEL_RANDOM = (() => {\n"use strict";\n` +
+    source.replace(/^export function /gm, "function ") +
+    `return { ${names.join(", ")} };\n})();\n`;
 }
 
 /** The browser build of the tfjs npm dependency, or why it is missing. */

@@ -1,7 +1,9 @@
-// The report page's "Play with the model" section, copied beside the page as report/player.js
+// The report page's "Play with the model" section, written beside the page as report/player.js
 // by report/player.ts. A classic browser script, not a module (Chromium refuses module
 // scripts from file://), that runs after report/tf.min.js (TensorFlow.js) and report/model.js
-// (the run's checkpoint and tokens as `RUN_MODEL`).
+// (the run's checkpoint and tokens as `RUN_MODEL`). player.ts puts model/random.js, the
+// pipeline's own seeded generator, in front of it as `MODEL_RANDOM`: one seed gives the same
+// draws here as in Deno.
 //
 // It loads the checkpoint as model/checkpoint.ts does, predicts as stages/generate.ts does (each
 // token id divided by the vocabulary size, one window of `windowLength` tokens, softmax over the
@@ -16,6 +18,7 @@
   "use strict";
   const data = globalThis.RUN_MODEL;
   const tf = globalThis.tf;
+  const random = globalThis.MODEL_RANDOM;
   const $ = (id) => document.getElementById(id);
   const root = $("player");
   const status = $("player-status");
@@ -43,6 +46,10 @@
     say("The player cannot start: report/model.js or report/tf.min.js did not load.", "error");
     return;
   }
+  if (!random) {
+    say("The player cannot start: report/player.js lacks model/random.js's generator.", "error");
+    return;
+  }
 
   const ids = new Map(data.vocabulary.map((token, i) => [token, i]));
   // What a start window can be cut from: the window generation started from, then the piece.
@@ -59,18 +66,6 @@
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
     return bytes;
-  };
-
-  // model/random.ts's seededRandom (mulberry32): one seed gives the same draws every time.
-  const seededRandom = (seed) => {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
   };
 
   const argMax = (p) => {
@@ -289,7 +284,7 @@
       const temperature = numberOf(controls.temperature, 1, 0, 10);
       const count = Math.floor(numberOf(controls.length, 64, 1, 2000));
       const seedText = controls.seed.value.trim();
-      const rng = seedText === "" ? Math.random : seededRandom(Number(seedText));
+      const rng = seedText === "" ? Math.random : random.seededRandom(Number(seedText));
       result = await generate(startPattern(), count, temperature, rng);
       controls.caption.textContent = `${count} tokens at temperature ${temperature}` +
         (seedText === "" ? ":" : `, seed ${seedText}:`);

@@ -28,7 +28,13 @@ import {
   StageInputError,
 } from "../core/stage.ts";
 import { type FileEntry, fileList, type ParsedFile, parseReport } from "../formats/files.ts";
-import { tokenEncoding, tokenList, type Voicings, voicingTable } from "../formats/tokens.ts";
+import {
+  type TokenEncoding,
+  tokenEncoding,
+  tokenList,
+  type Voicings,
+  voicingTable,
+} from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
 import {
   DrumGridTooLongError,
@@ -84,44 +90,14 @@ export async function parseFiles(
   workers: number,
 ): Promise<ParseOutputs> {
   const encoding = encodingOf(config.parse);
-  const unmapped = new Map<number, number>();
-  const notes: string[] = [];
-  const voicings = new Map<string, Map<string, number>>();
-  const results: ParsedFile[] = [];
-  const skipped: string[] = [];
-  const empty: string[] = [];
-  const bar = ctx.progress("parse", files.length);
-  const limit = config.parse.maxFileBytes;
   const limits: TokenizeLimits = { maxQuarters: config.parse.maxQuarters };
-  const skip = (path: string, sha256: string, warning: string, error: string) => {
-    ctx.warn(`skipped ${path}: ${warning}`);
-    skipped.push(path);
-    results.push({ path, sha256, error });
-    bar.tick();
-  };
-  const tooLarge = (path: string, sha256: string, size: number) =>
-    skip(
-      path,
-      sha256,
-      `it is ${size} bytes, over parse.maxFileBytes (${limit}); to parse it, raise the limit ` +
-        `with --set parse.maxFileBytes=${size}`,
-      `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
-    );
-  const tooLong = (path: string, sha256: string, e: DrumGridTooLongError) =>
-    skip(
-      path,
-      sha256,
-      `its drum grid would be ${e.quarters} quarter notes long (${e.steps} steps), over ` +
-        `parse.maxQuarters (${e.maxQuarters}); to parse it, raise the limit with ` +
-        `--set parse.maxQuarters=${e.quarters}`,
-      `Drum grid too long: ${e.quarters} quarter notes, over parse.maxQuarters (${e.maxQuarters})`,
-    );
+  const tally = new ParseTally(ctx, config.parse, files.length);
   const pool = workers > 0 ? new TokenizerPool(workers, encoding, limits) : undefined;
   // Never rejects: a file's failure is its outcome, raised when its turn comes, as it was
   // raised when files were read one at a time.
   const outcome = (i: number): Promise<Outcome> => {
     const { path, sha256, size } = files[i]!;
-    if (size > limit) return Promise.resolve({ kind: "too-large" });
+    if (size > config.parse.maxFileBytes) return Promise.resolve({ kind: "too-large" });
     return readScannedFile(ctx, { path, sha256 })
       .then((bytes) => pool?.tokenize(bytes) ?? tokenizeFile(bytes, encoding, limits))
       .then((read): Outcome => ({ kind: "read", read }), (error) => ({ kind: "failed", error }));
@@ -138,74 +114,133 @@ export async function parseFiles(
       ahead.delete(i);
       // A Ctrl-C during the last file is only seen once reading this one gave way to it.
       ctx.signal.throwIfAborted();
-      const { path, sha256, size } = files[i]!;
-      if (done.kind === "too-large") {
-        tooLarge(path, sha256, size);
-        continue;
-      }
-      if (done.kind === "failed") {
-        const e = done.error;
-        // Like a file over parse.maxFileBytes, skipped whatever parse.onError says.
-        if (e instanceof DrumGridTooLongError) {
-          tooLong(path, sha256, e);
-          continue;
-        }
-        if (!(e instanceof MidiReadError)) throw e;
-        if (config.parse.onError === "fail") {
-          throw new StageInputError(
-            `music21 cannot read ${path} (${e.reason}); fix or remove the file, or set parse.onError: skip`,
-          );
-        }
-        skip(path, sha256, `music21 cannot read it (${e.reason})`, e.message);
-        continue;
-      }
-      const { read } = done;
-      for (const [token, counts] of read.voicings ?? []) {
-        let all = voicings.get(token);
-        if (all === undefined) voicings.set(token, all = new Map());
-        for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
-      }
-      for (const { pitch, count } of read.unmapped ?? []) {
-        unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + count);
-      }
-      const tokens = read.tokens;
-      if (tokens.length === 0) {
-        const why = read.warning === undefined ? "" : ` (${read.warning})`;
-        ctx.warn(`${path} gave no tokens${why}; it still counts as parsed`);
-        empty.push(path);
-      }
-      for (const t of tokens) notes.push(t);
-      results.push({ path, sha256, tokens: tokens.length });
-      bar.tick();
+      tally.take(files[i]!, done);
     }
   } finally {
     pool?.close();
   }
-  bar.done();
-  ctx.metric("filesParsed", files.length - skipped.length);
-  ctx.metric("filesSkipped", skipped.length);
-  ctx.metric("skippedFiles", skipped);
-  ctx.metric("emptyFiles", empty);
-  ctx.metric("tokens", notes.length);
-  if (encoding.encoding === "drum-grid") {
-    ctx.metric("encoding", "drum-grid");
-    const outside = [...unmapped].sort((a, b) => a[0] - b[0]);
-    ctx.metric("unmappedPitches", Object.fromEntries(outside));
-    if (outside.length > 0) {
-      const notesOut = outside.reduce((a, [, n]) => a + n, 0);
-      ctx.warn(
-        `${notesOut} notes on pitches outside the nine drum classes were left out (${
-          outside.map(([p, n]) => `pitch ${p}: ${n}`).join(", ")
-        })`,
+  return tally.finish(encoding);
+}
+
+/** What parse has found so far, file after file in sample order, and how it says so. */
+class ParseTally {
+  readonly #ctx: StageContext;
+  readonly #settings: Config["parse"];
+  readonly #bar: ReturnType<StageContext["progress"]>;
+  readonly #notes: string[] = [];
+  readonly #voicings = new Map<string, Map<string, number>>();
+  readonly #unmapped = new Map<number, number>();
+  readonly #results: ParsedFile[] = [];
+  readonly #skipped: string[] = [];
+  readonly #empty: string[] = [];
+
+  constructor(ctx: StageContext, settings: Config["parse"], files: number) {
+    this.#ctx = ctx;
+    this.#settings = settings;
+    this.#bar = ctx.progress("parse", files);
+  }
+
+  /** Takes one file's outcome: its tokens, or why it is skipped (or stops the run). */
+  take({ path, sha256, size }: FileEntry, done: Outcome): void {
+    if (done.kind === "too-large") {
+      const limit = this.#settings.maxFileBytes;
+      this.#skip(
+        path,
+        sha256,
+        `it is ${size} bytes, over parse.maxFileBytes (${limit}); to parse it, raise the limit ` +
+          `with --set parse.maxFileBytes=${size}`,
+        `File too large: ${size} bytes, over parse.maxFileBytes (${limit})`,
       );
+    } else if (done.kind === "failed") {
+      this.#failed(path, sha256, done.error);
+    } else {
+      this.#add(path, sha256, done.read);
     }
   }
-  return {
-    "notes.json": notes,
-    "parse_report.json": results,
-    "voicings.json": voicingList(voicings),
-    "encoding.json": encoding,
-  };
+
+  /**
+   * A file that did not tokenize: skipped when its drum grid is too long (whatever
+   * parse.onError says, like a file over parse.maxFileBytes) or music21 cannot read it and
+   * parse.onError is skip; any other error is raised.
+   */
+  #failed(path: string, sha256: string, e: unknown): void {
+    if (e instanceof DrumGridTooLongError) {
+      this.#skip(
+        path,
+        sha256,
+        `its drum grid would be ${e.quarters} quarter notes long (${e.steps} steps), over ` +
+          `parse.maxQuarters (${e.maxQuarters}); to parse it, raise the limit with ` +
+          `--set parse.maxQuarters=${e.quarters}`,
+        `Drum grid too long: ${e.quarters} quarter notes, over parse.maxQuarters (${e.maxQuarters})`,
+      );
+      return;
+    }
+    if (!(e instanceof MidiReadError)) throw e;
+    if (this.#settings.onError === "fail") {
+      throw new StageInputError(
+        `music21 cannot read ${path} (${e.reason}); fix or remove the file, or set parse.onError: skip`,
+      );
+    }
+    this.#skip(path, sha256, `music21 cannot read it (${e.reason})`, e.message);
+  }
+
+  #skip(path: string, sha256: string, warning: string, error: string): void {
+    this.#ctx.warn(`skipped ${path}: ${warning}`);
+    this.#skipped.push(path);
+    this.#results.push({ path, sha256, error });
+    this.#bar.tick();
+  }
+
+  /** A file that tokenized: its tokens, voicings and unmapped pitches join the others. */
+  #add(path: string, sha256: string, read: FileTokens): void {
+    for (const [token, counts] of read.voicings ?? []) {
+      let all = this.#voicings.get(token);
+      if (all === undefined) this.#voicings.set(token, all = new Map());
+      for (const [voicing, n] of counts) all.set(voicing, (all.get(voicing) ?? 0) + n);
+    }
+    for (const { pitch, count } of read.unmapped ?? []) {
+      this.#unmapped.set(pitch, (this.#unmapped.get(pitch) ?? 0) + count);
+    }
+    const tokens = read.tokens;
+    if (tokens.length === 0) {
+      const why = read.warning === undefined ? "" : ` (${read.warning})`;
+      this.#ctx.warn(`${path} gave no tokens${why}; it still counts as parsed`);
+      this.#empty.push(path);
+    }
+    for (const t of tokens) this.#notes.push(t);
+    this.#results.push({ path, sha256, tokens: tokens.length });
+    this.#bar.tick();
+  }
+
+  /** Ends the progress bar, reports the metrics (and unmapped drum pitches) and the outputs. */
+  finish(encoding: TokenEncoding): ParseOutputs {
+    const ctx = this.#ctx;
+    this.#bar.done();
+    ctx.metric("filesParsed", this.#results.length - this.#skipped.length);
+    ctx.metric("filesSkipped", this.#skipped.length);
+    ctx.metric("skippedFiles", this.#skipped);
+    ctx.metric("emptyFiles", this.#empty);
+    ctx.metric("tokens", this.#notes.length);
+    if (encoding.encoding === "drum-grid") {
+      ctx.metric("encoding", "drum-grid");
+      const outside = [...this.#unmapped].sort((a, b) => a[0] - b[0]);
+      ctx.metric("unmappedPitches", Object.fromEntries(outside));
+      if (outside.length > 0) {
+        const notesOut = outside.reduce((a, [, n]) => a + n, 0);
+        ctx.warn(
+          `${notesOut} notes on pitches outside the nine drum classes were left out (${
+            outside.map(([p, n]) => `pitch ${p}: ${n}`).join(", ")
+          })`,
+        );
+      }
+    }
+    return {
+      "notes.json": this.#notes,
+      "parse_report.json": this.#results,
+      "voicings.json": voicingList(this.#voicings),
+      "encoding.json": encoding,
+    };
+  }
 }
 
 /** The voicing counts as written: tokens sorted, each token's voicings most frequent first. */

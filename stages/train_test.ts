@@ -7,7 +7,7 @@ import { contextFreeScore, evaluate } from "../model/evaluate.ts";
 import { fakeContext, tinyTrainConfig, trainInputs, TUNE } from "../tests/_helpers.ts";
 import { generate } from "./generate.ts";
 import { losscurve } from "./losscurve.ts";
-import { epochOrder, train } from "./train.ts";
+import { train } from "./train.ts";
 
 Deno.test("train records one loss per epoch and keeps the checkpoint of the lowest", async () => {
   const config = tinyTrainConfig();
@@ -164,17 +164,6 @@ Deno.test("train's environment names the tfjs version, the backend and the LSTM 
     backend: "cpu",
     lstm: "tfjs",
   });
-});
-
-Deno.test("epochOrder() shuffles each epoch differently, repeatably from the seed", () => {
-  assert.deepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 1, 1));
-  assert.notDeepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 1, 2));
-  assert.notDeepEqual(epochOrder(10, true, 1, 1), epochOrder(10, true, 2, 1));
-  assert.deepEqual(
-    [...epochOrder(10, true, 1, 1)].sort((a, b) => a - b),
-    epochOrder(10, false, 1, 1),
-  );
-  assert.deepEqual(epochOrder(4, false, 1, 1), [0, 1, 2, 3]);
 });
 
 for (

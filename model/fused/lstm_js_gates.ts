@@ -46,11 +46,6 @@ export function expFast(x: number): number {
   return p * EXP_HI[n >> 6]! * EXP_LO[n & 63]!;
 }
 
-/** tanh via e^(2x); absolute error about 1e-8 near 0, which is all float32 keeps anyway. */
-export function tanhFast(x: number): number {
-  return 1 - 2 / (1 + expFast(2 * x));
-}
-
 // ---------------------------------------------------------------------------------------------
 // One time step. Each is a function of its own so V8 optimises it as a whole (a 100-step loop
 // in a long function only gets on-stack replacement, which ran it ~3x slower). They take the

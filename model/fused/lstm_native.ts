@@ -268,6 +268,9 @@ function commonSizes(a: ForwardPass | BackwardPass) {
   return sizes;
 }
 
+/** The C loops' entry points, as Deno binds them. */
+type GatesSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
 /**
  * Builds (or finds in the cache) model/fused/lstm_gates.c, opens it and binds it to `blas`, the
  * OpenBLAS that model/fused/blas.ts opened. Never throws. model/lstm_implementation.ts calls it once
@@ -283,199 +286,241 @@ export function openNativeGates(blas: Blas): NativeGatesResult {
   } catch (e) {
     return fail(`${built.path} did not load: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const s = lib.symbols;
-  const status = s.lstm_gates_init(new TextEncoder().encode(blas.path + "\0"));
+  const status = lib.symbols.lstm_gates_init(new TextEncoder().encode(blas.path + "\0"));
   if (status !== 0) {
     lib.close();
     return fail(`cblas_sgemm not found in ${blas.path} from native code (status ${status})`);
   }
-  const prof = new Float64Array(2);
-  const timing = (): NativeTiming => ({ gemm: prof[0]! / 1e6, gates: prof[1]! / 1e6 });
-  // Scratch rows the C loops need (h of one row, zero rows), kept per unit count.
-  const scratch = new Map<number, Float32Array>();
-  const rows = (u: number) => {
-    let buf = scratch.get(u);
-    if (!buf) scratch.set(u, buf = new Float32Array(2 * u));
+  return { ok: true, gates: new LoadedGates(built.path, lib.symbols, blas) };
+}
+
+/** The C loops of one loaded library, bound to one OpenBLAS. */
+class LoadedGates implements NativeGates {
+  readonly path: string;
+  readonly simd: boolean;
+  readonly #s: GatesSymbols;
+  readonly #blas: Blas;
+  #threads: number;
+  /** Where the C loops write the nanoseconds of the last call: products, the rest. */
+  readonly #prof = new Float64Array(2);
+  /** Scratch rows the C loops need (h of one row, zero rows), kept per unit count. */
+  readonly #rows = new Map<number, Float32Array>();
+  /** Scratch of the generation calls, grown to the largest asked for. */
+  #work = new Float32Array(0);
+
+  constructor(path: string, symbols: GatesSymbols, blas: Blas) {
+    this.path = path;
+    this.#s = symbols;
+    this.#blas = blas;
+    this.#threads = symbols.lstm_gates_threads(defaultThreads(), 0);
+    this.simd = symbols.lstm_gates_simd() === 1;
+  }
+
+  setThreads(n: number, minUnits = 0): number {
+    return this.#threads = this.#s.lstm_gates_threads(n, minUnits);
+  }
+
+  get threads(): number {
+    return this.#threads;
+  }
+
+  forward(a: ForwardPass): NativeTiming {
+    const last = a.returnSequences ? a.B * a.T * a.U : a.B * a.U;
+    checkSizes("forward", a, {
+      ...commonSizes(a),
+      bias: [a.bias, 4 * a.U],
+      p: [a.p, a.B * a.T * a.U],
+      out: [a.out, last],
+    });
+    // The per-step products are B×4U×U: OpenBLAS runs those best on one thread.
+    this.#blas.threadsFor(a.B, 4 * a.U, a.U);
+    this.#prof.fill(0);
+    this.#s.lstm_forward(
+      a.r,
+      a.bias,
+      a.g,
+      a.c,
+      a.tc,
+      a.p,
+      a.out,
+      a.mask,
+      this.#scratchRows(a.U),
+      a.B,
+      a.T,
+      a.U,
+      a.hard ? 1 : 0,
+      a.returnSequences ? 1 : 0,
+      this.#prof,
+    );
+    return this.#timing();
+  }
+
+  backward(a: BackwardPass): NativeTiming {
+    checkSizes("backward", a, {
+      ...commonSizes(a),
+      rT: [a.rT, 4 * a.U * a.U],
+      dy: [a.dy, a.returnSequences ? a.B * a.T * a.U : a.B * a.U],
+      dh: [a.dh, a.B * a.U],
+      dc: [a.dc, a.B * a.U],
+    });
+    this.#blas.threadsFor(a.B, a.U, 4 * a.U);
+    this.#prof.fill(0);
+    this.#s.lstm_backward(
+      a.r,
+      a.rT,
+      a.g,
+      a.c,
+      a.tc,
+      a.dy,
+      a.dh,
+      a.dc,
+      a.mask,
+      this.#scratchRows(a.U),
+      a.B,
+      a.T,
+      a.U,
+      a.hard ? 1 : 0,
+      a.returnSequences ? 1 : 0,
+      this.#prof,
+    );
+    return this.#timing();
+  }
+
+  stackLast(stack: LstmStack, x: Float32Array): Float32Array {
+    checkStack(stack);
+    const { units: u, inputSize: d } = stack;
+    const T = x.length / d;
+    if (!Number.isInteger(T) || T < 1) {
+      throw new RangeError(`Cannot run the native LSTM stack on ${x.length} inputs of ${d}`);
+    }
+    const h = new Float32Array(u);
+    // The input projections are T×4U×D products: the thread count the op would pick for them.
+    this.#blas.threadsFor(T, 4 * u, u);
+    this.#s.lstm_stack_last(
+      x,
+      stack.weights,
+      stack.packed,
+      this.#scratch(T * 8 * u + 2 * u),
+      h,
+      T,
+      d,
+      stack.layers,
+      u,
+      stack.hard ? 1 : 0,
+    );
+    return h;
+  }
+
+  windowPipeline(stack: LstmStack, T: number): WindowPipeline | null {
+    checkStack(stack);
+    const { units: u, packed } = stack;
+    if (packed === null || !Number.isInteger(T) || T < 1 || this.#s.lstm_window_ready(u) !== 1) {
+      return null;
+    }
+    return nativeWindowPipeline(this.#s, this.#blas, { ...stack, packed }, T);
+  }
+
+  denseRow(x: Float32Array, m: Float32Array, g: Float32Array): void {
+    if (m.length !== x.length * g.length) {
+      throw new RangeError(
+        `Cannot multiply ${x.length} values by ${m.length} weights into ${g.length}`,
+      );
+    }
+    this.#s.dense_row(x, m, g, x.length, g.length);
+  }
+
+  stackStep(stack: LstmStack, x: Float32Array, state: Float32Array): Float32Array {
+    checkStack(stack);
+    const { units: u, inputSize: d } = stack;
+    if (x.length !== d || state.length !== stackStateSize(stack)) {
+      throw new RangeError(
+        `Cannot step the native LSTM stack: ${x.length} inputs and ${state.length} state ` +
+          `floats, expected ${d} and ${stackStateSize(stack)}`,
+      );
+    }
+    this.#s.lstm_stack_step(
+      x,
+      stack.weights,
+      state,
+      this.#scratch(7 * u),
+      d,
+      stack.layers,
+      u,
+      stack.hard ? 1 : 0,
+    );
+    const top = (stack.layers - 1) * 2 * u;
+    return state.slice(top, top + u);
+  }
+
+  /** Milliseconds of the last forward or backward call. */
+  #timing(): NativeTiming {
+    return { gemm: this.#prof[0]! / 1e6, gates: this.#prof[1]! / 1e6 };
+  }
+
+  /** Two rows of `u` floats for the C loops' own use. */
+  #scratchRows(u: number): Float32Array {
+    let buf = this.#rows.get(u);
+    if (!buf) this.#rows.set(u, buf = new Float32Array(2 * u));
     return buf;
+  }
+
+  /** At least `floats` floats of scratch for the generation calls. */
+  #scratch(floats: number): Float32Array {
+    if (this.#work.length < floats) this.#work = new Float32Array(floats);
+    return this.#work;
+  }
+}
+
+/**
+ * The {@link WindowPipeline} of `stack` over windows of T tokens: h and c of every pass under
+ * way (T slots) per layer, advanced one token at a time by lstm_window_tick.
+ */
+function nativeWindowPipeline(
+  s: GatesSymbols,
+  blas: Blas,
+  stack: LstmStack & { packed: Float32Array },
+  T: number,
+): WindowPipeline {
+  const { units: u, inputSize: d, layers, packed } = stack;
+  // h and c of every slot per layer, then the first layer's products for the next tick.
+  const state = new Float32Array(2 * T * u * layers + T * 4 * u);
+  const scratch = new Float32Array(T * d + T * 7 * u + u);
+  let tick = 0, live = 0;
+  const step = (x: Float32Array): Float32Array<ArrayBuffer> => {
+    if (x.length !== d) {
+      throw new RangeError(`Cannot feed ${x.length} inputs to an LSTM stack on ${d}`);
+    }
+    const h = new Float32Array(u);
+    live = Math.min(T, live + 1);
+    // The input projections are T×4U×D products, as in stackLast: the same thread count.
+    blas.threadsFor(T, 4 * u, u);
+    s.lstm_window_tick(
+      x,
+      stack.weights,
+      packed,
+      state,
+      scratch,
+      h,
+      T,
+      tick++ % T,
+      live,
+      d,
+      layers,
+      u,
+      stack.hard ? 1 : 0,
+    );
+    return h;
   };
-  // Scratch of the generation calls, kept per (T, U).
-  let stackWork = new Float32Array(0);
-  const work = (floats: number) => {
-    if (stackWork.length < floats) stackWork = new Float32Array(floats);
-    return stackWork;
-  };
-  let threads = s.lstm_gates_threads(defaultThreads(), 0);
-  const gates: NativeGates = {
-    path: built.path,
-    simd: s.lstm_gates_simd() === 1,
-    setThreads(n, minUnits = 0) {
-      return threads = s.lstm_gates_threads(n, minUnits);
-    },
-    get threads() {
-      return threads;
-    },
-    forward(a) {
-      const last = a.returnSequences ? a.B * a.T * a.U : a.B * a.U;
-      checkSizes("forward", a, {
-        ...commonSizes(a),
-        bias: [a.bias, 4 * a.U],
-        p: [a.p, a.B * a.T * a.U],
-        out: [a.out, last],
-      });
-      // The per-step products are B×4U×U: OpenBLAS runs those best on one thread.
-      blas.threadsFor(a.B, 4 * a.U, a.U);
-      prof.fill(0);
-      s.lstm_forward(
-        a.r,
-        a.bias,
-        a.g,
-        a.c,
-        a.tc,
-        a.p,
-        a.out,
-        a.mask,
-        rows(a.U),
-        a.B,
-        a.T,
-        a.U,
-        a.hard ? 1 : 0,
-        a.returnSequences ? 1 : 0,
-        prof,
-      );
-      return timing();
-    },
-    backward(a) {
-      checkSizes("backward", a, {
-        ...commonSizes(a),
-        rT: [a.rT, 4 * a.U * a.U],
-        dy: [a.dy, a.returnSequences ? a.B * a.T * a.U : a.B * a.U],
-        dh: [a.dh, a.B * a.U],
-        dc: [a.dc, a.B * a.U],
-      });
-      blas.threadsFor(a.B, a.U, 4 * a.U);
-      prof.fill(0);
-      s.lstm_backward(
-        a.r,
-        a.rT,
-        a.g,
-        a.c,
-        a.tc,
-        a.dy,
-        a.dh,
-        a.dc,
-        a.mask,
-        rows(a.U),
-        a.B,
-        a.T,
-        a.U,
-        a.hard ? 1 : 0,
-        a.returnSequences ? 1 : 0,
-        prof,
-      );
-      return timing();
-    },
-    stackLast(stack, x) {
-      checkStack(stack);
-      const { units: u, inputSize: d } = stack;
-      const T = x.length / d;
-      if (!Number.isInteger(T) || T < 1) {
-        throw new RangeError(`Cannot run the native LSTM stack on ${x.length} inputs of ${d}`);
+  return {
+    start(x) {
+      if (x.length !== T * d) {
+        throw new RangeError(`Cannot start ${T} passes on ${x.length} inputs of ${d}`);
       }
-      const h = new Float32Array(u);
-      // The input projections are T×4U×D products: the thread count the op would pick for them.
-      blas.threadsFor(T, 4 * u, u);
-      s.lstm_stack_last(
-        x,
-        stack.weights,
-        stack.packed,
-        work(T * 8 * u + 2 * u),
-        h,
-        T,
-        d,
-        stack.layers,
-        u,
-        stack.hard ? 1 : 0,
-      );
+      tick = 0, live = 0;
+      let h: Float32Array = new Float32Array(u);
+      for (let t = 0; t < T; t++) h = step(x.subarray(t * d, (t + 1) * d));
       return h;
     },
-    windowPipeline(stack, T) {
-      checkStack(stack);
-      const { units: u, inputSize: d, layers, packed } = stack;
-      if (packed === null || !Number.isInteger(T) || T < 1 || s.lstm_window_ready(u) !== 1) {
-        return null;
-      }
-      // h and c of every slot per layer, then the first layer's products for the next tick.
-      const state = new Float32Array(2 * T * u * layers + T * 4 * u);
-      const scratch = new Float32Array(T * d + T * 7 * u + u);
-      let tick = 0, live = 0;
-      const step = (x: Float32Array): Float32Array<ArrayBuffer> => {
-        if (x.length !== d) {
-          throw new RangeError(`Cannot feed ${x.length} inputs to an LSTM stack on ${d}`);
-        }
-        const h = new Float32Array(u);
-        live = Math.min(T, live + 1);
-        // The input projections are T×4U×D products, as in stackLast: the same thread count.
-        blas.threadsFor(T, 4 * u, u);
-        s.lstm_window_tick(
-          x,
-          stack.weights,
-          packed,
-          state,
-          scratch,
-          h,
-          T,
-          tick++ % T,
-          live,
-          d,
-          layers,
-          u,
-          stack.hard ? 1 : 0,
-        );
-        return h;
-      };
-      return {
-        start(x) {
-          if (x.length !== T * d) {
-            throw new RangeError(`Cannot start ${T} passes on ${x.length} inputs of ${d}`);
-          }
-          tick = 0, live = 0;
-          let h: Float32Array = new Float32Array(u);
-          for (let t = 0; t < T; t++) h = step(x.subarray(t * d, (t + 1) * d));
-          return h;
-        },
-        push: step,
-      };
-    },
-    denseRow(x, m, g) {
-      if (m.length !== x.length * g.length) {
-        throw new RangeError(
-          `Cannot multiply ${x.length} values by ${m.length} weights into ${g.length}`,
-        );
-      }
-      s.dense_row(x, m, g, x.length, g.length);
-    },
-    stackStep(stack, x, state) {
-      checkStack(stack);
-      const { units: u, inputSize: d } = stack;
-      if (x.length !== d || state.length !== stackStateSize(stack)) {
-        throw new RangeError(
-          `Cannot step the native LSTM stack: ${x.length} inputs and ${state.length} state ` +
-            `floats, expected ${d} and ${stackStateSize(stack)}`,
-        );
-      }
-      s.lstm_stack_step(
-        x,
-        stack.weights,
-        state,
-        work(7 * u),
-        d,
-        stack.layers,
-        u,
-        stack.hard ? 1 : 0,
-      );
-      const top = (stack.layers - 1) * 2 * u;
-      return state.slice(top, top + u);
-    },
+    push: step,
   };
-  return { ok: true, gates };
 }
