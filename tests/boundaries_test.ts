@@ -14,18 +14,18 @@ const MAY_TOUCH_FILES = new Set(["model/fused/native_build.ts"]);
 /** What a stage may use of core/: the stage contract, hashing and the config's types. */
 const STAGE_MAY_IMPORT = new Set(["core/stage.ts", "core/hash.ts", "core/config_schema.ts"]);
 
-async function modules(): Promise<string[]> {
+/** The non-test modules under `dirs` (and their subfolders). */
+async function modules(dirs: readonly string[] = PURE): Promise<string[]> {
   const out: string[] = [];
-  for (const dir of PURE) {
+  const walk = async (dir: string) => {
     for await (const e of Deno.readDir(`${PROJECT_ROOT}/${dir}`)) {
-      if (
-        e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts") &&
-        !e.name.startsWith("_test")
-      ) {
+      if (e.isDirectory) await walk(`${dir}/${e.name}`);
+      else if (/\.(ts|js)$/.test(e.name) && !e.name.endsWith("_test.ts")) {
         out.push(`${dir}/${e.name}`);
       }
     }
-  }
+  };
+  for (const dir of dirs) await walk(dir);
   return out.sort();
 }
 
@@ -69,13 +69,56 @@ Deno.test("the import graph reaches every stage and the pure modules it is check
   for (const dir of PURE) assert.ok([...graph.keys()].some((m) => top(m) === dir), dir);
 });
 
-Deno.test("music, plots, formats, metrics and model import nothing of core/, cli/ or stages/", () => {
+/** The pipeline's own folders: model and music code is free of them. */
+const PIPELINE_FOLDERS = ["core", "store", "remote", "audio", "report", "cli", "stages"];
+
+Deno.test("music, plots, formats, metrics and model import nothing of the pipeline", () => {
   for (const [module, deps] of graph) {
     if (!["music", "plots", "formats", "metrics", "model"].includes(top(module))) continue;
     for (const dep of deps) {
-      assert.ok(!["core", "cli", "stages"].includes(top(dep)), `${module} imports ${dep}`);
+      assert.ok(!PIPELINE_FOLDERS.includes(top(dep)), `${module} imports ${dep}`);
     }
   }
+});
+
+Deno.test("the engine (core/) imports none of the services it talks to, nor the commands", () => {
+  for (const [module, deps] of graph) {
+    if (top(module) !== "core") continue;
+    for (const dep of deps) {
+      assert.ok(
+        !["store", "remote", "audio", "report", "cli", "stages"].includes(top(dep)),
+        `${module} imports ${dep}`,
+      );
+    }
+  }
+});
+
+Deno.test("no import circle: no module imports, even for a type, one that imports it back", () => {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (m: string) => {
+    if (state.get(m) === "done") return;
+    assert.notEqual(state.get(m), "open", `import circle: ${[...path, m].join(" → ")}`);
+    state.set(m, "open");
+    path.push(m);
+    for (const dep of graph.get(m) ?? []) visit(dep);
+    path.pop();
+    state.set(m, "done");
+  };
+  for (const m of graph.keys()) visit(m);
+});
+
+Deno.test("no folder holds more than 3,000 lines of code (tests beside it not counted)", async () => {
+  const folders = new Map<string, number>();
+  const all = await modules(
+    [...new Set([...graph.keys()].map(top))].filter((d) => !d.includes(".")),
+  );
+  for (const path of all) {
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    const lines = (await Deno.readTextFile(`${PROJECT_ROOT}/${path}`)).split("\n").length;
+    folders.set(folder, (folders.get(folder) ?? 0) + lines);
+  }
+  for (const [folder, lines] of folders) assert.ok(lines <= 3000, `${folder}: ${lines} lines`);
 });
 
 Deno.test("stages import only the stage contract, hashing and config types of core/, no CLI and no other stage", () => {
