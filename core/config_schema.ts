@@ -50,6 +50,9 @@ export const SCHEMA = {
       "data/groove",
       "folder scanned recursively for .mid/.midi files (relative to the folder you run from: the project root under deno task)",
     ),
+    split: added(optionalPath(
+      "the dataset's own split: a CSV file in dataset.dir (a path relative to it, such as Groove's info.csv) whose header row names midi_filename and split (train, validation or test); sample draws only train files, heldout takes every validation and test file; empty = none (a seeded draw)",
+    )),
   },
   sample: {
     count: int(200, 1, "how many files to draw from the dataset"),
@@ -86,6 +89,13 @@ export const SCHEMA = {
       "off",
       ["off", "coarse"] as const,
       "drum-grid: coarse adds the loudest hit's bucket to each step's token (soft 1–59, medium 60–99, loud 100–127)",
+    )),
+  },
+  vocab: {
+    minCount: added(int(
+      1,
+      1,
+      "a token seen fewer times in the training tokens is left out of the vocabulary; from 2, one unknown class <unk> is appended as the last id and every token the vocabulary lacks maps to it; 1 = every token, no <unk> (the tutorial's)",
     )),
   },
   window: {

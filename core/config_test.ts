@@ -152,3 +152,47 @@ Deno.test("parse.maxQuarters left at its default changes no config hash; set, it
   loaded.config.parse.maxQuarters = 100;
   assert.notEqual(configHash(loaded.config), "249cdcda893652c6");
 });
+
+Deno.test("dataset.split and vocab.minCount left at their defaults change no config hash; set, they do", async () => {
+  const quick = await loadConfig("quick.yaml");
+  assert.equal(quick.config.dataset.split, "");
+  assert.equal(quick.config.vocab.minCount, 1);
+  assert.equal(quick.hash, "fe99352e5a2f444e");
+  const drums = await loadConfig("quick-drums.yaml", ["dataset.split=", "vocab.minCount=1"]);
+  assert.equal(drums.hash, "249cdcda893652c6", "written at their defaults, they are left out too");
+  const split = await loadConfig("quick.yaml", ["dataset.split=info.csv"]);
+  const minCount = await loadConfig("quick.yaml", ["vocab.minCount=2"]);
+  assert.notEqual(split.hash, quick.hash);
+  assert.notEqual(minCount.hash, quick.hash);
+  assert.notEqual(split.hash, minCount.hash);
+});
+
+Deno.test("vocab.minCount: an integer at least 1, named in one sentence when it is not", () => {
+  assert.equal(resolveConfig({ vocab: { minCount: 3 } }, "x.yaml").vocab.minCount, 3);
+  for (const [value, found] of [[0, "0"], [-1, "-1"], [1.5, "1.5"], ["two", '"two"']] as const) {
+    assert.throws(
+      () => resolveConfig({ vocab: { minCount: value } }, "x.yaml"),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.startsWith("x.yaml: vocab.minCount must be an integer") &&
+        e.message.endsWith(`(found ${found})`),
+      `${value}`,
+    );
+  }
+  assert.throws(
+    () => applyOverride(defaultConfig(), "vocab.minCount=0"),
+    /--set: vocab\.minCount must be an integer at least 1 \(found 0\)/,
+  );
+});
+
+Deno.test("dataset.split: an optional path, empty (or left blank) for none, never a number", () => {
+  assert.equal(resolveConfig({ dataset: { split: null } }, "t.yaml").dataset.split, "");
+  assert.equal(
+    resolveConfig({ dataset: { split: "info.csv" } }, "t.yaml").dataset.split,
+    "info.csv",
+  );
+  assert.throws(
+    () => resolveConfig({ dataset: { split: 3 } }, "t.yaml"),
+    /t\.yaml: dataset\.split must be a string \("" for none\) \(found 3\)/,
+  );
+});

@@ -25,10 +25,19 @@ export const tokenLists: Codec<string[][]> = jsonCodec<string[][]>(
   },
 );
 
-/** The vocabulary: sorted unique tokens; a token's class id is its index. */
+/**
+ * The vocabulary: sorted unique tokens; a token's class id is its index. With `vocab.minCount`
+ * ≥ 2 the rare tokens are left out and {@link UNKNOWN_TOKEN} is appended as the last class.
+ */
 export interface Vocab {
   tokens: string[];
 }
+
+/**
+ * The unknown class: the last token of a vocabulary built with `vocab.minCount` ≥ 2, the class of
+ * every token the vocabulary lacks. No tokenizer makes it (music21 and drum-grid tokens hold no `<`).
+ */
+export const UNKNOWN_TOKEN = "<unk>";
 
 /** `vocab.json`. */
 export const vocabulary: Codec<Vocab> = jsonCodec<Vocab>(
@@ -38,6 +47,8 @@ export const vocabulary: Codec<Vocab> = jsonCodec<Vocab>(
     if (tokens === undefined) return "it has no tokens list";
     const problem = checkStrings(tokens);
     if (problem !== undefined) return `its tokens: ${problem}`;
+    const unk = tokens.indexOf(UNKNOWN_TOKEN);
+    if (unk !== -1 && unk !== tokens.length - 1) return `${UNKNOWN_TOKEN} is not its last token`;
     return new Set(tokens).size === tokens.length ? undefined : "its tokens repeat";
   },
 );
@@ -45,6 +56,45 @@ export const vocabulary: Codec<Vocab> = jsonCodec<Vocab>(
 /** Token → class id. */
 export function tokenIds(vocab: Vocab): Map<string, number> {
   return new Map(vocab.tokens.map((t, i) => [t, i]));
+}
+
+/** The id of {@link UNKNOWN_TOKEN} (the last one) when the vocabulary has it, else undefined. */
+export function unknownId(vocab: Vocab): number | undefined {
+  const last = vocab.tokens.length - 1;
+  return last >= 0 && vocab.tokens[last] === UNKNOWN_TOKEN ? last : undefined;
+}
+
+/** Token ids of a token list, and how many of its tokens the vocabulary lacks. */
+export interface EncodedTokens {
+  /** One id per token: a token the vocabulary lacks is the `<unk>` id, or -1 without one. */
+  ids: Int32Array;
+  /** Tokens the vocabulary lacks (each mapped to `<unk>` or -1). */
+  unknown: number;
+}
+
+/**
+ * Maps token lists to ids with `vocab`: a token it lacks becomes the `<unk>` id when the
+ * vocabulary has that class (`vocab.minCount` ≥ 2), else -1, which window cutting reads as "leave
+ * out every window holding it" (stages/_windows.ts), as before `<unk>` existed.
+ */
+export function tokenEncoder(vocab: Vocab): (tokens: readonly string[]) => EncodedTokens {
+  const index = tokenIds(vocab);
+  const fallback = unknownId(vocab) ?? -1;
+  return (tokens) => {
+    const ids = new Int32Array(tokens.length);
+    let unknown = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      const id = index.get(tokens[i]!);
+      if (id === undefined) unknown++;
+      ids[i] = id ?? fallback;
+    }
+    return { ids, unknown };
+  };
+}
+
+/** {@link tokenEncoder} for one list. */
+export function encodeTokens(tokens: readonly string[], vocab: Vocab): EncodedTokens {
+  return tokenEncoder(vocab)(tokens);
 }
 
 /**

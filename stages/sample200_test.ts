@@ -40,3 +40,37 @@ Deno.test("sample200 stops with one sentence when sample.count exceeds the datas
   );
   assert.equal(out["files.json"].length, 50);
 });
+
+/** 30 files split as the dataset's own table puts them: 20 train, 6 validation, 4 test. */
+const split: FileEntry[] = files.slice(0, 30).map((f, i) => ({
+  ...f,
+  split: i % 3 !== 2 ? "train" : i < 20 ? "validation" : "test",
+}));
+
+Deno.test("sample200 with the dataset's split draws only train files, by sample.seed, or all of them", async () => {
+  const train = split.filter((f) => f.split === "train");
+  assert.equal(train.length, 20);
+  const config = defaultConfig();
+  config.sample.count = 8;
+  const ctx = fakeContext();
+  const drawn = (await sample200.run({ files: split }, config, ctx))["files.json"];
+  assert.equal(drawn.length, 8);
+  assert.ok(drawn.every((f) => f.split === "train"), "only train files");
+  assert.deepEqual(drawn, sampleFiles(train, 8, 42), "drawn by sample.seed among the train files");
+  assert.deepEqual(ctx.collected.infos, [
+    "8 of the 20 train files of dataset.split drawn by sample.seed 42",
+  ]);
+  // sample.count at or above their number takes every train file (no error, unlike without a split).
+  config.sample.count = 897;
+  const all = (await sample200.run({ files: split }, config, fakeContext()))["files.json"];
+  assert.deepEqual(new Set(all.map((f) => f.path)), new Set(train.map((f) => f.path)));
+  // A split with no train file at all is one sentence.
+  await assert.rejects(
+    sample200.run(
+      { files: split.map((f) => ({ ...f, split: "test" as const })) },
+      config,
+      fakeContext(),
+    ),
+    /dataset\.split puts none of the 30 MIDI files in the train split/,
+  );
+});

@@ -9,7 +9,7 @@
  */
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { npyCodec } from "../formats/npy.ts";
-import { tokenIds, tokenList, vocabulary } from "../formats/tokens.ts";
+import { encodeTokens, tokenList, vocabulary } from "../formats/tokens.ts";
 import { makeWindows } from "./_windows.ts";
 
 export const window = defineStage({
@@ -31,14 +31,14 @@ export const window = defineStage({
         }; lower window.length or raise sample.count`,
       );
     }
-    const index = tokenIds(vocab);
-    const missing = notes.find((t) => !index.has(t));
-    if (missing !== undefined) {
+    // A token the vocabulary left out (rarer than vocab.minCount) is its `<unk>` class.
+    const { ids } = encodeTokens(notes, vocab);
+    const missing = ids.indexOf(-1);
+    if (missing !== -1) {
       throw new StageInputError(
-        `token ${missing} is not in the vocabulary; rerun with --force vocab`,
+        `token ${notes[missing]} is not in the vocabulary; rerun with --force vocab`,
       );
     }
-    const ids = Int32Array.from(notes, (t) => index.get(t)!);
     const { x, y, count } = makeWindows(ids, length, vocab.tokens.length);
     ctx.metric("windows", count);
     return {

@@ -1,0 +1,136 @@
+/**
+ * Per-file token-id sequences (`validation-sequences.json`, `test-sequences.json`): each held-out
+ * file's tokens from its start, numbered with the training vocabulary, so that a model can be
+ * scored on every step of every file instead of on windows cut across files.
+ *
+ * `{paths, lengths, ids}`: file `i` is `paths[i]`, its ids are the `lengths[i]` ids after those of
+ * the files before it in `ids` (one flat list, files concatenated in path order).
+ *
+ * @module
+ */
+import { type Codec, jsonCodec } from "./codec.ts";
+import type { ParsedFile } from "./files.ts";
+import { tokenEncoder, unknownId, type Vocab } from "./tokens.ts";
+
+/** Token-id sequences of several files, concatenated. */
+export interface TokenSequences {
+  /** Each file's path relative to `dataset.dir`. */
+  paths: string[];
+  /** Each file's number of ids. */
+  lengths: number[];
+  /** The ids of every file, concatenated in the order of `paths`. */
+  ids: number[];
+}
+
+/** No sequences: what heldout writes without the dataset's own split. */
+export function emptySequences(): TokenSequences {
+  return { paths: [], lengths: [], ids: [] };
+}
+
+/** `*-sequences.json`. */
+export const tokenSequences: Codec<TokenSequences> = jsonCodec<TokenSequences>(
+  "an object {paths, lengths, ids}",
+  (value) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return "it is not an object";
+    }
+    const { paths, lengths, ids } = value as Partial<Record<keyof TokenSequences, unknown>>;
+    if (!Array.isArray(paths) || !Array.isArray(lengths) || !Array.isArray(ids)) {
+      return "it lacks one of the lists paths, lengths and ids";
+    }
+    const badPath = paths.findIndex((p) => typeof p !== "string");
+    if (badPath !== -1) return `path ${badPath} is ${JSON.stringify(paths[badPath])}`;
+    if (lengths.length !== paths.length) {
+      return `it has ${lengths.length} lengths for ${paths.length} paths`;
+    }
+    const isCount = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+    const badLength = lengths.findIndex((n) => !isCount(n));
+    if (badLength !== -1) return `length ${badLength} is ${JSON.stringify(lengths[badLength])}`;
+    const total = (lengths as number[]).reduce((a, b) => a + b, 0);
+    if (total !== ids.length) return `its lengths add up to ${total} but it has ${ids.length} ids`;
+    const badId = ids.findIndex((n) => !isCount(n));
+    if (badId !== -1) return `id ${badId} is ${JSON.stringify(ids[badId])}`;
+    return undefined;
+  },
+);
+
+/** The flat `ids` cut into one array per file by `lengths`. */
+export function splitSequences(
+  ids: ArrayLike<number>,
+  lengths: readonly number[],
+): Int32Array[] {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  if (total !== ids.length) {
+    throw new RangeError(`the lengths add up to ${total} but there are ${ids.length} ids`);
+  }
+  const flat = ids instanceof Int32Array ? ids : Int32Array.from(ids);
+  const out: Int32Array[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    out.push(flat.slice(at, at + n));
+    at += n;
+  }
+  return out;
+}
+
+/** Sequences built from token lists, and what the vocabulary lacked. */
+export interface BuiltSequences {
+  sequences: TokenSequences;
+  /** Tokens the vocabulary lacks, over all files (mapped to `<unk>`, or in files left out). */
+  unknown: number;
+  /** Files left out because the vocabulary has no `<unk>` and lacks one of their tokens. */
+  leftOut: string[];
+}
+
+/**
+ * Numbers each file's tokens with `vocab`: a token it lacks becomes `<unk>` when the vocabulary
+ * has it; without `<unk>`, a file holding such a token is left out whole (and named in
+ * `leftOut`), so every sequence written is the file's, from its start, step for step.
+ */
+export function buildSequences(
+  files: Iterable<{ path: string; tokens: readonly string[] }>,
+  vocab: Vocab,
+): BuiltSequences {
+  const encode = tokenEncoder(vocab);
+  const hasUnknown = unknownId(vocab) !== undefined;
+  const sequences = emptySequences();
+  const leftOut: string[] = [];
+  let unknown = 0;
+  for (const { path, tokens } of files) {
+    const encoded = encode(tokens);
+    unknown += encoded.unknown;
+    if (encoded.unknown > 0 && !hasUnknown) {
+      leftOut.push(path);
+      continue;
+    }
+    sequences.paths.push(path);
+    sequences.lengths.push(tokens.length);
+    for (const id of encoded.ids) sequences.ids.push(id);
+  }
+  return { sequences, unknown, leftOut };
+}
+
+/**
+ * The training tokens as per-file sequences: parse's `notes.json` (every file's tokens,
+ * concatenated in sample order) cut by its `parse_report.json` (each file's token count, in the
+ * same order; files that failed hold none), numbered with `vocab` as {@link buildSequences} does.
+ */
+export function trainingSequences(
+  notes: readonly string[],
+  report: readonly ParsedFile[],
+  vocab: Vocab,
+): TokenSequences {
+  const files: { path: string; tokens: readonly string[] }[] = [];
+  let at = 0;
+  for (const entry of report) {
+    if (!("tokens" in entry)) continue;
+    files.push({ path: entry.path, tokens: notes.slice(at, at + entry.tokens) });
+    at += entry.tokens;
+  }
+  if (at !== notes.length) {
+    throw new RangeError(
+      `parse_report.json counts ${at} tokens but notes.json holds ${notes.length}`,
+    );
+  }
+  return buildSequences(files, vocab).sequences;
+}
