@@ -137,6 +137,40 @@ export const SCHEMA = {
       0,
       "train.targets all: tokens from the start of one window to the start of the next; 0 = window.length (windows that do not overlap)",
     )),
+    network: added(oneOf(
+      "tutorial",
+      ["tutorial", "sequence"] as const,
+      "tutorial: the tutorial's stacked LSTM on windows of one normalised number per token; sequence: one LSTM of train.lstmUnits over each whole file, fed a learnt token embedding, the position in the bar and the tokens train.lookbackBars bars back (Magenta drums_rnn's lookback), trained on crops with a target at every step and scored on every step of every held-out file (needs the drum grid)",
+    )),
+    embedding: added(int(64, 1, "sequence network: size of the learnt token embedding", 1024)),
+    barPosition: added(bool(
+      true,
+      "sequence network: feed the step's position in the bar as a learnt embedding",
+    )),
+    lookbackBars: added(int(
+      2,
+      0,
+      "sequence network: also feed the tokens 1 … lookbackBars bars back",
+      8,
+    )),
+    cropLength: added(int(
+      128,
+      2,
+      "sequence network: grid steps per training crop (a target at every step)",
+      4096,
+    )),
+    weightDecay: added(num(
+      0.05,
+      0,
+      "sequence network: decoupled weight decay (AdamW); 0 = plain Adam",
+      1,
+    )),
+    clipNorm: added(num(1, 0, "sequence network: clip gradients to this global norm; 0 = off")),
+    schedule: added(oneOf(
+      "cosine",
+      ["constant", "cosine"] as const,
+      "sequence network: learning rate after a short warm-up: constant, or cosine decay over train.epochs",
+    )),
   },
   generate: {
     length: int(500, 1, "tokens to generate"),
@@ -171,6 +205,18 @@ export const SCHEMA = {
       1,
       "pieces to generate, each from its own seeded start (the first is the piece a count of 1 gives)",
       100,
+    )),
+    bars: added(int(
+      0,
+      0,
+      "sequence network: bars to generate after the primer (a piece that starts and ends on a bar line); 0 = generate.length steps",
+      256,
+    )),
+    primeBars: added(int(
+      2,
+      1,
+      "sequence network: each piece starts from the first primeBars bars of a test-split file drawn by generate.seed (or of generate.prime)",
+      64,
     )),
   },
   validation: {

@@ -196,3 +196,20 @@ Deno.test("dataset.split: an optional path, empty (or left blank) for none, neve
     /t\.yaml: dataset\.split must be a string \("" for none\) \(found 3\)/,
   );
 });
+
+Deno.test("the sequence network's and the groove recipe's keys refuse wrong values in one sentence", () => {
+  const cases: [string, RegExp][] = [
+    ["train.network=transformer", /train\.network must be one of tutorial, sequence/],
+    ["train.embedding=0", /train\.embedding must be an integer between 1 and 1024/],
+    ["train.lookbackBars=9", /train\.lookbackBars must be an integer between 0 and 8/],
+    ["train.cropLength=1", /train\.cropLength must be an integer between 2 and 4096/],
+    ["train.weightDecay=-1", /train\.weightDecay must be a number between 0 and 1/],
+    ["train.schedule=step", /train\.schedule must be one of constant, cosine/],
+    ["generate.bars=-1", /generate\.bars must be an integer between 0 and 256/],
+    ["generate.primeBars=0", /generate\.primeBars must be an integer between 1 and 64/],
+  ];
+  for (const [override, message] of cases) {
+    const config = resolveConfig({}, "x.yaml");
+    assert.throws(() => applyOverride(config, override, "x.yaml"), message, override);
+  }
+});

@@ -22,6 +22,11 @@ export interface TrainHistory {
   monitor?: "val_loss";
   /** The validation loss of the kept checkpoint, with `monitor`. */
   bestValLoss?: number;
+  /**
+   * The network trained, when it is not the tutorial's: `sequence` (model/sequence/network.ts),
+   * which generate and the player then run as such.
+   */
+  network?: "sequence";
 }
 
 /** `validation.json`: the held-out scores after each epoch (empty lists when validation is off). */
@@ -37,6 +42,11 @@ export interface ValidationHistory {
    * model/evaluate.ts): the loss a network must get below to have learnt anything from it.
    */
   contextFree?: Evaluation;
+  /**
+   * The baselines on the same held-out steps (model/sequence/baselines.ts), with the sequence network:
+   * levels a model must get below.
+   */
+  baselines?: Record<string, Evaluation>;
 }
 
 export const trainHistory: Codec<TrainHistory> = jsonCodec<TrainHistory>(

@@ -110,6 +110,27 @@ export function barRepeatShare(tokens: readonly string[], perBar = 8): number {
   return repeats / (nBars - 1);
 }
 
+/**
+ * Share of silent steps (the drum grid's `-`: nothing struck); 0 for an encoding without them,
+ * NaN for an empty list.
+ */
+export function silentShare(tokens: readonly string[]): number {
+  if (tokens.length === 0) return NaN;
+  return tokens.filter((t) => t === "-").length / tokens.length;
+}
+
+/**
+ * Hits per bar: each token's struck parts (`kick+snare` is two; a silent `-` none; any other
+ * token one) over the whole bars; NaN with no whole bar.
+ */
+export function hitsPerBar(tokens: readonly string[], perBar = 8): number {
+  const bars = Math.floor(tokens.length / perBar);
+  if (bars < 1) return NaN;
+  let hits = 0;
+  for (const t of tokens.slice(0, bars * perBar)) if (t !== "-") hits += t.split("+").length;
+  return hits / bars;
+}
+
 /** Total weight of a distribution, checking the weights are usable. */
 function total(counts: TokenCounts): number {
   let sum = 0;
@@ -161,6 +182,10 @@ export interface TokenStatistics {
   longest_run: number;
   /** Share of bars equal to the previous bar; NaN with fewer than two full bars. */
   bar_repeat_share: number;
+  /** Share of silent steps (drum grid); 0 for tokens without silence. */
+  silent_share: number;
+  /** Struck parts per whole bar. */
+  hits_per_bar: number;
   /** Jensen–Shannon distance (base 2) to the reference; NaN when no reference was given. */
   js_distance: number;
 }
@@ -197,6 +222,8 @@ export function tokenStatistics(
     top_token_share: topTokenShare(tokens),
     longest_run: longestRun(tokens),
     bar_repeat_share: barRepeatShare(tokens, opts.tokensPerBar ?? 8),
+    silent_share: silentShare(tokens),
+    hits_per_bar: hitsPerBar(tokens, opts.tokensPerBar ?? 8),
     js_distance: ref === undefined ? NaN : jensenShannonDistance(tokenCounts(tokens), ref),
   };
 }

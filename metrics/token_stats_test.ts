@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import {
   barRepeatShare,
   distinctTokens,
+  hitsPerBar,
   jensenShannonDistance,
   longestRun,
+  silentShare,
   tokenCounts,
   tokensPerBar,
   tokenStatistics,
@@ -88,6 +90,8 @@ Deno.test("tokenStatistics() gathers every statistic, with a reference list or i
     top_token_share: 0.5,
     longest_run: 4,
     bar_repeat_share: 1,
+    silent_share: 0,
+    hits_per_bar: 8,
     js_distance: 0,
   });
   // P = (½, ¼, ¼), Q = (⅓, ⅓, ⅓): same as via jensenShannonDistance() on the counts.
@@ -103,4 +107,12 @@ Deno.test("tokenStatistics() gathers every statistic, with a reference list or i
   assert.equal(empty.distinct_tokens, 0);
   close(empty.top_token_share, NaN);
   close(empty.bar_repeat_share, NaN);
+});
+
+Deno.test("silentShare() and hitsPerBar() count the drum grid's silence and struck parts", () => {
+  const bar = ["kick+hihat-closed", "-", "hihat-closed", "-", "snare+hihat-closed", "-", "-", "-"];
+  assert.equal(silentShare(bar), 5 / 8);
+  assert.equal(hitsPerBar([...bar, ...bar, "kick"], 8), 5);
+  close(hitsPerBar(bar.slice(0, 3), 8), NaN);
+  close(silentShare([]), NaN);
 });

@@ -33,6 +33,11 @@ export interface LossCurveOptions {
    * dotted level line: a validation curve above it has learnt nothing from the context.
    */
   contextFree?: number;
+  /**
+   * Other models' held-out losses on the same steps (baselines), each drawn as a dotted level
+   * line with its label.
+   */
+  levels?: readonly { label: string; value: number }[];
   /** Total width in pixels; default 640. */
   width?: number;
   /** Total height in pixels; default 360. */
@@ -75,15 +80,18 @@ export function lossCurveSvg(losses: readonly number[], opts: LossCurveOptions =
   );
 
   const level = Number.isFinite(opts.contextFree) ? opts.contextFree : undefined;
+  const levels = (opts.levels ?? []).filter((l) => Number.isFinite(l.value));
   const validation = finitePoints(opts.validation ?? []);
   const scales = epochFrame(
     out,
     area,
     Math.max(1, losses.length),
-    [...points, ...validation].map((p) => p.loss).concat(level === undefined ? [] : [level]),
+    [...points, ...validation].map((p) => p.loss).concat(level === undefined ? [] : [level])
+      .concat(levels.map((l) => l.value)),
     "loss",
   );
   if (level !== undefined) out.push(contextFreeLevel(level, area, scales.yOf));
+  for (const l of levels) out.push(baselineLevel(l, area, scales.yOf));
   if (points.length === 0) out.push(noFiniteValues(area));
   else out.push(...curves(points, validation, area, scales));
   const best = bestEpoch(losses, points, opts.best);
@@ -131,6 +139,22 @@ function contextFreeLevel(level: number, area: PlotArea, yOf: (value: number) =>
     `<text x="${left + plotW - 4}" y="${px(yOf(level) + 14)}" font-size="11" fill="#495057" ` +
     `stroke="#ffffff" stroke-width="3" paint-order="stroke" text-anchor="end">${
       escapeXml(`ignoring context ${formatLoss(level)}`)
+    }</text></g>`;
+}
+
+/** A baseline's dotted level, labelled at the left end (the context-free label is at the right). */
+function baselineLevel(
+  level: { label: string; value: number },
+  area: PlotArea,
+  yOf: (value: number) => number,
+): string {
+  const { left, plotW } = area;
+  const y = px(yOf(level.value));
+  return `<g class="baseline"><line x1="${left}" y1="${y}" x2="${left + plotW}" y2="${y}" ` +
+    `stroke="#adb5bd" stroke-width="1" stroke-dasharray="1 3"/>` +
+    `<text x="${left + 4}" y="${px(yOf(level.value) - 4)}" font-size="10" fill="#495057" ` +
+    `stroke="#ffffff" stroke-width="3" paint-order="stroke">${
+      escapeXml(`${level.label} ${formatLoss(level.value)}`)
     }</text></g>`;
 }
 

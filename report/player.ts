@@ -100,6 +100,12 @@ export async function playerAssets(store: Store, record: RunRecord): Promise<Pla
   if (needed.vocab === undefined || needed.tokens === undefined) {
     return { reason: "No model to play with: the generate stage did not run." };
   }
+  if (record.config.train.network === "sequence") {
+    return {
+      reason:
+        "The in-browser player runs the tutorial's network; this run's sequence network is played here from its generated pieces only.",
+    };
+  }
   const tfjs = await readTfjs();
   if ("reason" in tfjs) return tfjs;
   const get = (digest: Digest) => store.get(digest);

@@ -50,6 +50,8 @@ import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";
 import { type NextToken, nextTokenModel } from "../model/generation.ts";
+import { tokenSequences } from "../formats/sequences.ts";
+import { generateSequences } from "./_generate_sequence.ts";
 
 export const generate = defineStage({
   name: "generate",
@@ -63,6 +65,8 @@ export const generate = defineStage({
     weights: input("train", "weights.bin", rawBytes),
     history: input("train", "history.json", trainHistory),
     encoding: input("parse", "encoding.json", tokenEncoding),
+    // Where a sequence network's pieces take their primers: the test-split files.
+    testFiles: input("heldout", "test-sequences.json", tokenSequences),
   },
   outputs: { "tokens.json": tokenList, "pieces.json": tokenLists },
   // The backend is the one train used (from history.json, an input), so generate reads no
@@ -75,7 +79,25 @@ export const generate = defineStage({
     // two can differ in the last bits of a probability, so the choice is part of the key.
     return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
-  async run({ tokens, vocab, modelJson, weights, history, encoding }, config, ctx) {
+  async run({ tokens, vocab, modelJson, weights, history, encoding, testFiles }, config, ctx) {
+    if (history.network === "sequence") {
+      const primeTokens = config.generate.prime === ""
+        ? undefined
+        : await primerTokens(config.generate.prime, encoding, ctx);
+      const { pieces } = await generateSequences(
+        {
+          checkpoint: { "model.json": modelJson, "weights.bin": weights },
+          vocab,
+          encoding,
+          test: testFiles,
+          primeTokens,
+        },
+        config.generate,
+        ctx,
+      );
+      ctx.metric("distinctTokens", new Set(pieces[0]).size);
+      return { "tokens.json": pieces[0]!, "pieces.json": pieces };
+    }
     const vocabulary = vocab.tokens;
     const length = config.window.length;
     const index = tokenIds(vocab);
@@ -192,28 +214,7 @@ async function primerIds(
   encoding: TokenEncoding,
   ctx: StageContext,
 ): Promise<number[]> {
-  let tokens: string[];
-  try {
-    // generate reads no parse settings (its key would change), so a primer is held to
-    // parse.maxQuarters' default: an hour at 300 bpm, far more than a window needs.
-    tokens = tokenizeFile(await ctx.readFile(path), encoding, {
-      maxQuarters: DEFAULT_MAX_QUARTERS,
-    }).tokens;
-  } catch (e) {
-    if (e instanceof DrumGridTooLongError) {
-      throw new StageInputError(
-        `generate.prime ${path}: its drum grid would be ${e.quarters} quarter notes long, over ` +
-          `the limit of ${e.maxQuarters} (parse.maxQuarters' default, which generate keeps); ` +
-          `prime from a shorter file`,
-        { cause: e },
-      );
-    }
-    if (!(e instanceof MidiReadError)) throw e;
-    throw new StageInputError(
-      `generate.prime ${path} cannot be read as a MIDI file (${e.reason}); give a Standard MIDI File`,
-      { cause: e },
-    );
-  }
+  const tokens = await primerTokens(path, encoding, ctx);
   if (tokens.length < length) {
     throw new StageInputError(
       `generate.prime ${path} gives ${tokens.length} tokens; generation needs at least window.length = ${length}: give a longer file or lower window.length`,
@@ -232,4 +233,36 @@ async function primerIds(
   ctx.info(`starting from the last ${length} of ${tokens.length} tokens of ${path}`);
   ctx.metric("primerTokens", tokens.length);
   return window.map((t) => index.get(t)!);
+}
+
+/**
+ * The tokens of the primer file `path` (`generate.prime`), read through the context and
+ * tokenized as parse does; one sentence when it cannot be read.
+ */
+async function primerTokens(
+  path: string,
+  encoding: TokenEncoding,
+  ctx: StageContext,
+): Promise<string[]> {
+  try {
+    // generate reads no parse settings (its key would change), so a primer is held to
+    // parse.maxQuarters' default: an hour at 300 bpm, far more than a piece needs.
+    return tokenizeFile(await ctx.readFile(path), encoding, {
+      maxQuarters: DEFAULT_MAX_QUARTERS,
+    }).tokens;
+  } catch (e) {
+    if (e instanceof DrumGridTooLongError) {
+      throw new StageInputError(
+        `generate.prime ${path}: its drum grid would be ${e.quarters} quarter notes long, over ` +
+          `the limit of ${e.maxQuarters} (parse.maxQuarters' default, which generate keeps); ` +
+          `prime from a shorter file`,
+        { cause: e },
+      );
+    }
+    if (!(e instanceof MidiReadError)) throw e;
+    throw new StageInputError(
+      `generate.prime ${path} cannot be read as a MIDI file (${e.reason}); give a Standard MIDI File`,
+      { cause: e },
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { emptySequences } from "../formats/sequences.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { Config } from "../core/config_schema.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
@@ -35,7 +36,13 @@ const checkpoint = await (async () => {
 })();
 
 function inputs(notes: string[] = TUNE) {
-  return { tokens: notes, vocab: VOCAB, encoding: MUSIC21, ...checkpoint };
+  return {
+    tokens: notes,
+    vocab: VOCAB,
+    encoding: MUSIC21,
+    testFiles: emptySequences(),
+    ...checkpoint,
+  };
 }
 
 Deno.test("generate writes generate.length tokens, every one from the vocabulary", async () => {

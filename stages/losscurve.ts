@@ -30,6 +30,13 @@ export const losscurve = defineStage({
         ...(validation.contextFree
           ? { validation: validation.loss, contextFree: validation.contextFree.loss }
           : {}),
+        ...(validation.baselines
+          ? {
+            levels: Object.entries(validation.baselines)
+              .filter(([name]) => name !== "unigram") // the context-free level already
+              .map(([label, e]) => ({ label, value: e.loss })),
+          }
+          : {}),
       }),
     };
   },

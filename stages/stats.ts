@@ -50,6 +50,7 @@ export const stats = defineStage({
       };
     });
     ctx.metric("pieces", asMetric(measured));
+    ctx.metric("withinOneStd", withinOneStd(measured));
     const piece = measured[0]!;
     const t = piece.tokens;
     ctx.info(
@@ -62,6 +63,37 @@ export const stats = defineStage({
     return { "stats.json": measured };
   },
 });
+
+/**
+ * The statistics a groove is judged by (distinct tokens, silent steps, hits per bar, groove
+ * consistency, empty beats, bars repeating the previous one): for each, the share of the pieces
+ * whose value lies within the data's mean ± 1 std, and whether the pieces' mean does.
+ */
+const JUDGED: readonly ["tokens" | "music", string][] = [
+  ["tokens", "distinct_tokens"],
+  ["tokens", "silent_share"],
+  ["tokens", "hits_per_bar"],
+  ["music", "groove_consistency"],
+  ["music", "empty_beat_rate"],
+  ["tokens", "bar_repeat_share"],
+];
+
+function withinOneStd(pieces: readonly PieceStats[]) {
+  const out: Record<string, { pieces: number; mean: number | null; meanWithin: boolean }> = {};
+  for (const [group, name] of JUDGED) {
+    const cs = pieces.map((p) => (p[group] as Record<string, Comparison>)[name]);
+    const valued = cs.filter((c) => c !== undefined && c.value !== null && c.dataStd !== null);
+    if (valued.length === 0) continue;
+    const inside = (v: number, c: Comparison) => Math.abs(v - c.dataMean!) <= c.dataStd!;
+    const mean = valued.reduce((a, c) => a + c!.value!, 0) / valued.length;
+    out[name] = {
+      pieces: valued.filter((c) => inside(c!.value!, c!)).length / valued.length,
+      mean,
+      meanWithin: inside(mean, valued[0]!),
+    };
+  }
+  return out;
+}
 
 /** Each value beside the data's mean and spread of the same metric. */
 function compare(

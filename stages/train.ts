@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
-import type { Config } from "../core/config_schema.ts";
+import { type Config, defaultConfig } from "../core/config_schema.ts";
 import { rawBytes } from "../formats/codec.ts";
 import {
   type TrainHistory,
@@ -28,7 +28,10 @@ import {
   validationHistory,
 } from "../formats/history.ts";
 import { type NpyArray, npyCodec } from "../formats/npy.ts";
-import { vocabulary } from "../formats/tokens.ts";
+import { tokenEncoding, tokenList, vocabulary } from "../formats/tokens.ts";
+import { parseReport } from "../formats/files.ts";
+import { tokenSequences } from "../formats/sequences.ts";
+import { trainSequence } from "./_train_sequence.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
@@ -47,6 +50,12 @@ export const train = defineStage({
     vocab: input("vocab", "vocab.json", vocabulary),
     valX: input("heldout", "x.npy", npyCodec("float32", 3)),
     valY: input("heldout", "y.npy", npyCodec("int32", 1)),
+    // The sequence network's data: each file's tokens, and every held-out file's.
+    notes: input("parse", "notes.json", tokenList),
+    report: input("parse", "parse_report.json", parseReport),
+    encoding: input("parse", "encoding.json", tokenEncoding),
+    validationFiles: input("heldout", "validation-sequences.json", tokenSequences),
+    testFiles: input("heldout", "test-sequences.json", tokenSequences),
   },
   outputs: {
     "model.json": rawBytes,
@@ -60,6 +69,8 @@ export const train = defineStage({
     return await trainEnvironment(config.train);
   },
   check(config) {
+    checkNetworkKeys(config.train);
+    if (config.train.network === "sequence") return;
     // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
     assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
     // A stride the tutorial's windows ignore would give a new config hash for the same weights.
@@ -74,8 +85,24 @@ export const train = defineStage({
       );
     }
   },
-  async run({ x, y, vocab, valX, valY }, config, ctx) {
+  async run(inputs, config, ctx) {
+    const { x, y, vocab, valX, valY } = inputs;
     const settings = config.train;
+    if (settings.network === "sequence") {
+      const machine = await chooseMachine(settings, ctx);
+      return await asStageInput(() =>
+        trainSequence(
+          {
+            ...inputs,
+            validation: inputs.validationFiles,
+            test: inputs.testFiles,
+          },
+          settings,
+          machine,
+          ctx,
+        )
+      );
+    }
     const windows = trainingData(x, y, vocab.tokens.length);
     const data = settings.targets === "all" ? everyStepData(windows, settings.stride) : windows;
     const held = { x: valX.data, y: valY.data, count: valY.shape[0] ?? 0, length: data.length };
@@ -90,16 +117,7 @@ export const train = defineStage({
         memoryBudget(),
       )
     );
-    const { backend, reason } = await asStageInput(() => selectBackend(settings.backend));
-    const lstm = await asStageInput(() => resolveLstm(settings.lstm, backend));
-    const blasPath = blasLibraryOf(lstm);
-    ctx.info(
-      `backend ${backend} (${reason}); LSTM kernel ${lstm.id}` +
-        (blasPath !== null ? ` on ${blasPath}` : ""),
-    );
-    ctx.metric("backend", backend);
-    ctx.metric("lstmKernel", lstm.id);
-    if (blasPath !== null) ctx.metric("blasLibrary", blasPath);
+    const { backend, lstm } = await chooseMachine(settings, ctx);
     if (data.everyStep) ctx.metric("windows", data.count);
 
     const fit = await asStageInput(() => fitModel(data, held, { ...settings, lstm }, ctx));
@@ -127,6 +145,57 @@ export const train = defineStage({
     };
   },
 });
+
+/** The backend and LSTM implementation this machine runs, said and recorded. */
+async function chooseMachine(settings: Config["train"], ctx: StageContext) {
+  const { backend, reason } = await asStageInput(() => selectBackend(settings.backend));
+  const lstm = await asStageInput(() => resolveLstm(settings.lstm, backend));
+  const blasPath = blasLibraryOf(lstm);
+  ctx.info(
+    `backend ${backend} (${reason}); LSTM kernel ${lstm.id}` +
+      (blasPath !== null ? ` on ${blasPath}` : ""),
+  );
+  ctx.metric("backend", backend);
+  ctx.metric("lstmKernel", lstm.id);
+  if (blasPath !== null) ctx.metric("blasLibrary", blasPath);
+  return { backend, lstm };
+}
+
+/** The keys only the sequence network reads: set away from their defaults, they need it. */
+const SEQUENCE_KEYS = [
+  "embedding",
+  "barPosition",
+  "lookbackBars",
+  "cropLength",
+  "weightDecay",
+  "clipNorm",
+  "schedule",
+] as const;
+
+/** Refuses a key of one network set for the other. */
+function checkNetworkKeys(train: Config["train"]): void {
+  const defaults = defaultConfig().train;
+  if (train.network === "tutorial") {
+    const set = SEQUENCE_KEYS.filter((k) => train[k] !== defaults[k]);
+    if (set.length > 0) {
+      throw new Error(
+        `train.${
+          set[0]
+        } shapes the sequence network, but train.network is tutorial: set train.network: sequence or leave train.${
+          set[0]
+        } out`,
+      );
+    }
+    return;
+  }
+  for (const key of ["targets", "stride", "monitor"] as const) {
+    if (train[key] !== defaults[key]) {
+      throw new Error(
+        `train.${key} applies to the tutorial's network; the sequence network trains on crops with a target at every step and keeps the epoch of the lowest validation loss: leave train.${key} out`,
+      );
+    }
+  }
+}
 
 /** validation.json: the held-out scores of each epoch, and the context-free level. */
 function validationOf(windows: number, { scores, contextFree }: FitResult): ValidationHistory {

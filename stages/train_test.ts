@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { emptySequences } from "../formats/sequences.ts";
 import * as tf from "@tensorflow/tfjs";
 import { StageInputError } from "../core/stage.ts";
 import { sha256Hex } from "../core/hash.ts";
@@ -377,6 +378,7 @@ Deno.test("train.targets all learns, and its checkpoint is the tutorial's model,
     modelJson: out["model.json"],
     weights: out["weights.bin"],
     history: out["history.json"],
+    testFiles: emptySequences(),
   };
   const pieces: Record<string, string[]> = {};
   for (const mode of ["window", "stateful"] as const) {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { emptySequences } from "../formats/sequences.ts";
 import assert from "node:assert/strict";
 import { type Config, defaultConfig } from "../core/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
@@ -169,7 +170,11 @@ export const EIGHT_STAGES = [
   "render",
 ];
 
-/** A whole pipeline run small enough for an end-to-end CLI test: quick.yaml on 6 files, 1 epoch. */
+/**
+ * A whole pipeline run small enough for an end-to-end CLI test: quick.yaml on 6 files, 1 epoch of
+ * layers of 16 units in steps of 128 windows, a piece of 16 tokens (about 2 s of work; quick.yaml's
+ * layers, steps and piece would take twice that). A later `--set` of the same key wins.
+ */
 export const SMALL_RUN = [
   "--config",
   "quick.yaml",
@@ -177,6 +182,14 @@ export const SMALL_RUN = [
   "sample.count=6",
   "--set",
   "train.epochs=1",
+  "--set",
+  "train.lstmUnits=16",
+  "--set",
+  "train.denseUnits=16",
+  "--set",
+  "train.batchSize=128",
+  "--set",
+  "generate.length=16",
 ];
 
 /**
@@ -196,5 +209,11 @@ export function trainInputs(notes: readonly string[], length: number, heldout: s
     vocab,
     valX: { dtype: "float32" as const, shape: [held.count, length, 1], data: held.x },
     valY: { dtype: "int32" as const, shape: [held.count], data: held.y },
+    // What the sequence network would read instead (stages/_train_sequence.ts): none here.
+    notes: [...notes],
+    report: [],
+    encoding: { encoding: "music21" as const, stepsPerQuarter: 4, velocity: "off" as const },
+    validationFiles: emptySequences(),
+    testFiles: emptySequences(),
   };
 }
