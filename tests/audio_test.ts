@@ -110,18 +110,33 @@ Deno.test("audio: without fluidsynth the stage writes no audio, warns once and d
 });
 
 Deno.test("audio: fluidsynth missing from the PATH is reported as not installed, in one line", async () => {
-  const path = Deno.env.get("PATH");
+  // In a process of its own: the PATH is the whole process's, and other test files run beside
+  // this one (deno test --parallel) start programs by name.
   const empty = await Deno.makeTempDir();
-  Deno.env.set("PATH", empty);
+  const module = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  const code = `import { audioStage } from ${module("../stages/audio.ts")};
+import { fluidsynth } from ${module("../audio/synth.ts")};
+import { pieceName } from ${module("../formats/bundle.ts")};
+import { fakeContext } from ${module("./_helpers.ts")};
+const midi = Uint8Array.from(${JSON.stringify([...piece.bytes])});
+const ctx = fakeContext();
+const out = await audioStage(fluidsynth()).run({ midi, pieces: new Map([[pieceName(1, "mid"), midi]]) }, {}, ctx);
+console.log(JSON.stringify({ bytes: out["generated.flac"].length, warnings: ctx.collected.warnings }));`;
   try {
-    const { flac, ctx } = await renderWith(fluidsynth());
-    assert.equal(flac.length, 0);
-    assert.deepEqual(ctx.collected.warnings, [
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", code],
+      cwd: PROJECT_ROOT,
+      env: { PATH: empty },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const { bytes, warnings } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(bytes, 0);
+    assert.deepEqual(warnings, [
       "fluidsynth is not installed (Debian: apt-get install fluidsynth fluid-soundfont-gm); the run goes on without audio",
     ]);
   } finally {
-    if (path === undefined) Deno.env.delete("PATH");
-    else Deno.env.set("PATH", path);
     await Deno.remove(empty);
   }
 });

@@ -36,6 +36,9 @@ async function quick(dataset: string, overrides: string[] = []) {
   applyOverride(loaded.config, `dataset.dir=${dataset}`);
   // 5 of the 6 files outside the sample held out, so that one file is in neither.
   applyOverride(loaded.config, "validation.count=5");
+  // Layers of 16 units instead of 64: the same stages and files, trained in a quarter of the time.
+  applyOverride(loaded.config, "train.lstmUnits=16");
+  applyOverride(loaded.config, "train.denseUnits=16");
   for (const o of overrides) applyOverride(loaded.config, o);
   loaded.hash = configHash(loaded.config);
   return loaded;

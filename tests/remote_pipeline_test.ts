@@ -12,26 +12,37 @@ import { PERMISSIONS } from "../cli/permissions.ts";
 import { type NatsSetup, skipWithoutNats, startNats } from "./_nats.ts";
 import { LocalStore } from "../store/store.ts";
 import type { RunRecord } from "../core/run_record.ts";
+import { connect } from "nats";
+import { REMOTE_NAMES } from "../remote/nats/buckets.ts";
 
 const skipped = skipWithoutNats("remote pipeline tests");
 
+/** How soon a dead worker's job and locks go to another: short, so that the tests do not wait. */
+interface Deadlines {
+  ackWaitMs: number;
+  lockTtlMs: number;
+}
+
 /** The environment a machine of the test has: the remote's credentials, a short ack deadline. */
-function env(setup: NatsSetup): Record<string, string> {
+function env(
+  setup: NatsSetup,
+  deadlines: Deadlines = { ackWaitMs: 4000, lockTtlMs: 3000 },
+): Record<string, string> {
   return {
     DLM_REMOTE_USER: setup.credentials.user,
     DLM_REMOTE_PASSWORD: setup.credentials.password,
-    DLM_WORKER_ACK_WAIT_MS: "4000",
-    DLM_REMOTE_LOCK_TTL_MS: "3000",
+    DLM_WORKER_ACK_WAIT_MS: String(deadlines.ackWaitMs),
+    DLM_REMOTE_LOCK_TTL_MS: String(deadlines.lockTtlMs),
     // No settings file of the user's is read.
     XDG_CONFIG_HOME: "/nonexistent",
   };
 }
 
-function command(setup: NatsSetup, args: string[]) {
+function command(setup: NatsSetup, args: string[], deadlines?: Deadlines) {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, "pipeline.ts", ...args],
     cwd: PROJECT_ROOT,
-    env: env(setup),
+    env: env(setup, deadlines),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -39,7 +50,11 @@ function command(setup: NatsSetup, args: string[]) {
 }
 
 async function pipeline(setup: NatsSetup, ...args: string[]) {
-  const out = await command(setup, [...args, "--remote", setup.url]).output();
+  return await pipelineWith(setup, undefined, ...args);
+}
+
+async function pipelineWith(setup: NatsSetup, deadlines: Deadlines | undefined, ...args: string[]) {
+  const out = await command(setup, [...args, "--remote", setup.url], deadlines).output();
   const text = new TextDecoder();
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
@@ -129,7 +144,7 @@ interface Worker {
 }
 
 /** A worker in its own process group, so a kill -9 takes its run with it (a machine dying). */
-function worker(setup: NatsSetup, store: string): Worker {
+function worker(setup: NatsSetup, store: string, deadlines?: Deadlines): Worker {
   const child = new Deno.Command("setsid", {
     args: [
       Deno.execPath(),
@@ -143,15 +158,20 @@ function worker(setup: NatsSetup, store: string): Worker {
       store,
     ],
     cwd: PROJECT_ROOT,
-    env: env(setup),
+    env: env(setup, deadlines),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
   let text = "";
+  let more = Promise.withResolvers<void>();
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      more.resolve();
+      more = Promise.withResolvers<void>();
+    }
   };
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]).catch(() => {});
   return {
@@ -160,7 +180,11 @@ function worker(setup: NatsSetup, store: string): Worker {
     async waitFor(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(text)) {
-        const ended = await Promise.race([drained.then(() => true), delay(100).then(() => false)]);
+        const ended = await Promise.race([
+          drained.then(() => true),
+          more.promise.then(() => false),
+          delay(100).then(() => false),
+        ]);
         if (ended && !pattern.test(text)) {
           throw new Error(`the worker ended before ${pattern}; it printed:\n${text}`);
         }
@@ -199,17 +223,35 @@ async function queueSeeds(setup: NatsSetup, home: string, seeds: string): Promis
   return [...queued.stdout.matchAll(/config hash ([0-9a-f]{16}): queued/g)].map((m) => m[1]!);
 }
 
-/** Waits until `hash` has a finished run on `store`'s remote (listed by `runs`). */
-async function waitForRuns(setup: NatsSetup, store: string, hashes: string[], timeoutMs: number) {
+/**
+ * Waits until each of `hashes` has a finished run on one of the workers' `stores` (a file read,
+ * checked often), then until `runs` on `home` lists them all from the remote (a pipeline started
+ * only then: each costs a Deno start).
+ */
+async function waitForRuns(
+  setup: NatsSetup,
+  home: string,
+  stores: string[],
+  hashes: string[],
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
+  const ranOnAWorker = (h: string) => stores.some((store) => latestSync(store, h));
+  while (!hashes.every(ranOnAWorker)) {
+    if (Date.now() > deadline) {
+      const done = hashes.filter(ranOnAWorker).length;
+      throw new Error(`only ${done} of ${hashes.length} runs finished on the workers`);
+    }
+    await delay(100);
+  }
   for (;;) {
-    const runs = await pipeline(setup, "runs", "--json", "--quiet", "--store", store);
+    const runs = await pipeline(setup, "runs", "--json", "--quiet", "--store", home);
     const listed = hashes.filter((h) => runs.stdout.includes(h));
     if (listed.length === hashes.length) return;
     if (Date.now() > deadline) {
       throw new Error(`only ${listed.length} of ${hashes.length} runs finished:\n${runs.stdout}`);
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await delay(250);
   }
 }
 
@@ -227,7 +269,7 @@ Deno.test({
     try {
       const hashes = await queueSeeds(setup, home, "1,2,3,4");
       assert.equal(hashes.length, 4);
-      await waitForRuns(setup, home, hashes, 240_000).catch((e) => {
+      await waitForRuns(setup, home, [a, b], hashes, 240_000).catch((e) => {
         throw new Error(
           `${e.message}\nworker A:\n${workers[0]!.output()}\nworker B:\n${workers[1]!.output()}`,
         );
@@ -256,6 +298,26 @@ function latestSync(store: string, hash: string): boolean {
   }
 }
 
+/** Resolves once the remote holds the work in progress of a training (its first epoch saved). */
+async function workInProgressSaved(setup: NatsSetup, timeoutMs: number): Promise<void> {
+  const nc = await connect({
+    servers: setup.url,
+    user: setup.credentials.user,
+    pass: setup.credentials.password,
+  });
+  try {
+    const resume = await nc.jetstream().views.kv(REMOTE_NAMES.resume);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for await (const _ of await resume.keys()) return;
+      if (Date.now() > deadline) throw new Error("no work in progress was saved on the remote");
+      await delay(50);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 Deno.test({
   name:
     "remote: a worker killed during training; the job goes to another, which resumes and ends with the digests of an uninterrupted run",
@@ -268,19 +330,35 @@ Deno.test({
       await Deno.makeTempDir(),
       await Deno.makeTempDir(),
     ];
-    // SMALL_RUN with 8 epochs instead of 1: the kill after the first leaves the others to do.
-    const args = [
-      ...SMALL_RUN.slice(0, -2),
-      "--set",
-      "train.epochs=8",
-      "--set",
-      "generate.length=16",
-    ];
+    // SMALL_RUN with 4 epochs instead of 1: killed during the second, two more are left to do.
+    const epochs = 4;
+    const args = [...SMALL_RUN, "--set", `train.epochs=${epochs}`, "--set", "generate.length=16"];
+    // A dead worker's job and the locks of its run go to another after 2.5 s without a heartbeat.
+    const deadlines = { ackWaitMs: 2500, lockTtlMs: 2500 };
+    // The uninterrupted run, on a store of its own without the remote, alongside the others.
+    const plain = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...PERMISSIONS,
+        "pipeline.ts",
+        ...args,
+        "--set",
+        "generate.seed=1",
+        "--store",
+        alone,
+      ],
+      cwd: PROJECT_ROOT,
+      env: { XDG_CONFIG_HOME: "/nonexistent" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
     let second: Worker | undefined;
     try {
-      const first = worker(setup, a);
-      const queued = await pipeline(
+      const first = worker(setup, a, deadlines);
+      const queued = await pipelineWith(
         setup,
+        deadlines,
         "sweep",
         ...args,
         "--grid",
@@ -291,33 +369,31 @@ Deno.test({
       );
       assert.equal(queued.code, 0, queued.stderr);
       const hash = /config hash ([0-9a-f]{16}): queued/.exec(queued.stdout)![1]!;
-      // Killed once the first epoch is saved and before the last ends.
-      await first.waitFor(/epoch 1\/8: loss/, 180_000);
+      // Killed (with its run) as soon as the first epoch's work in progress is on the remote,
+      // and before the last epoch ends.
+      await workInProgressSaved(setup, 180_000).catch((e) => {
+        throw new Error(`${e.message}; the worker printed:\n${first.output()}`);
+      });
       await killGroup(first, "SIGKILL");
-      second = worker(setup, b);
+      assert.doesNotMatch(
+        first.output(),
+        new RegExp(`epoch ${epochs}/${epochs}: loss|worker: .* done in`),
+      );
+      second = worker(setup, b, deadlines);
       const seen = await second.waitFor(/worker: .* done in/, 240_000);
       assert.match(seen, /delivery 2: resuming/);
       assert.match(seen, /resum/i);
       const resumed = await latest(b, hash);
-      // The uninterrupted run, on a store of its own without the remote.
-      const plain = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          ...PERMISSIONS,
-          "pipeline.ts",
-          ...args,
-          "--set",
-          "generate.seed=1",
-          "--store",
-          alone,
-        ],
-        cwd: PROJECT_ROOT,
-        env: { XDG_CONFIG_HOME: "/nonexistent" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(plain.code, 0, new TextDecoder().decode(plain.stderr));
+      // It went on from an epoch the killed worker finished, not from the start.
+      const after = resumed.metrics.train?.resumedAfterEpoch;
+      assert.ok(
+        typeof after === "number" && after >= 1 && after < epochs,
+        `resumed after epoch ${after}`,
+      );
+      const done = await plain;
+      assert.equal(done.code, 0, new TextDecoder().decode(done.stderr));
       const uninterrupted = await latest(alone, hash);
+      assert.equal(uninterrupted.metrics.train?.resumedAfterEpoch, undefined);
       for (const stage of ["train", "generate", "render"]) {
         assert.deepEqual(
           resumed.stages[stage]!.outputs,
@@ -327,6 +403,7 @@ Deno.test({
       }
     } finally {
       if (second) await killGroup(second, "SIGINT");
+      await plain.catch(() => {});
       await setup.close();
       for (const d of [home, a, b, alone]) await Deno.remove(d, { recursive: true });
     }
@@ -347,7 +424,7 @@ Deno.test({
       await setup.servers[0]!.kill();
       await delay(1000);
       await setup.servers[0]!.start();
-      await waitForRuns(setup, home, hashes, 240_000).catch((e) => {
+      await waitForRuns(setup, home, [a], hashes, 240_000).catch((e) => {
         throw new Error(`${e.message}\nworker:\n${w.output()}`);
       });
       for (const h of hashes) assert.ok(latestSync(a, h), `${h} ran on the worker`);

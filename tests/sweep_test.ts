@@ -7,10 +7,11 @@ import type { RunRecord } from "../core/run_record.ts";
 import { assertOneLine, pipeline } from "./_helpers.ts";
 
 const store = await Deno.makeTempDir({ prefix: "sweep-" });
-/** quick.yaml on 6 files, one epoch, layers of 16 units: a whole run in a few seconds. */
+/** quick.yaml on 6 files, one epoch, layers of 16 units, steps of 128: a run in a few seconds. */
 const TINY = [
   ...["--config", "quick.yaml", "--set", "sample.count=6", "--set", "train.epochs=1"],
   ...["--set", "train.lstmUnits=16", "--set", "train.denseUnits=16"],
+  ...["--set", "train.batchSize=128"],
 ];
 
 Deno.test("sweep: runs every combination once, lists them and writes their compare page", async () => {
