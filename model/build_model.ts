@@ -77,7 +77,7 @@ export function buildModel(train: NetworkSettings, options: BuildModelOptions): 
  * recurrent kernels (units × 4·units) are always over its 2,000-element threshold, so the
  * warning fires on every build, says nothing the user can act on, and `--quiet` cannot hide it.
  */
-function withoutOrthogonalWarning<T>(build: () => T): T {
+export function withoutOrthogonalWarning<T>(build: () => T): T {
   // model/ prints nothing itself; here it only filters what tfjs prints.
   // deno-lint-ignore no-console
   const warn = console.warn;

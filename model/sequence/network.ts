@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { withoutOrthogonalWarning } from "../build_model.ts";
 import * as tf from "@tensorflow/tfjs";
 import { FusedLstm } from "../fused/fused_lstm.ts";
 import type { LstmImplementation } from "../lstm_implementation.ts";
@@ -190,29 +191,6 @@ export function buildSequenceModel(
     })
   );
   return model!;
-}
-
-/**
- * Runs `build` with tfjs's console warning about large orthogonal initialisations muted (the
- * recurrent kernel is always over its threshold; the warning says nothing actionable), as
- * model/build_model.ts does.
- */
-function withoutOrthogonalWarning<T>(build: () => T): T {
-  // deno-lint-ignore no-console
-  const warn = console.warn;
-  // deno-lint-ignore no-console
-  console.warn = (...args: unknown[]) => {
-    if (
-      typeof args[0] === "string" && args[0].startsWith("Orthogonal initializer is being called")
-    ) return;
-    warn(...args);
-  };
-  try {
-    return build();
-  } finally {
-    // deno-lint-ignore no-console
-    console.warn = warn;
-  }
 }
 
 /**
