@@ -244,6 +244,11 @@ export const SCHEMA = {
       "drum-grid tokens: the tempo of the rendered grid, in quarter notes per minute (music21 tokens keep create_midi's 120)",
       1000,
     )),
+    tempo: added(oneOf(
+      "fixed",
+      ["fixed", "primer"] as const,
+      "drum-grid tokens: fixed: every piece at render.bpm; primer: each piece of the sequence network at the tempo of the file its primer came from (the dataset.split table's bpm column, as Groove's info.csv), render.bpm where that file has none",
+    )),
   },
 } as const satisfies Record<string, Record<string, Field>>;
 

@@ -26,6 +26,34 @@ export const tokenLists: Codec<string[][]> = jsonCodec<string[][]>(
 );
 
 /**
+ * `primers.json`: where each piece of `pieces.json` starts (same order): the test-split file
+ * (its path as heldout names it) or `generate.prime` file it was primed from, the primer's
+ * tokens, and the file's tempo where the dataset's split table gives one (Groove's info.csv
+ * `bpm`). Empty for the tutorial's network, whose pieces start from a window of the training
+ * tokens.
+ */
+export interface PiecePrimer {
+  file: string;
+  tokens: string[];
+  bpm?: number;
+}
+
+/** The codec of {@link PiecePrimer} lists. */
+export const piecePrimers: Codec<PiecePrimer[]> = jsonCodec<PiecePrimer[]>(
+  "a list of {file, tokens, bpm?} primers",
+  (value) => {
+    if (!Array.isArray(value)) return "it is not a list";
+    for (const [i, p] of value.entries()) {
+      const ok = typeof p === "object" && p !== null && typeof p.file === "string" &&
+        checkStrings(p.tokens) === undefined &&
+        (p.bpm === undefined || (typeof p.bpm === "number" && p.bpm > 0));
+      if (!ok) return `primer ${i + 1} is ${JSON.stringify(p).slice(0, 80)}`;
+    }
+    return undefined;
+  },
+);
+
+/**
  * The vocabulary: sorted unique tokens; a token's class id is its index. With `vocab.minCount`
  * ≥ 2 the rare tokens are left out and {@link UNKNOWN_TOKEN} is appended as the last class.
  */

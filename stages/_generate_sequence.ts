@@ -13,7 +13,12 @@
 import { type StageContext, StageInputError } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
 import { splitSequences, type TokenSequences } from "../formats/sequences.ts";
-import { encodeTokens, type TokenEncoding, type Vocab } from "../formats/tokens.ts";
+import {
+  encodeTokens,
+  type PiecePrimer,
+  type TokenEncoding,
+  type Vocab,
+} from "../formats/tokens.ts";
 import { disposeModel } from "../model/build_model.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
@@ -27,16 +32,18 @@ export interface SequenceGenerateInputs {
   encoding: TokenEncoding;
   /** The test-split files (heldout's test-sequences.json), where primers come from. */
   test: TokenSequences;
+  /** Tempo (bpm) by test file path, where the dataset's split table gives one. */
+  tempos: ReadonlyMap<string, number>;
   /** The `generate.prime` file's tokens, when one is given. */
   primeTokens?: readonly string[];
 }
 
-/** The pieces (tokens, generated part only), and where each primer came from. */
+/** The pieces (tokens, generated part only), and where each one's primer came from. */
 export async function generateSequences(
   inputs: SequenceGenerateInputs,
   settings: Config["generate"],
   ctx: StageContext,
-): Promise<{ pieces: string[][]; primers: string[] }> {
+): Promise<{ pieces: string[][]; primers: PiecePrimer[] }> {
   const stepsPerBar = 4 * inputs.encoding.stepsPerQuarter;
   const primeSteps = settings.primeBars * stepsPerBar;
   const steps = settings.bars > 0 ? settings.bars * stepsPerBar : settings.length;
@@ -58,9 +65,13 @@ export async function generateSequences(
     );
     ctx.metric("tokensPerSecond", Math.round(out.length * steps / Math.max(seconds, 1e-3)));
     ctx.metric("primers", from);
+    const tokensOf = (ids: Int32Array) => Array.from(ids, (id) => inputs.vocab.tokens[id]!);
     return {
-      pieces: out.map((ids) => Array.from(ids, (id) => inputs.vocab.tokens[id]!)),
-      primers: from,
+      pieces: out.map(tokensOf),
+      primers: from.map((file, i) => {
+        const bpm = inputs.tempos.get(file);
+        return { file, tokens: tokensOf(primers[i]!), ...(bpm === undefined ? {} : { bpm }) };
+      }),
     };
   } finally {
     disposeModel(model);

@@ -92,7 +92,8 @@ export async function trainSequence(
   );
   if (fit.resumedAfterEpoch !== undefined) ctx.metric("resumedAfterEpoch", fit.resumedAfterEpoch);
   // The test files, once, on the checkpoint kept; the baselines on the same steps.
-  const kept = await loadCheckpoint(fit.checkpoint);
+  // With the fused LSTM when the machine has it: tfjs's own LSTM layer takes minutes here.
+  const kept = await loadCheckpoint(fit.checkpoint, { lstm: machine.lstm });
   let testScore: SequenceScore;
   try {
     testScore = await scoreSequences(kept, test);

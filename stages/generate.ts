@@ -32,6 +32,7 @@ import {
 import { rawBytes } from "../formats/codec.ts";
 import { trainHistory } from "../formats/history.ts";
 import {
+  piecePrimers,
   type TokenEncoding,
   tokenEncoding,
   tokenIds,
@@ -51,6 +52,7 @@ import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";
 import { type NextToken, nextTokenModel } from "../model/generation.ts";
 import { tokenSequences } from "../formats/sequences.ts";
+import { fileList } from "../formats/files.ts";
 import { generateSequences } from "./_generate_sequence.ts";
 
 export const generate = defineStage({
@@ -67,8 +69,10 @@ export const generate = defineStage({
     encoding: input("parse", "encoding.json", tokenEncoding),
     // Where a sequence network's pieces take their primers: the test-split files.
     testFiles: input("heldout", "test-sequences.json", tokenSequences),
+    // Their tempos (the split table's bpm), which render may play each piece at.
+    files: input("scan", "files.json", fileList),
   },
-  outputs: { "tokens.json": tokenList, "pieces.json": tokenLists },
+  outputs: { "tokens.json": tokenList, "pieces.json": tokenLists, "primers.json": piecePrimers },
   // The backend is the one train used (from history.json, an input), so generate reads no
   // train settings: changing train.epochs reaches it only through the model.
   reads: ["generate", "window"],
@@ -79,24 +83,29 @@ export const generate = defineStage({
     // two can differ in the last bits of a probability, so the choice is part of the key.
     return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
-  async run({ tokens, vocab, modelJson, weights, history, encoding, testFiles }, config, ctx) {
+  async run(
+    { tokens, vocab, modelJson, weights, history, encoding, testFiles, files },
+    config,
+    ctx,
+  ) {
     if (history.network === "sequence") {
       const primeTokens = config.generate.prime === ""
         ? undefined
         : await primerTokens(config.generate.prime, encoding, ctx);
-      const { pieces } = await generateSequences(
+      const { pieces, primers } = await generateSequences(
         {
           checkpoint: { "model.json": modelJson, "weights.bin": weights },
           vocab,
           encoding,
           test: testFiles,
+          tempos: new Map(files.flatMap((f) => f.bpm === undefined ? [] : [[f.path, f.bpm]])),
           primeTokens,
         },
         config.generate,
         ctx,
       );
       ctx.metric("distinctTokens", new Set(pieces[0]).size);
-      return { "tokens.json": pieces[0]!, "pieces.json": pieces };
+      return { "tokens.json": pieces[0]!, "pieces.json": pieces, "primers.json": primers };
     }
     const vocabulary = vocab.tokens;
     const length = config.window.length;
@@ -172,7 +181,8 @@ export const generate = defineStage({
       ctx.metric("tokensPerSecond", Math.round(count * config.generate.length / seconds));
       if (starts.length > 0) ctx.metric("startIndex", count > 1 ? starts : starts[0]!);
       ctx.metric("distinctTokens", new Set(pieces[0]).size);
-      return { "tokens.json": pieces[0]!, "pieces.json": pieces };
+      // The tutorial's pieces start from windows of the training tokens, not from files.
+      return { "tokens.json": pieces[0]!, "pieces.json": pieces, "primers.json": [] };
     } finally {
       disposeModel(model);
     }

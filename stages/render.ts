@@ -4,17 +4,26 @@
  * of the same notes to look at without a MIDI player. With `render.instrument: drums` the notes
  * go on General MIDI's drum channel, each chord token on the drums that most often made it in the
  * training files (music/drums.ts), and the piano roll names each lane's drum. Drum-grid tokens
- * (`parse.encoding: drum-grid`) are written as drums one grid step apart at `render.bpm`
- * (stages/_encoding.ts).
+ * (`parse.encoding: drum-grid`) are written as drums one grid step apart at `render.bpm`, or,
+ * with `render.tempo: primer`, each piece at the tempo of the file its primer came from, so a
+ * groove continues at the speed it was played.
  *
  * @module
  */
 import { defineStage, input } from "../core/stage.ts";
 import { rawBytes, text } from "../formats/codec.ts";
-import { tokenEncoding, tokenList, tokenLists, voicingTable } from "../formats/tokens.ts";
+import {
+  type PiecePrimer,
+  piecePrimers,
+  tokenEncoding,
+  tokenList,
+  tokenLists,
+  voicingTable,
+} from "../formats/tokens.ts";
 import { renderTokens } from "../music/encoding.ts";
 import { type Bundle, bundle, pieceName } from "../formats/bundle.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
+import type { Config } from "../core/config_schema.ts";
 
 /**
  * Writes `generated.mid` and `piano_roll.svg` from the generate stage's `tokens.json`, and every
@@ -30,15 +39,17 @@ export const render = defineStage({
     pieces: input("generate", "pieces.json", tokenLists),
     voicings: input("parse", "voicings.json", voicingTable),
     encoding: input("parse", "encoding.json", tokenEncoding),
+    primers: input("generate", "primers.json", piecePrimers),
   },
   outputs: { "generated.mid": rawBytes, "piano_roll.svg": text, "pieces.tar": bundle },
   reads: ["render"],
-  async run({ tokens, pieces, voicings, encoding }, config, ctx) {
-    const renderPiece = (piece: string[], title: string) => {
+  async run({ tokens, pieces, voicings, encoding, primers }, config, ctx) {
+    const renderPiece = (piece: string[], title: string, index: number) => {
+      const bpm = tempoOf(config.render, primers[index]);
       const { bytes, warnings, notes, ticksPerQuarter, drums } = renderTokens(
         piece,
         encoding,
-        config.render,
+        { ...config.render, bpm },
         voicings,
       );
       const svg = pianoRollSvg(
@@ -48,13 +59,15 @@ export const render = defineStage({
           duration: n.durationTicks / ticksPerQuarter,
         })),
         {
-          title: `${title}: ${piece.length} tokens${drums ? ", as drums" : ""}`,
+          title: `${title}: ${piece.length} tokens${drums ? ", as drums" : ""}${
+            bpm === config.render.bpm ? "" : `, ${bpm} bpm as its primer`
+          }`,
           ...(drums ? { labels: "drums" as const } : {}),
         },
       );
       return { bytes, warnings, notes, svg };
     };
-    const first = renderPiece(tokens, "Generated");
+    const first = renderPiece(tokens, "Generated", 0);
     for (const warning of first.warnings) ctx.warn(warning);
     ctx.metric("notes", first.notes.length);
     ctx.info(`${tokens.length} tokens, ${first.notes.length} notes, ${first.bytes.length} bytes`);
@@ -62,7 +75,7 @@ export const render = defineStage({
     for (const [i, piece] of pieces.entries()) {
       const { bytes, svg } = i === 0 && piece.join("\n") === tokens.join("\n")
         ? first
-        : renderPiece(piece, `Piece ${i + 1}`);
+        : renderPiece(piece, `Piece ${i + 1}`, i);
       files.set(pieceName(i + 1, "mid"), bytes);
       files.set(pieceName(i + 1, "svg"), new TextEncoder().encode(svg));
     }
@@ -70,3 +83,8 @@ export const render = defineStage({
     return { "generated.mid": first.bytes, "piano_roll.svg": first.svg, "pieces.tar": files };
   },
 });
+
+/** The tempo a piece renders at: its primer's with `render.tempo: primer`, else `render.bpm`. */
+export function tempoOf(render: Config["render"], primer: PiecePrimer | undefined): number {
+  return render.tempo === "primer" && primer?.bpm !== undefined ? primer.bpm : render.bpm;
+}

@@ -19,14 +19,14 @@ function fakeContext() {
 const MUSIC21: TokenEncoding = { encoding: "music21", stepsPerQuarter: 4, velocity: "off" };
 
 const config = (step = 0.5, instrument: "piano" | "drums" = "piano") => ({
-  render: { step, instrument, bpm: 120 },
+  render: { step, instrument, bpm: 120, tempo: "fixed" as const },
 });
 
 Deno.test("render stage writes the create_midi bytes and a piano roll from tokens.json", async () => {
   const tokens = ["E-4", "10.2.4", "C4"];
   const { ctx, warnings, metrics } = fakeContext();
   const out = await render.run(
-    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21 },
+    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21, primers: [] },
     config(),
     ctx,
   );
@@ -46,6 +46,7 @@ Deno.test("render stage declares its name, input and config section", () => {
     "generate/pieces.json",
     "parse/voicings.json",
     "parse/encoding.json",
+    "generate/primers.json",
   ]);
   assert.deepEqual(render.reads, ["render"]);
 });
@@ -53,7 +54,7 @@ Deno.test("render stage declares its name, input and config section", () => {
 Deno.test("render stage passes each odd token's warning to ctx.warn", async () => {
   const { ctx, warnings, metrics } = fakeContext();
   await render.run(
-    { tokens: ["C#-1", "xyz", "C4"], pieces: [], voicings: {}, encoding: MUSIC21 },
+    { tokens: ["C#-1", "xyz", "C4"], pieces: [], voicings: {}, encoding: MUSIC21, primers: [] },
     config(),
     ctx,
   );
@@ -67,7 +68,7 @@ Deno.test("render stage spaces tokens by render.step", async () => {
   const { ctx } = fakeContext();
   const tokens = ["C4", "D4"];
   const out = await render.run(
-    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21 },
+    { tokens, pieces: [tokens], voicings: {}, encoding: MUSIC21, primers: [] },
     config(1),
     ctx,
   );
@@ -78,7 +79,7 @@ Deno.test("render stage spaces tokens by render.step", async () => {
 Deno.test("render stage renders an empty token list as the empty file", async () => {
   const { ctx, metrics } = fakeContext();
   const out = await render.run(
-    { tokens: [], pieces: [[]], voicings: {}, encoding: MUSIC21 },
+    { tokens: [], pieces: [[]], voicings: {}, encoding: MUSIC21, primers: [] },
     config(),
     ctx,
   );
@@ -93,7 +94,7 @@ Deno.test("render stage writes drums on channel 10, each chord on the drums that
   };
   const tokens = ["F#2", "0.6", "D2", "9.0"];
   const out = await render.run(
-    { tokens, pieces: [tokens], voicings, encoding: MUSIC21 },
+    { tokens, pieces: [tokens], voicings, encoding: MUSIC21, primers: [] },
     config(0.5, "drums"),
     ctx,
   );
@@ -122,7 +123,7 @@ Deno.test("render writes every piece of generate.count into pieces.tar, the firs
   const pieces = [["C4", "E4"], ["G4", "0.4.7"], ["D4"]];
   const { ctx } = fakeContext();
   const out = await render.run(
-    { tokens: pieces[0]!, pieces, voicings: {}, encoding: MUSIC21 },
+    { tokens: pieces[0]!, pieces, voicings: {}, encoding: MUSIC21, primers: [] },
     config(),
     ctx,
   );
@@ -164,8 +165,8 @@ Deno.test("render of drum-grid tokens: GM drums on channel 10 one step apart at 
   ];
   const { ctx } = fakeContext();
   const out = await render.run(
-    { tokens, pieces: [tokens], voicings: {}, encoding: grid },
-    { render: { step: 0.5, instrument: "piano", bpm: 90 } },
+    { tokens, pieces: [tokens], voicings: {}, encoding: grid, primers: [] },
+    { render: { step: 0.5, instrument: "piano", bpm: 90, tempo: "fixed" } },
     ctx,
   );
   const midi = new Midi(out["generated.mid"]);
@@ -177,4 +178,31 @@ Deno.test("render of drum-grid tokens: GM drums on channel 10 one step apart at 
   assert.ok(Math.abs(crash.time - 7 / 6) < 1e-3, String(crash.time));
   // Encode → render → encode: the same steps, the trailing crash included.
   assert.deepEqual(tokenizeFile(out["generated.mid"], grid).tokens, tokens);
+});
+
+Deno.test("render.tempo primer plays each piece at its primer file's tempo, render.bpm where it has none", async () => {
+  const grid: TokenEncoding = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" };
+  const pieces = [["kick", "-", "snare", "-"], ["kick", "-", "-", "snare"]];
+  const primers = [
+    { file: "drummer1/session1/1_funk_80_beat_4-4.mid", tokens: ["kick"], bpm: 80 },
+    { file: "mine.mid", tokens: ["kick"] },
+  ];
+  const snareAt = (bytes: Uint8Array) =>
+    new Midi(bytes).tracks.flatMap((t) => t.notes).find((n) => n.midi === 38)!.time;
+  for (const tempo of ["primer", "fixed"] as const) {
+    const { ctx } = fakeContext();
+    const out = await render.run(
+      { tokens: pieces[0]!, pieces, voicings: {}, encoding: grid, primers },
+      { render: { step: 0.5, instrument: "piano", bpm: 120, tempo } },
+      ctx,
+    );
+    const files = out["pieces.tar"];
+    // A sixteenth is 60 / (bpm · 4) s; the first piece's snare is on step 2.
+    const first = tempo === "primer" ? 80 : 120;
+    assert.ok(Math.abs(snareAt(out["generated.mid"]) - 2 * 60 / (first * 4)) < 1e-3, tempo);
+    assert.deepEqual(files.get("piece-01.mid"), out["generated.mid"]);
+    // The second primer has no tempo: render.bpm.
+    assert.ok(Math.abs(snareAt(files.get("piece-02.mid")!) - 3 * 60 / (120 * 4)) < 1e-3, tempo);
+    if (tempo === "primer") assert.match(out["piano_roll.svg"], /80 bpm as its primer/);
+  }
 });

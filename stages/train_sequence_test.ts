@@ -94,11 +94,22 @@ Deno.test("train (sequence network): validation picks the epoch, test is scored 
       history: out["history.json"],
       encoding: inputs().encoding,
       testFiles: inputs().testFiles,
+      // f0.mid has a tempo in the split table, f1.mid none.
+      files: [{ path: "f0.mid", size: 1, sha256: "0".repeat(64), split: "test", bpm: 96 }],
     },
     config(),
     gctx,
   );
   assert.equal(pieces["pieces.json"].length, 3);
+  // Each piece says where its primer came from: a test file's first two bars, and its tempo.
+  const test = inputs().testFiles;
+  for (const primer of pieces["primers.json"]) {
+    const at = test.paths.indexOf(primer.file);
+    assert.ok(at >= 0, primer.file);
+    const start = test.lengths.slice(0, at).reduce((a, b) => a + b, 0);
+    assert.deepEqual(primer.tokens, test.ids.slice(start, start + 32).map((id) => V[id]));
+    assert.equal(primer.bpm, primer.file === "f0.mid" ? 96 : undefined);
+  }
   for (const piece of pieces["pieces.json"]) {
     assert.equal(piece.length, 32, "two bars of sixteenths");
     assert.ok(!piece.includes(UNKNOWN_TOKEN));

@@ -93,9 +93,8 @@ Deno.test("cli: a stray JSON file in runs/ is skipped with a warning naming it",
   assert.ok(hash, run.stdout);
   await Deno.writeTextFile(`${store}/runs/x.json`, "{}");
   await Deno.writeTextFile(`${store}/runs/broken.json`, "{ not json");
-  for (
-    const args of [["runs"], ["show", hash], ["compare", hash, hash], ["reproduce", hash]]
-  ) {
+  // reproduce finds its record as show does (cli/runs.ts's findRun), and would train again.
+  for (const args of [["runs"], ["show", hash], ["compare", hash, hash]]) {
     const r = await pipeline(...args, "--store", store);
     assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
     assert.match(
