@@ -1,8 +1,14 @@
 /**
- * stats: each generated piece measured as the training files were (datastats), and read against
- * them: per metric, the piece's value, the data's mean and spread, and how many standard
- * deviations apart they are, for every piece of `pieces.json` (generate.count). A piece's notes
- * are the ones render writes for its tokens.
+ * stats: each generated piece measured and read against the data: per metric, the piece's value,
+ * the data's mean and spread, and how many standard deviations apart they are, for every piece
+ * of `pieces.json` (generate.count). A piece's notes are the ones render writes for its tokens.
+ *
+ * The data it is read against: for pieces primed from test files (the sequence network), the
+ * test files' own continuations — in each test file long enough, the `generate.bars` bars after
+ * its first `generate.primeBars`, measured exactly as a piece is (its tokens rendered) — so like
+ * is compared with like: the same length (a count such as distinct tokens grows with length),
+ * the same place in a file, the same rendering. Otherwise (the tutorial's network, or too few
+ * test files that long), the training files as datastats measured them.
  *
  * @module
  */
@@ -14,8 +20,16 @@ import {
   pieceStats,
   type Spread,
 } from "../formats/stats.ts";
-import { tokenEncoding, tokenLists, voicingTable } from "../formats/tokens.ts";
-import { pieceStatistics, tokensPerBar, tokenStatistics } from "../metrics/mod.ts";
+import {
+  piecePrimers,
+  tokenEncoding,
+  tokenLists,
+  vocabulary,
+  voicingTable,
+} from "../formats/tokens.ts";
+import { type TokenSequences, tokenSequences } from "../formats/sequences.ts";
+import type { Config } from "../core/config_schema.ts";
+import { pieceStatistics, summarize, tokensPerBar, tokenStatistics } from "../metrics/mod.ts";
 import { quartersPerToken, renderTokens } from "../music/encoding.ts";
 
 export const stats = defineStage({
@@ -27,26 +41,55 @@ export const stats = defineStage({
     data: input("datastats", "data_stats.json", dataStats),
     encoding: input("parse", "encoding.json", tokenEncoding),
     voicings: input("parse", "voicings.json", voicingTable),
+    test: input("heldout", "test-sequences.json", tokenSequences),
+    vocab: input("vocab", "vocab.json", vocabulary),
+    primers: input("generate", "primers.json", piecePrimers),
   },
   outputs: { "stats.json": pieceStats },
-  reads: ["render"],
-  async run({ pieces, data, encoding, voicings }, config, ctx) {
+  reads: ["render", "generate"],
+  async run({ pieces, data, encoding, voicings, test, vocab, primers }, config, ctx) {
     const counts = new Map(Object.entries(data.tokenCounts));
     const perBar = tokensPerBar(quartersPerToken(encoding, config.render));
-    const measured = pieces.map((tokens): PieceStats => {
-      // The notes as render writes them: what is heard is what is measured.
-      const rendered = renderTokens(tokens, encoding, config.render, voicings);
+    // Measured as render writes the tokens: what is heard is what is measured.
+    const measure = (tokens: readonly string[]) => {
+      const rendered = renderTokens([...tokens], encoding, config.render, voicings);
       const notes = rendered.notes.map((n) => ({
         time: n.tick,
         duration: n.durationTicks,
         pitch: n.pitch,
       }));
       return {
-        tokens: compare(tokenStatistics(tokens, counts, { tokensPerBar: perBar }), data.tokens),
-        music: compare(
-          pieceStatistics({ resolution: rendered.ticksPerQuarter, notes }),
-          data.music,
-        ),
+        tokens: tokenStatistics(tokens, counts, { tokensPerBar: perBar }),
+        music: pieceStatistics({ resolution: rendered.ticksPerQuarter, notes }),
+      };
+    };
+    const continuations = primers.length > 0
+      ? testContinuations(test, vocab.tokens, config.generate, perBar)
+      : [];
+    let reference: { tokens: Record<string, Spread>; music: Record<string, Spread> } = data;
+    if (continuations.length >= MIN_REFERENCE_FILES) {
+      const measuredTest = continuations.map(measure);
+      reference = {
+        tokens: summarize(measuredTest.map((m) => m.tokens)),
+        music: summarize(measuredTest.map((m) => m.music)),
+      };
+      ctx.info(
+        `read against the test files' own continuations: bars ${config.generate.primeBars + 1}–` +
+          `${config.generate.primeBars + config.generate.bars} of the ${continuations.length} ` +
+          "test files that long",
+      );
+    }
+    ctx.metric(
+      "reference",
+      reference === data
+        ? `training files (${data.files})`
+        : `test continuations (${continuations.length})`,
+    );
+    const measured = pieces.map((tokens): PieceStats => {
+      const m = measure(tokens);
+      return {
+        tokens: compare(m.tokens, reference.tokens),
+        music: compare(m.music, reference.music),
       };
     });
     ctx.metric("pieces", asMetric(measured));
@@ -63,6 +106,33 @@ export const stats = defineStage({
     return { "stats.json": measured };
   },
 });
+
+/** Fewer test files this long, and the pieces are read against the training files instead. */
+const MIN_REFERENCE_FILES = 10;
+
+/**
+ * What the test files themselves play where the pieces are generated: the tokens of bars
+ * primeBars + 1 … primeBars + bars of every test file that long (none when `generate.bars` is 0).
+ */
+export function testContinuations(
+  test: TokenSequences,
+  vocabulary: readonly string[],
+  generate: Pick<Config["generate"], "bars" | "primeBars">,
+  stepsPerBar: number,
+): string[][] {
+  if (generate.bars < 1) return [];
+  const from = generate.primeBars * stepsPerBar;
+  const to = from + generate.bars * stepsPerBar;
+  const out: string[][] = [];
+  let offset = 0;
+  for (const length of test.lengths) {
+    if (length >= to) {
+      out.push(test.ids.slice(offset + from, offset + to).map((id) => vocabulary[id]!));
+    }
+    offset += length;
+  }
+  return out;
+}
 
 /**
  * The statistics a groove is judged by (distinct tokens, silent steps, hits per bar, groove
