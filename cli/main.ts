@@ -20,7 +20,10 @@ import { gcCommand } from "./gc.ts";
 import { terminalText } from "./terminal_text.ts";
 
 /** Runs the CLI and returns the exit status. */
-export async function main(argv: string[], pipeline: Pipeline): Promise<number> {
+export async function main(
+  argv: string[],
+  pipeline: () => Promise<Pipeline>,
+): Promise<number> {
   let args: CliArgs | undefined;
   try {
     args = parseCli(argv);
@@ -55,18 +58,18 @@ export async function main(argv: string[], pipeline: Pipeline): Promise<number> 
   }
 }
 
-/** Runs one command on its store. */
+/** Runs one command on its store; only the commands that run stages load the DAG. */
 async function dispatch(
   args: CliArgs,
-  pipeline: Pipeline,
+  pipeline: () => Promise<Pipeline>,
   { store, remote }: OpenedStore,
 ): Promise<number> {
   {
     switch (args.command) {
       case "run":
-        return await runCommand(args, pipeline, store);
+        return await runCommand(args, await pipeline(), store);
       case "status":
-        return await statusCommand(args, pipeline, store);
+        return await statusCommand(args, await pipeline(), store);
       case "runs":
         return await runsCommand(args, store);
       case "show":
@@ -74,9 +77,9 @@ async function dispatch(
       case "compare":
         return await compareCommand(args, store);
       case "sweep":
-        return await sweepCommand(args, pipeline, store, remote);
+        return await sweepCommand(args, await pipeline(), store, remote);
       case "reproduce":
-        return await reproduceCommand(args, pipeline, store);
+        return await reproduceCommand(args, await pipeline(), store);
       case "gc":
         return await gcCommand(args, store);
       case "verify": {
@@ -90,7 +93,7 @@ async function dispatch(
         return corrupt.length > 0 ? 1 : 0;
       }
       case "worker":
-        return await workerCommand(args, pipeline, store, remote);
+        return await workerCommand(args, await pipeline(), store, remote);
     }
   }
 }

@@ -10,7 +10,7 @@ import { configHash, loadConfig } from "../core/config.ts";
 import { runPipeline } from "../core/runner.ts";
 import type { Store } from "../core/storage.ts";
 import { LocalStore } from "../store/store.ts";
-import { PIPELINE } from "../pipeline.ts";
+import { PIPELINE } from "../stages/mod.ts";
 import { collectingReporter, GROOVE } from "./_helpers.ts";
 
 async function datasetWithBadFiles(): Promise<string> {

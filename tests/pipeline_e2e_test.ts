@@ -13,7 +13,7 @@ import { runPipeline } from "../core/runner.ts";
 import { pipelineStatus } from "../core/status.ts";
 import { LocalStore } from "../store/store.ts";
 import { fileList, parseReport } from "../formats/files.ts";
-import { PIPELINE } from "../pipeline.ts";
+import { PIPELINE } from "../stages/mod.ts";
 import { collectingReporter, EIGHT_STAGES, GROOVE } from "./_helpers.ts";
 
 const { Midi } = tonejs;
