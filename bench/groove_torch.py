@@ -6,11 +6,11 @@ vocab = train tokens seen at least twice, `unk` = len(vocab), input-only `bos` =
 Model, at each step t of a file (predicting x_t):
   [E(x_{t-1}) | P(t mod 16) | E(x_{t-16}) | E(x_{t-32})]  (E: dim 64, shared; P: dim 16;
   bos where the index is negative)  ->  nn.LSTM(208 -> 128)  ->  Dropout  ->  Linear(128 -> V+1)
-Training: random crops of 128 steps (each window [s, s+128) with s uniform in
-[-127, len-1] for a file drawn by len+127, so every training step is equally likely to be in a
+Training: random crops of --crop steps (default 128; each window [s, s+crop) with s uniform in
+[-crop+1, len-1] for a file drawn by len+crop-1, so every training step is equally likely to be in a
 crop; cut to the file, a crop starting before the file starts at its step 0), lookback inputs
-from the whole file, LSTM state zero at the crop start; batch 32; AdamW (decay on weight
-matrices and embeddings, not biases); gradient norm clipped at 1.0; linear warm-up then cosine
+from the whole file, LSTM state zero at the crop start; --batch crops (default 32); AdamW
+(decay on weight matrices and embeddings, not biases); gradient norm clipped at --clip (1.0); linear warm-up then cosine
 decay over the training-time budget (or over --steps); cross-entropy at every position.
 Validation every --eval-every steps: every file whole from its start (state zero), loss = mean
 NLL per step over all steps of all files, top-1/top-5. The checkpoint with the lowest validation
@@ -44,8 +44,6 @@ import numpy as np
 import torch
 from torch import nn
 
-CROP = 128
-BATCH = 32
 LAGS = (16, 32)
 
 
@@ -107,13 +105,13 @@ class GrooveLstm(nn.Module):
         return self.head(self.dropout(h))
 
 
-def sample_batch(split, rng, weights):
-    files = rng.choice(len(split.lengths), size=BATCH, p=weights)
+def sample_batch(split, rng, weights, crop, batch):
+    files = rng.choice(len(split.lengths), size=batch, p=weights)
     lengths = split.lengths[files]
-    starts = rng.integers(-(CROP - 1), lengths)  # window [s, s+CROP) overlapping the file
+    starts = rng.integers(-(crop - 1), lengths)  # window [s, s+crop) overlapping the file
     t0 = np.maximum(starts, 0)
-    n = np.minimum(lengths, starts + CROP) - t0
-    ar = np.arange(CROP)
+    n = np.minimum(lengths, starts + crop) - t0
+    ar = np.arange(crop)
     valid = ar[None, :] < n[:, None]
     idx = split.offsets[files][:, None] + t0[:, None] + ar[None, :]
     return split.gather(idx, valid)
@@ -153,7 +151,7 @@ def make_model(args, classes, steps_per_bar):
     return model, opt
 
 
-def train_step(model, opt, batch, lr, classes):
+def train_step(model, opt, batch, lr, classes, clip):
     for group in opt.param_groups:
         group["lr"] = lr
     inputs, target = batch
@@ -162,7 +160,8 @@ def train_step(model, opt, batch, lr, classes):
                                        ignore_index=-100)
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    if clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
     opt.step()
     return loss.item()
 
@@ -174,12 +173,12 @@ def pick_threads(args, train, weights, classes, steps_per_bar):
         torch.set_num_threads(n)
         model, opt = make_model(args, classes, steps_per_bar)
         rng = np.random.default_rng(12345)
-        batches = [sample_batch(train, rng, weights) for _ in range(40)]
+        batches = [sample_batch(train, rng, weights, args.crop, args.batch) for _ in range(40)]
         for b in batches[:5]:
-            train_step(model, opt, b, args.lr, classes)
+            train_step(model, opt, b, args.lr, classes, args.clip)
         t = time.perf_counter()
         for b in batches[5:]:
-            train_step(model, opt, b, args.lr, classes)
+            train_step(model, opt, b, args.lr, classes, args.clip)
         times[n] = (time.perf_counter() - t) / 35 * 1000
     best = min(times, key=times.get)
     print(f"thread probe: ms/step " + ", ".join(f"{n} thread(s) {v:.1f}" for n, v in times.items())
@@ -204,6 +203,12 @@ def main():
     ap.add_argument("--patience", type=int, default=0,
                     help="stop after this many scores without a new best (0: never)")
     ap.add_argument("--target", type=float, default=1.20)
+    ap.add_argument("--stop-at-target", action="store_true",
+                    help="end training at the first score at or below --target")
+    ap.add_argument("--crop", type=int, default=128, help="steps per training crop")
+    ap.add_argument("--batch", type=int, default=32, help="crops per batch")
+    ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip (0: off)")
+    ap.add_argument("--json", default="", help="also write the figures here as JSON")
     ap.add_argument("--save", default="", help="write the best checkpoint here")
     args = ap.parse_args()
 
@@ -221,7 +226,7 @@ def main():
     print(f"data: {classes} classes (vocab {len(data['vocab'])} + unk); train "
           f"{len(train.lengths)} files {train.steps} steps, validation {len(val.lengths)} files "
           f"{val.steps} steps, test {len(test.lengths)} files {test.steps} steps")
-    weights = (train.lengths + CROP - 1) / (train.lengths + CROP - 1).sum()
+    weights = (train.lengths + args.crop - 1) / (train.lengths + args.crop - 1).sum()
 
     threads = args.threads or pick_threads(args, train, weights, classes, spb)
     torch.set_num_threads(threads)
@@ -230,7 +235,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     print(f"settings: lr {args.lr} warmup {args.warmup} cosine to {args.min_lr_frac}×lr over "
           f"{f'{args.steps} steps' if args.steps else f'{args.minutes} min'}, dropout "
-          f"{args.dropout}, weight decay {args.weight_decay}, batch {BATCH}, crop {CROP}, seed "
+          f"{args.dropout}, weight decay {args.weight_decay}, batch {args.batch}, crop {args.crop}, seed "
           f"{args.seed}, threads {threads}, params {sum(p.numel() for p in model.parameters())}",
           flush=True)
     budget = args.minutes * 60
@@ -247,8 +252,8 @@ def main():
         t = time.perf_counter()
         warm = min(1.0, (step + 1) / args.warmup)
         cos = args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
-        losses.append(train_step(model, opt, sample_batch(train, rng, weights),
-                                 args.lr * warm * cos, classes))
+        batch = sample_batch(train, rng, weights, args.crop, args.batch)
+        losses.append(train_step(model, opt, batch, args.lr * warm * cos, classes, args.clip))
         step += 1
         train_s += time.perf_counter() - t
         last = (step / args.steps if args.steps else train_s / budget) >= 1
@@ -270,6 +275,9 @@ def main():
               f"train loss {np.mean(losses):.4f}  val loss {vl:.4f} top1 {v1:.4f} top5 {v5:.4f}  "
               f"(scored in {time.perf_counter() - t:.1f}s){flag}", flush=True)
         losses = []
+        if reached is not None and args.stop_at_target:
+            print(f"stopping: validation loss reached {args.target}")
+            break
         if args.patience and since_best >= args.patience:
             print(f"stopping: no new best validation loss in {args.patience} scores")
             break
@@ -284,6 +292,14 @@ def main():
     print(f"test (best checkpoint): loss {tl:.4f} top1 {t1:.4f} top5 {t5:.4f}")
     print(f"threads {threads}, {step} steps in {train_s:.1f}s training "
           f"({1000 * train_s / max(step, 1):.1f} ms/step)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"torch": torch.__version__, "cpu": cpu_model(), "threads": threads,
+                       "secondsToTarget": reached[0] if reached else None,
+                       "stepsToTarget": reached[1] if reached else None,
+                       "bestValidationLoss": best[0], "steps": step, "trainingSeconds": train_s,
+                       "msPerStep": 1000 * train_s / max(step, 1),
+                       "test": {"loss": tl, "top1": t1, "top5": t5}}, f)
 
 
 if __name__ == "__main__":

@@ -71,8 +71,8 @@ export const SCHEMA = {
     )),
     encoding: added(oneOf(
       "music21",
-      ["music21", "drum-grid"] as const,
-      "music21: the tutorial's note and chord tokens; drum-grid: one token per time step holding the drums struck on it (Magenta's nine drum classes), silence included",
+      ["music21", "drum-grid", "drum-expressive"] as const,
+      "music21: the tutorial's note and chord tokens; drum-grid: one token per time step holding the drums struck on it (Magenta's nine drum classes), silence included; drum-expressive: the drum grid's steps (parse.stepsPerQuarter, dividing 96; parse.maxQuarters), each ended by a step token, with every hit a token of its drum and velocity (buckets of 5), preceded where it is off the grid by a token of its offset from the step (96ths of a quarter), so a groove's dynamics and timing are kept",
     )),
     stepsPerQuarter: added(int(
       4,
@@ -139,8 +139,8 @@ export const SCHEMA = {
     )),
     network: added(oneOf(
       "tutorial",
-      ["tutorial", "sequence"] as const,
-      "tutorial: the tutorial's stacked LSTM on windows of one normalised number per token; sequence: one LSTM of train.lstmUnits over each whole file, fed a learnt token embedding, the position in the bar and the tokens train.lookbackBars bars back (Magenta drums_rnn's lookback), trained on crops with a target at every step and scored on every step of every held-out file (needs the drum grid)",
+      ["tutorial", "sequence", "transformer"] as const,
+      "tutorial: the tutorial's stacked LSTM on windows of one normalised number per token; sequence: one LSTM of train.lstmUnits over each whole file, fed a learnt token embedding, the position in the bar and the tokens train.lookbackBars bars back (Magenta drums_rnn's lookback), trained on crops with a target at every step and scored on every step of every held-out file (needs the drum grid); transformer: the sequence network's inputs, training and scoring (its keys apply), through a causal Transformer of train.blocks blocks instead of the LSTM",
     )),
     embedding: added(int(64, 1, "sequence network: size of the learnt token embedding", 1024)),
     barPosition: added(bool(
@@ -156,7 +156,7 @@ export const SCHEMA = {
     cropLength: added(int(
       128,
       2,
-      "sequence network: grid steps per training crop (a target at every step)",
+      "sequence network: grid steps per training crop (a target at every step); transformer: also its context window, the steps each attention step reaches back (itself included)",
       4096,
     )),
     weightDecay: added(num(
@@ -171,6 +171,9 @@ export const SCHEMA = {
       ["constant", "cosine"] as const,
       "sequence network: learning rate after a short warm-up: constant, or cosine decay over train.epochs",
     )),
+    blocks: added(int(3, 1, "transformer: blocks (causal self-attention, then an MLP)", 32)),
+    heads: added(int(4, 1, "transformer: attention heads per block, dividing train.width", 64)),
+    width: added(int(128, 1, "transformer: model width, a multiple of train.heads", 4096)),
   },
   generate: {
     length: int(500, 1, "tokens to generate"),

@@ -199,7 +199,10 @@ Deno.test("dataset.split: an optional path, empty (or left blank) for none, neve
 
 Deno.test("the sequence network's and the groove recipe's keys refuse wrong values in one sentence", () => {
   const cases: [string, RegExp][] = [
-    ["train.network=transformer", /train\.network must be one of tutorial, sequence/],
+    ["train.network=gru", /train\.network must be one of tutorial, sequence, transformer/],
+    ["train.blocks=0", /train\.blocks must be an integer between 1 and 32/],
+    ["train.heads=0", /train\.heads must be an integer between 1 and 64/],
+    ["train.width=0.5", /train\.width must be an integer \(found 0\.5\)/],
     ["train.embedding=0", /train\.embedding must be an integer between 1 and 1024/],
     ["train.lookbackBars=9", /train\.lookbackBars must be an integer between 0 and 8/],
     ["train.cropLength=1", /train\.cropLength must be an integer between 2 and 4096/],

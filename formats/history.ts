@@ -23,10 +23,11 @@ export interface TrainHistory {
   /** The validation loss of the kept checkpoint, with `monitor`. */
   bestValLoss?: number;
   /**
-   * The network trained, when it is not the tutorial's: `sequence` (model/sequence/network.ts),
-   * which generate and the player then run as such.
+   * The network trained, when it is not the tutorial's: `sequence` (model/sequence/network.ts)
+   * or `transformer` (model/sequence/transformer.ts), which generate and the player then run as
+   * such.
    */
-  network?: "sequence";
+  network?: "sequence" | "transformer";
 }
 
 /** `validation.json`: the held-out scores after each epoch (empty lists when validation is off). */

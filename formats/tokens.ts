@@ -63,7 +63,7 @@ export interface Vocab {
 
 /**
  * The unknown class: the last token of a vocabulary built with `vocab.minCount` ≥ 2, the class of
- * every token the vocabulary lacks. No tokenizer makes it (music21 and drum-grid tokens hold no `<`).
+ * every token the vocabulary lacks. No tokenizer makes it (music21 and drum tokens hold no `<`).
  */
 export const UNKNOWN_TOKEN = "<unk>";
 
@@ -150,8 +150,8 @@ export const voicingTable: Codec<Voicings> = jsonCodec<Voicings>(
 
 /** How parse turned files into tokens (`encoding.json`): what render, stats and a primer need. */
 export interface TokenEncoding {
-  encoding: "music21" | "drum-grid";
-  /** drum-grid: time steps per quarter note. */
+  encoding: "music21" | "drum-grid" | "drum-expressive";
+  /** drum-grid, drum-expressive: time steps per quarter note. */
   stepsPerQuarter: number;
   /** drum-grid: whether tokens carry a velocity bucket. */
   velocity: "off" | "coarse";
@@ -162,7 +162,9 @@ export const tokenEncoding: Codec<TokenEncoding> = jsonCodec<TokenEncoding>(
   "an object {encoding, stepsPerQuarter, velocity}",
   (value) => {
     const v = value as Partial<TokenEncoding> | null;
-    if (v?.encoding !== "music21" && v?.encoding !== "drum-grid") return "it names no encoding";
+    if (
+      v?.encoding !== "music21" && v?.encoding !== "drum-grid" && v?.encoding !== "drum-expressive"
+    ) return "it names no encoding";
     if (!Number.isInteger(v.stepsPerQuarter)) return "stepsPerQuarter is not an integer";
     if (v.velocity !== "off" && v.velocity !== "coarse") return "velocity is not off or coarse";
     return undefined;

@@ -18,12 +18,19 @@
  * faster than tf.layers.lstm's step-by-step kernels. Otherwise they load as tf.layers.lstm, the
  * same maths.
  *
+ * A checkpoint of the causal Transformer (model/sequence/transformer.ts) names one class of this
+ * project, `CausalSelfAttention`, which importing this module registers; its other layers are
+ * tfjs's own.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 // Also registers `FusedLstm` with tfjs, which builds it from the rewritten topology.
 import { fusedIncompatibility, FusedLstm } from "./fused/fused_lstm.ts";
 import type { LstmImplementation } from "./lstm_implementation.ts";
+// Also registers the Transformer's attention layer (its one class tfjs lacks), which tfjs builds
+// from a checkpoint's topology.
+import { CausalSelfAttention, transformerGemm } from "./sequence/transformer_layers.ts";
 
 /** A checkpoint as named bytes, ready to become stage outputs. */
 export interface CheckpointFiles {
@@ -81,7 +88,8 @@ export async function saveCheckpoint(model: tf.LayersModel): Promise<CheckpointF
 export interface LoadCheckpointOptions {
   /**
    * What runs the LSTM layers that were fused when saved: a fused implementation brings them
-   * back as the fused layer on it; `tfjs` or none loads them as tf.layers.lstm.
+   * back as the fused layer on it; `tfjs` or none loads them as tf.layers.lstm. A Transformer's
+   * attention products run on the fused implementation's OpenBLAS, when it has one.
    */
   lstm?: LstmImplementation;
 }
@@ -133,6 +141,8 @@ export async function loadCheckpoint(
   }));
   // tfjs built the fused layers from their configs, which say nothing of where they run.
   for (const layer of model.layers) if (layer instanceof FusedLstm) layer.implementation = fused;
+  const gemm = transformerGemm(options.lstm);
+  for (const layer of model.layers) if (layer instanceof CausalSelfAttention) layer.gemm = gemm;
   return model;
 }
 

@@ -18,6 +18,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Gemm } from "./fused/gemm.ts";
+import { gemmDense } from "./gemm_product.ts";
 
 /** Arguments of {@link SequenceDense}. */
 export interface SequenceDenseArgs {
@@ -56,6 +58,11 @@ export class SequenceDense extends tf.layers.Layer {
   readonly seed: number;
   private kernel: tf.LayerVariable | null = null;
   private bias: tf.LayerVariable | null = null;
+  /**
+   * OpenBLAS's sgemm for the product (model/gemm_product.ts), or null for tfjs's matMul: how it
+   * runs, not what it computes, so not saved (the Transformer's layers set it).
+   */
+  gemm: Gemm | null = null;
 
   constructor(args: SequenceDenseArgs) {
     super({ name: args.name });
@@ -88,11 +95,11 @@ export class SequenceDense extends tf.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0]! : inputs;
       const inputDim = x.shape[x.rank - 1]!;
       const rows = tf.reshape(x, [-1, inputDim]) as tf.Tensor2D;
-      const out = denseOp(
-        rows,
-        this.kernel!.read() as tf.Tensor2D,
-        this.bias!.read() as tf.Tensor1D,
-      );
+      const kernel = this.kernel!.read() as tf.Tensor2D;
+      const bias = this.bias!.read() as tf.Tensor1D;
+      const out = this.gemm === null
+        ? denseOp(rows, kernel, bias)
+        : gemmDense(rows, kernel, bias, this.gemm);
       return tf.reshape(out, [...x.shape.slice(0, -1), this.units]);
     });
   }

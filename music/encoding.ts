@@ -5,8 +5,10 @@
  * trained on; render and stats read tokens back with it.
  *
  * - `music21`: the tutorial's note and chord tokens (music/tokenize.ts), written back as
- *   create_midi writes them (music/render_midi.ts), or as drums (music/drums.ts).
- * - `drum-grid`: one token per time step, the drums struck on it (music/drum_grid.ts).
+ *   create_midi writes them (music/render_midi.ts), or as drums (music/drums/drums.ts).
+ * - `drum-grid`: one token per time step, the drums struck on it (music/drums/drum_grid.ts).
+ * - `drum-expressive`: the drum grid's steps with every hit's velocity and offset from its step
+ *   (music/drums/expressive_drums.ts).
  *
  * @module
  */
@@ -17,8 +19,14 @@ import {
   drumGridMidi,
   DrumGridTooLongError,
   encodeDrumGrid,
-} from "./drum_grid.ts";
-import { drumPitches } from "./drums.ts";
+} from "./drums/drum_grid.ts";
+import { drumPitches } from "./drums/drums.ts";
+import {
+  encodeExpressiveDrums,
+  EXPRESSIVE_STEPS_PER_QUARTER,
+  expressiveDrumsMidi,
+  UNITS_PER_QUARTER,
+} from "./drums/expressive_drums.ts";
 import { renderMidi, TICKS_PER_QUARTER } from "./render_midi.ts";
 import { MidiReadError, tokenizeWithVoicings } from "./tokenize.ts";
 
@@ -35,12 +43,37 @@ export interface RenderSettings {
   step: number;
   /** music21 tokens: the tutorial's piano, or General MIDI drums. */
   instrument: "piano" | "drums";
-  /** drum-grid tokens: the tempo. */
+  /** drum-grid and drum-expressive tokens: the tempo. */
   bpm: number;
 }
 
-/** The encoding `parse` settings ask for. */
+/**
+ * Why `parse` settings ask for an encoding that cannot be made, as one sentence naming the keys
+ * and what to set, or undefined: drum-expressive's offsets are whole 96ths of a quarter, so a step
+ * must be too, and it keeps every hit's velocity, so parse.velocity's buckets have nothing to add.
+ */
+export function encodingSettingsError(parse: TokenEncodingSettings): string | undefined {
+  if (parse.encoding !== "drum-expressive") return undefined;
+  if (!EXPRESSIVE_STEPS_PER_QUARTER.includes(parse.stepsPerQuarter)) {
+    return `parse.stepsPerQuarter must divide ${UNITS_PER_QUARTER} under parse.encoding: ` +
+      `drum-expressive (found ${parse.stepsPerQuarter}): set it to one of ` +
+      `${EXPRESSIVE_STEPS_PER_QUARTER.join(", ")}`;
+  }
+  if (parse.velocity !== "off") {
+    return `parse.velocity ${parse.velocity} is for the drum grid: drum-expressive keeps every ` +
+      "hit's velocity, so leave parse.velocity at off";
+  }
+  return undefined;
+}
+
+/**
+ * The encoding `parse` settings ask for.
+ * @throws {RangeError} for settings that ask for none ({@link encodingSettingsError}; parse's
+ * check refuses them before any stage runs)
+ */
 export function encodingOf(parse: TokenEncodingSettings): TokenEncoding {
+  const error = encodingSettingsError(parse);
+  if (error !== undefined) throw new RangeError(error);
   return {
     encoding: parse.encoding,
     stepsPerQuarter: parse.stepsPerQuarter,
@@ -53,9 +86,9 @@ export interface FileTokens {
   tokens: string[];
   /** music21: each chord token's voicings and how often each made it. */
   voicings?: Map<string, Map<string, number>>;
-  /** drum-grid: note-ons on pitches outside the nine drum classes, per pitch. */
+  /** drum encodings: note-ons on pitches outside the nine drum classes, per pitch. */
   unmapped?: { pitch: number; count: number }[];
-  /** drum-grid: why a file gave no tokens. */
+  /** drum encodings: why a file gave no tokens. */
   warning?: string;
 }
 
@@ -64,10 +97,10 @@ export { DEFAULT_MAX_QUARTERS, DrumGridTooLongError };
 /** Bounds on what one file may cost to tokenize, beyond `parse.maxFileBytes`. */
 export interface TokenizeLimits {
   /**
-   * drum-grid: the longest grid, in quarter notes (`parse.maxQuarters`); default
-   * {@link DEFAULT_MAX_QUARTERS}. A grid costs memory per step, and a few bytes of delta times
-   * make billions of steps. (music21's tokens are one per note or chord, so its memory follows
-   * the file's bytes without a bound of its own.)
+   * drum-grid and drum-expressive: the longest grid, in quarter notes (`parse.maxQuarters`);
+   * default {@link DEFAULT_MAX_QUARTERS}. A grid costs memory per step, and a few bytes of delta
+   * times make billions of steps. (music21's tokens are one per note or chord, so its memory
+   * follows the file's bytes without a bound of its own.)
    */
   maxQuarters?: number;
 }
@@ -76,8 +109,11 @@ export interface TokenizeLimits {
  * The tokens of a MIDI file in `encoding`, the one way every caller tokenizes (parse, heldout,
  * a generate primer, `deno task tokens`), so that each is held to the same limits.
  * @throws {DrumGridTooLongError} when a drum grid would be longer than `limits.maxQuarters`,
- *   found before the grid is made (a {@link MidiReadError}: catch it first to tell it apart)
+ *   found before the grid is made (a {@link MidiReadError}: catch it first to tell it apart);
+ *   drum-expressive's steps are a drum grid's, held to the same limit
  * @throws {MidiReadError} when the file cannot be read as MIDI
+ * @throws {RangeError} for an encoding no settings may ask for ({@link encodingSettingsError}),
+ *   before the file is read
  */
 export function tokenizeFile(
   bytes: Uint8Array,
@@ -85,19 +121,25 @@ export function tokenizeFile(
   limits: TokenizeLimits = {},
 ): FileTokens {
   if (encoding.encoding === "music21") return tokenizeWithVoicings(bytes);
-  let grid;
+  // Settings first: a RangeError from the encoder below is the file's, and makes it unreadable.
+  const settingsError = encodingSettingsError(encoding);
+  if (settingsError !== undefined) throw new RangeError(settingsError);
+  const maxQuarters = limits.maxQuarters ?? DEFAULT_MAX_QUARTERS;
+  let drums;
   try {
-    grid = encodeDrumGrid(bytes, {
-      stepsPerQuarter: encoding.stepsPerQuarter,
-      velocity: encoding.velocity,
-      maxQuarters: limits.maxQuarters ?? DEFAULT_MAX_QUARTERS,
-    });
+    drums = encoding.encoding === "drum-expressive"
+      ? encodeExpressiveDrums(bytes, { stepsPerQuarter: encoding.stepsPerQuarter, maxQuarters })
+      : encodeDrumGrid(bytes, {
+        stepsPerQuarter: encoding.stepsPerQuarter,
+        velocity: encoding.velocity,
+        maxQuarters,
+      });
   } catch (e) {
     // A header that reads but cannot time a grid (zero ticks per quarter) is a bad file too.
     if (e instanceof RangeError) throw new MidiReadError(e.message.replace(/^Cannot [^:]*: /, ""));
     throw e;
   }
-  return { tokens: grid.tokens, unmapped: grid.unmapped, warning: grid.warning };
+  return { tokens: drums.tokens, unmapped: drums.unmapped, warning: drums.warning };
 }
 
 /** Tokens written back as music: the MIDI file, its notes and any token that misread. */
@@ -117,6 +159,13 @@ export function renderTokens(
   render: RenderSettings,
   voicings: Voicings,
 ): RenderedTokens {
+  if (encoding.encoding === "drum-expressive") {
+    const { bytes, notes, warnings } = expressiveDrumsMidi(tokens, {
+      bpm: render.bpm,
+      stepsPerQuarter: encoding.stepsPerQuarter,
+    });
+    return { bytes, notes, ticksPerQuarter: DRUM_GRID_TICKS_PER_QUARTER, warnings, drums: true };
+  }
   if (encoding.encoding === "drum-grid") {
     const { bytes, notes } = drumGridMidi(tokens, {
       bpm: render.bpm,
@@ -138,7 +187,22 @@ export function renderTokens(
   return { bytes, notes, ticksPerQuarter: TICKS_PER_QUARTER, warnings, drums };
 }
 
-/** Quarter notes from one token to the next. */
+/** An encoding whose tokens are not evenly spaced in time, where a reader needs them to be. */
+export class UnevenTokensError extends Error {}
+
+/**
+ * Quarter notes from one token to the next.
+ * @throws {UnevenTokensError} for drum-expressive, whose tokens are not evenly spaced in time
+ */
 export function quartersPerToken(encoding: TokenEncoding, render: { step: number }): number {
+  if (encoding.encoding === "drum-expressive") {
+    // A step's hits and positions come between its step tokens and take no time, so a bar is
+    // no fixed number of tokens; statistics that cut tokens into bars must count steps instead.
+    throw new UnevenTokensError(
+      "parse.encoding drum-expressive has no fixed number of tokens per bar (a step's hits " +
+        "come between its step tokens), so per-bar token statistics and the player's token " +
+        "timing do not read it yet (issue 23): run the pipeline --until render, or use drum-grid",
+    );
+  }
   return encoding.encoding === "drum-grid" ? 1 / encoding.stepsPerQuarter : render.step;
 }

@@ -4,7 +4,7 @@
  * track; a note track with an empty name, a centre pitch bend when there is at least one note,
  * then every token's notes (velocity 90, one quarter long) with no running status.
  *
- * The same layout serves the drums (music/drums.ts): on channel 10, with no pitch bend, each note
+ * The same layout serves the drums (music/drums/drums.ts): on channel 10, with no pitch bend, each note
  * as long as the step so that a drum struck on every token does not overlap itself.
  *
  * @module

@@ -1,36 +1,42 @@
 // The report page's "Play with the model" section, written beside the page as report/player.js
 // by report/player.ts. A classic browser script, not a module (Chromium refuses module
-// scripts from file://), that runs after report/tf.min.js (TensorFlow.js) and report/model.js
-// (the run's checkpoint and tokens as `RUN_MODEL`). player.ts puts model/random.js, the
-// pipeline's own seeded generator, in front of it as `MODEL_RANDOM`: one seed gives the same
-// draws here as in Deno.
+// scripts from file://), that runs after report/model.js (the run's checkpoint and tokens as
+// `RUN_MODEL`). player.ts puts the pipeline's own plain-JS modules in front of it, as classic
+// scripts: model/random.js (`MODEL_RANDOM`, the seeded generator: one seed gives the same draws
+// here as in Deno), model/sampling.js (`MODEL_SAMPLING`, the choice of the next token) and, for
+// a network stepped in plain JavaScript, model/sequence/continuation.js (`SEQUENCE_CONTINUATION`,
+// generation's loop) and the network's step module.
 //
-// It loads the checkpoint as model/checkpoint.ts does, predicts as stages/generate.ts does (each
-// token id divided by the vocabulary size, one window of `windowLength` tokens, softmax over the
-// vocabulary) and chooses as model/sampling.ts does (argmax at temperature 0, else a draw from
-// p^(1/T)), then plays the tokens with WebAudio, one token every render step.
+// One kind of player per network, picked by `RUN_MODEL.kind` (PLAYERS, at the end):
+// - `window`, the tutorial's network, runs after report/tf.min.js (TensorFlow.js): it loads the
+//   checkpoint as model/checkpoint.ts does, predicts as stages/generate.ts does (each token id
+//   divided by the vocabulary size, one window of `windowLength` tokens, softmax over the
+//   vocabulary) and chooses with chooseNext (argmax at temperature 0, else a draw from p^(1/T));
+// - `sequence` and `transformer`, the Groove recipe's networks: the network's step module
+//   (model/sequence/lstm_step.js as `LSTM_STEP`, transformer_step.js as `TRANSFORMER_STEP`) and
+//   continuation.js, the code generate runs, continue the run's primers together, drawing from
+//   one seeded stream as generate does, so the run's temperature and seed give the run's pieces
+//   token for token. Both share one player (steppedPlayer) and one set of controls.
+// Either way the page plays the tokens with WebAudio, one token every render step.
 //
-// With `?probe` (or `#probe`) in the URL it also writes, once the model is loaded, the
-// next-token probabilities after the piece's last window and a few greedy tokens as JSON into
-// <pre id="probe">, so a headless browser's DOM dump can be compared with the pipeline's own
-// prediction (report/run_page_test.ts).
+// With `?probe` (or `#probe`) in the URL it also writes, once the model is loaded, JSON into
+// <pre id="probe"> that a headless browser's DOM dump can compare with the pipeline: for a
+// window player the next-token probabilities after the piece's last window and a few greedy
+// tokens (report/run_page_test.ts); for a stepped network's player it presses Generate once and
+// writes every piece (tests/sequence_player_page_test.ts).
 (() => {
   "use strict";
   const data = globalThis.RUN_MODEL;
-  const tf = globalThis.tf;
   const random = globalThis.MODEL_RANDOM;
+  const sampling = globalThis.MODEL_SAMPLING;
   const $ = (id) => document.getElementById(id);
   const root = $("player");
   const status = $("player-status");
   const controls = {
-    start: $("player-start"),
-    index: $("player-index"),
     temperature: $("player-temperature"),
-    length: $("player-length"),
     seed: $("player-seed"),
     generate: $("player-generate"),
     play: $("player-play"),
-    progress: $("player-progress"),
     tokens: $("player-tokens"),
     caption: $("player-caption"),
   };
@@ -42,21 +48,22 @@
     root.setAttribute("data-state", state);
   };
 
-  if (!data || !tf) {
-    say("The player cannot start: report/model.js or report/tf.min.js did not load.", "error");
+  if (!data) {
+    say("The player cannot start: report/model.js did not load.", "error");
     return;
   }
-  if (!random) {
-    say("The player cannot start: report/player.js lacks model/random.js's generator.", "error");
+  if (!random || !sampling) {
+    say(
+      "The player cannot start: report/player.js lacks model/random.js's or model/sampling.js's code.",
+      "error",
+    );
     return;
   }
 
   const ids = new Map(data.vocabulary.map((token, i) => [token, i]));
-  // What a start window can be cut from: the window generation started from, then the piece.
-  const sequence = data.startWindow.concat(data.piece);
-  let model = null;
   let busy = false;
-  let result = null; // the latest generated tokens; until there are some, Play plays the piece
+  let result = null; // the tokens listed; until there are some, Play plays the run's piece
+  let timing = data; // how fast `result` sounds: {stepSeconds, noteSeconds}
   let playback = null;
 
   const messageOf = (e) => (e && e.message ? e.message : String(e));
@@ -68,52 +75,7 @@
     return bytes;
   };
 
-  const argMax = (p) => {
-    let best = 0;
-    for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-    return best;
-  };
-
-  // model/sampling.ts's chooseNext, without its top-k and top-p cuts.
-  const chooseNext = (p, temperature, rng) => {
-    if (temperature === 0) return argMax(p);
-    const weights = Array.from(p, (v) => Math.pow(Math.max(v, 0), 1 / temperature));
-    const total = weights.reduce((a, b) => a + b, 0);
-    if (!(total > 0) || !isFinite(total)) return argMax(p);
-    let r = rng() * total;
-    for (let i = 0; i < weights.length; i++) {
-      r -= weights[i];
-      if (r < 0) return i;
-    }
-    return weights.length - 1;
-  };
-
-  // The softmax after `pattern` (class ids), as stages/generate.ts's predictNext computes it.
-  const probabilities = async (pattern) => {
-    const size = data.vocabulary.length;
-    const output = tf.tidy(() => {
-      const input = Float32Array.from(pattern, (id) => id / size);
-      return model.predict(tf.tensor3d(input, [1, pattern.length, 1]));
-    });
-    try {
-      return await output.data();
-    } finally {
-      output.dispose();
-    }
-  };
-
   const idsOf = (tokens) => tokens.map((token) => ids.get(token));
-
-  // The chosen start: the end of the piece, or the window from the chosen token on.
-  const startPattern = () => {
-    const last = sequence.length - data.windowLength;
-    let at = last;
-    if (controls.start.value === "index") {
-      at = Math.min(Math.max(Math.floor(Number(controls.index.value) || 0), 0), last);
-      controls.index.value = String(at);
-    }
-    return idsOf(sequence.slice(at, at + data.windowLength));
-  };
 
   // A number input's value within [low, high], `fallback` when it is not a number.
   const numberOf = (input, fallback, low, high) => {
@@ -124,29 +86,26 @@
     return v;
   };
 
-  // `count` tokens after `pattern`, one at a time, listed as they come; it yields to the page
-  // after each so the progress bar moves and the page stays responsive.
-  const generate = async (pattern, count, temperature, rng) => {
-    const context = pattern.slice();
-    const out = [];
+  // The seed input's generator: the pipeline's, seeded, or Math.random when it is empty.
+  const seeded = () => {
+    const text = controls.seed.value.trim();
+    return {
+      rng: text === "" ? Math.random : random.seededRandom(Number(text)),
+      words: text === "" ? "" : `, seed ${text}`,
+    };
+  };
+
+  const nextPaint = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  // Lists `tokens`, a bar line before each bar's first where `stepsPerBar` is given.
+  const list = (tokens, stepsPerBar) => {
     controls.tokens.textContent = "";
-    controls.caption.textContent = "";
-    controls.progress.max = count;
-    controls.progress.value = 0;
-    for (let i = 0; i < count; i++) {
-      const next = chooseNext(await probabilities(context), temperature, rng);
-      const token = data.vocabulary[next];
-      out.push(token);
-      context.push(next);
-      context.shift();
+    tokens.forEach((token, k) => {
       const item = document.createElement("li");
       item.textContent = token;
+      if (stepsPerBar && k > 0 && k % stepsPerBar === 0) item.className = "bar";
       controls.tokens.appendChild(item);
-      controls.progress.value = i + 1;
-      say(`Generating: token ${i + 1} of ${count}.`, "generating");
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    }
-    return out;
+    });
   };
 
   // --- Sound: a short tone per pitch for piano, a synthesized hit per drum. ------------------
@@ -248,48 +207,251 @@
     out.gain.value = 0.5;
     out.connect(ctx.destination);
     const t0 = ctx.currentTime + 0.1;
+    // The run's piece sounds as the model's top level says; the listed tokens as theirs.
+    const listed = tokens === result;
+    const { stepSeconds, noteSeconds } = listed ? timing : data;
     tokens.forEach((token, k) => {
       const pitches = data.pitches[ids.get(token)] || [];
-      const at = t0 + k * data.stepSeconds;
+      const at = t0 + k * stepSeconds;
       for (const pitch of pitches) {
-        if (data.instrument === "drums") drum(out, pitch, at, data.noteSeconds);
-        else tone(out, pitch, at, data.noteSeconds, 0.25 / Math.sqrt(pitches.length));
+        if (data.instrument === "drums") drum(out, pitch, at, noteSeconds);
+        else tone(out, pitch, at, noteSeconds, 0.25 / Math.sqrt(pitches.length));
       }
     });
-    const end = t0 + tokens.length * data.stepSeconds + data.noteSeconds;
-    // The list shows the generated tokens; the run's piece is not listed, so nothing to mark.
-    const listed = tokens === result;
+    const end = t0 + tokens.length * stepSeconds + noteSeconds;
     playback = {
       out,
       timer: setInterval(() => {
         if (ctx.currentTime >= end) return stop();
         if (!listed) return;
-        const k = Math.floor((ctx.currentTime - t0) / data.stepSeconds);
+        const k = Math.floor((ctx.currentTime - t0) / stepSeconds);
         [...controls.tokens.children].forEach((item, i) => item.classList.toggle("now", i === k));
       }, 50),
     };
     controls.play.textContent = "Stop";
   };
 
+  // --- The tutorial's network: TensorFlow.js on windows of tokens. ---------------------------
+
+  const windowPlayer = () => {
+    const tf = globalThis.tf;
+    const own = {
+      start: $("player-start"),
+      index: $("player-index"),
+      length: $("player-length"),
+      progress: $("player-progress"),
+    };
+    // What a start window can be cut from: the window generation started from, then the piece.
+    const sequence = data.startWindow.concat(data.piece);
+    let model = null;
+
+    // The softmax after `pattern` (class ids), as stages/generate.ts's predictNext computes it.
+    const probabilities = async (pattern) => {
+      const size = data.vocabulary.length;
+      const output = tf.tidy(() => {
+        const input = Float32Array.from(pattern, (id) => id / size);
+        return model.predict(tf.tensor3d(input, [1, pattern.length, 1]));
+      });
+      try {
+        return await output.data();
+      } finally {
+        output.dispose();
+      }
+    };
+
+    // The chosen start: the end of the piece, or the window from the chosen token on.
+    const startPattern = () => {
+      const last = sequence.length - data.windowLength;
+      let at = last;
+      if (own.start.value === "index") {
+        at = Math.min(Math.max(Math.floor(Number(own.index.value) || 0), 0), last);
+        own.index.value = String(at);
+      }
+      return idsOf(sequence.slice(at, at + data.windowLength));
+    };
+
+    // `count` tokens after `pattern`, one at a time, listed as they come; it yields to the page
+    // after each so the progress bar moves and the page stays responsive.
+    const tokensAfter = async (pattern, count, temperature, rng) => {
+      const context = pattern.slice();
+      const out = [];
+      controls.tokens.textContent = "";
+      controls.caption.textContent = "";
+      own.progress.max = count;
+      own.progress.value = 0;
+      const how = { temperature, topK: 0, topP: 1 };
+      for (let i = 0; i < count; i++) {
+        const next = sampling.chooseNext(await probabilities(context), how, rng);
+        const token = data.vocabulary[next];
+        out.push(token);
+        context.push(next);
+        context.shift();
+        const item = document.createElement("li");
+        item.textContent = token;
+        controls.tokens.appendChild(item);
+        own.progress.value = i + 1;
+        say(`Generating: token ${i + 1} of ${count}.`, "generating");
+        await nextPaint();
+      }
+      return out;
+    };
+
+    const generate = async () => {
+      const temperature = numberOf(controls.temperature, 1, 0, 10);
+      const count = Math.floor(numberOf(own.length, 64, 1, 2000));
+      const { rng, words } = seeded();
+      const tokens = await tokensAfter(startPattern(), count, temperature, rng);
+      controls.caption.textContent = `${count} tokens at temperature ${temperature}${words}:`;
+      return tokens;
+    };
+
+    // The test's view of the model: the probabilities after the piece's last window, and four
+    // greedy tokens through the same loop the Generate button runs.
+    const probe = async () => {
+      const window = sequence.slice(sequence.length - data.windowLength);
+      const p = await probabilities(idsOf(window));
+      const greedy = await tokensAfter(idsOf(window), 4, 0, Math.random);
+      $("probe").textContent = JSON.stringify({
+        backend: tf.getBackend(),
+        window,
+        probabilities: Array.from(p),
+        greedy,
+      });
+    };
+
+    const start = async () => {
+      if (!tf) throw new Error("report/tf.min.js did not load");
+      // The pure-JavaScript backend: it works in every browser, headless Chromium with
+      // --disable-gpu included (where WebGL is missing, or a software fallback that warns on
+      // the console), and computes in float32 as the pipeline does, so the probe can match it.
+      await tf.setBackend("cpu");
+      await tf.ready();
+      model = await tf.loadLayersModel(tf.io.fromMemory({
+        modelTopology: data.modelTopology,
+        weightSpecs: data.weightSpecs,
+        weightData: base64Bytes(data.weightsBase64).buffer,
+      }));
+      own.index.addEventListener("input", () => {
+        own.start.value = "index";
+      });
+      return `TensorFlow.js ${tf.version.tfjs} on its ${tf.getBackend()} backend`;
+    };
+
+    return { start, generate, probe: probing ? probe : null };
+  };
+
+  // --- The stepped networks: their step module and continuation.js, the code generate runs. --
+
+  // A player of the network whose step module is the global `global` (its makeStepper,
+  // initialState and step); `running` says what runs, from the stepper, once it is made.
+  const steppedPlayer = (global, running) => () => {
+    const step = globalThis[global];
+    const continuation = globalThis.SEQUENCE_CONTINUATION;
+    const primer = $("player-primer");
+    let stepper = null;
+    let drawn = null; // the latest pieces, one per primer, and how they were drawn
+
+    // The chosen primer's piece, listed with its caption, at its primer's tempo (render.tempo).
+    const show = () => {
+      const n = Number(primer.value);
+      const piece = drawn.pieces[n];
+      timing = data.primers[n];
+      list(piece, data.layout.stepsPerBar);
+      controls.caption.textContent = `Piece ${n + 1}, after the first ${data.primeBars} bar` +
+        `${data.primeBars === 1 ? "" : "s"} of ${data.primers[n].path}: ${piece.length} ` +
+        `tokens at temperature ${drawn.temperature}${drawn.words}:`;
+      return piece;
+    };
+
+    // Every primer continued together, as generate draws them: one stream, one step of every
+    // piece at a time, the chosen piece shown.
+    const generate = async () => {
+      const temperature = numberOf(controls.temperature, data.temperature, 0, 10);
+      const { rng, words } = seeded();
+      say(`Generating ${data.primers.length} × ${data.steps} tokens…`, "generating");
+      await nextPaint();
+      const how = { temperature, topK: 0, topP: 1 };
+      const pieces = continuation.continueSequences(
+        step,
+        stepper,
+        data.primers.map((p) => p.ids),
+        data.steps,
+        (p) => sampling.chooseNext(p, how, rng),
+      );
+      drawn = {
+        pieces: pieces.map((piece) => Array.from(piece, (id) => data.vocabulary[id])),
+        temperature,
+        words,
+      };
+      return show();
+    };
+
+    // The test's view: what Generate draws (run as its button runs it, without the sound), and
+    // every piece it drew.
+    const probe = async (generateOnce) => {
+      await generateOnce();
+      $("probe").textContent = JSON.stringify({
+        pieces: drawn === null ? [] : drawn.pieces,
+        shown: Number(primer.value),
+      });
+    };
+
+    const start = async () => {
+      if (!step || !continuation) {
+        throw new Error(
+          `report/player.js lacks the step module (${global}) or model/sequence/continuation.js`,
+        );
+      }
+      const weights = {};
+      for (const [layer, arrays] of Object.entries(data.weights)) {
+        weights[layer] = arrays.map((text) => new Float32Array(base64Bytes(text).buffer));
+      }
+      stepper = step.makeStepper(weights, data.layout);
+      primer.addEventListener("change", () => {
+        if (drawn === null || busy) return;
+        stop();
+        result = show();
+      });
+      return `${running(stepper)} in plain JavaScript`;
+    };
+
+    return { start, generate, probe: probing ? probe : null };
+  };
+
   // --- Wiring --------------------------------------------------------------------------------
 
-  const onGenerate = async () => {
-    if (busy || model === null) return;
+  /** The kinds of player, by `RUN_MODEL.kind`: another network adds its own here. */
+  const PLAYERS = {
+    window: windowPlayer,
+    sequence: steppedPlayer("LSTM_STEP", (s) => `the sequence network's ${s.units} LSTM units`),
+    transformer: steppedPlayer(
+      "TRANSFORMER_STEP",
+      (s) =>
+        `the Transformer's ${s.layout.blocks} block${s.layout.blocks === 1 ? "" : "s"} of ` +
+        `width ${s.layout.width}`,
+    ),
+  };
+
+  const kind = PLAYERS[data.kind];
+  if (!kind) {
+    say(`The player cannot start: it has no player for a ${data.kind} network.`, "error");
+    return;
+  }
+  const player = kind();
+
+  // The Generate button: new tokens, listed, then played where `playing` (not for a probe: a
+  // page may not start sound before a click, and Chromium says so on the console).
+  const generateTokens = async (playing) => {
+    if (busy) return;
     // Made now, inside the click, so that playing once the tokens are ready is allowed.
-    audioContext();
+    if (playing) audioContext();
     stop();
     busy = true;
     controls.generate.disabled = true;
     try {
-      const temperature = numberOf(controls.temperature, 1, 0, 10);
-      const count = Math.floor(numberOf(controls.length, 64, 1, 2000));
-      const seedText = controls.seed.value.trim();
-      const rng = seedText === "" ? Math.random : random.seededRandom(Number(seedText));
-      result = await generate(startPattern(), count, temperature, rng);
-      controls.caption.textContent = `${count} tokens at temperature ${temperature}` +
-        (seedText === "" ? ":" : `, seed ${seedText}:`);
-      say(`Generated ${count} tokens; playing them.`, "ready");
-      play(result);
+      result = await player.generate();
+      say(`Generated ${result.length} tokens${playing ? "; playing them" : ""}.`, "ready");
+      if (playing) play(result);
     } catch (e) {
       say(`Generation failed: ${messageOf(e)}`, "error");
     } finally {
@@ -303,45 +465,16 @@
     play(result !== null ? result : data.piece);
   };
 
-  // The test's view of the model: the probabilities after the piece's last window, and four
-  // greedy tokens through the same loop the Generate button runs.
-  const probe = async () => {
-    const window = sequence.slice(sequence.length - data.windowLength);
-    const p = await probabilities(idsOf(window));
-    const greedy = await generate(idsOf(window), 4, 0, Math.random);
-    $("probe").textContent = JSON.stringify({
-      backend: tf.getBackend(),
-      window,
-      probabilities: Array.from(p),
-      greedy,
-    });
-  };
-
   const start = async () => {
     say("Loading the model…", "loading");
-    // The pure-JavaScript backend: it works in every browser, headless Chromium with
-    // --disable-gpu included (where WebGL is missing, or a software fallback that warns on the
-    // console), and computes in float32 as the pipeline does, so the probe can match it.
-    await tf.setBackend("cpu");
-    await tf.ready();
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: data.modelTopology,
-      weightSpecs: data.weightSpecs,
-      weightData: base64Bytes(data.weightsBase64).buffer,
-    }));
-    controls.generate.addEventListener("click", onGenerate);
+    const running = await player.start();
+    controls.generate.addEventListener("click", () => generateTokens(true));
     controls.play.addEventListener("click", onPlay);
-    controls.index.addEventListener("input", () => {
-      controls.start.value = "index";
-    });
-    if (probing) await probe();
     controls.generate.disabled = false;
     controls.play.disabled = false;
-    say(
-      `Ready: TensorFlow.js ${tf.version.tfjs} on its ${tf.getBackend()} backend. ` +
-        "Play plays the run's piece until you generate.",
-      "ready",
-    );
+    if (player.probe) await player.probe(() => generateTokens(false));
+    if (root.getAttribute("data-state") === "error") return; // the probe's failure stays shown
+    say(`Ready: ${running}. Play plays the run's piece until you generate.`, "ready");
   };
 
   start().catch((e) => say(`The model could not be loaded: ${messageOf(e)}`, "error"));

@@ -2,8 +2,8 @@
  * The report page of a run: `<store>/runs/<config-hash>/report.html`, one self-contained HTML
  * file that opens from file:// with no network. It shows the loss curves and the piano roll
  * (their SVGs inlined), a player for the generated audio and a link to the MIDI file (both copied
- * beside the page, into `report/`), a player that runs the run's checkpoint in the browser
- * with TensorFlow.js to generate more (report/player.ts), the piece's statistics against the
+ * beside the page, into `report/`), a player that runs the run's checkpoint in the browser to
+ * generate more (report/player.ts), the piece's statistics against the
  * training data, the resolved config and every stage with its time and whether it was cached.
  * Every piece of text from the run record is escaped.
  *
@@ -16,7 +16,13 @@ import { buildComparison } from "./comparison.ts";
 import { cell, escapeHtml, htmlPage, section, statisticsTables, table } from "./compare_page.ts";
 import { formatDuration } from "./text.ts";
 import { bundle, pieceName } from "../formats/bundle.ts";
-import { PLAYER_FILES, playerAssets } from "./player.ts";
+import {
+  PLAYER_FILES,
+  playerAssets,
+  type PlayerKind,
+  type PlayerModel,
+  type SteppedKind,
+} from "./player.ts";
 
 /** A piece after the first (generate.count), as the page shows it. */
 export interface Piece {
@@ -49,8 +55,12 @@ export interface ReportAssets {
   noPlayer?: string;
 }
 
-/** What the page says about the player and its start windows; its scripts are in `report/`. */
-export interface PlayerView {
+/** What the page says about the player; its scripts are in `report/`. */
+export type PlayerView = WindowPlayerView | SequencePlayerView;
+
+/** The tutorial network's player and its start windows. */
+export interface WindowPlayerView {
+  kind?: "window";
   /** Tokens per window (`window.length`). */
   windowLength: number;
   /** Tokens of the window generation started from that the page knows (0 when primed). */
@@ -59,6 +69,24 @@ export interface PlayerView {
   pieceLength: number;
   /** The TensorFlow.js version the page loads. */
   tfjsVersion: string;
+}
+
+/**
+ * A stepped network's player (the sequence network's or the Transformer's): the run's primers,
+ * and what generate drew after them.
+ */
+export interface SequencePlayerView {
+  kind: SteppedKind;
+  /** The file of each piece's primer, in generate's order. */
+  primers: string[];
+  /** Bars each primer holds. */
+  primeBars: number;
+  /** Steps a bar, and tokens each piece holds after its primer. */
+  stepsPerBar: number;
+  steps: number;
+  /** The run's `generate.temperature` and `generate.seed`, the controls' first values. */
+  temperature: number;
+  seed: number;
 }
 
 /** The folder, under the page's, that holds the files the page plays and links. */
@@ -101,8 +129,8 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
   };
   const player = await playerAssets(store, record);
   if ("files" in player) {
-    for (const name of PLAYER_FILES) {
-      await store.writeAtomic(`${dir}/${REPORT_ASSETS_DIR}/${name}`, player.files[name]);
+    for (const [name, bytes] of Object.entries(player.files)) {
+      await store.writeAtomic(`${dir}/${REPORT_ASSETS_DIR}/${name}`, bytes);
     }
   }
   const flac = copied.get("generated.flac");
@@ -113,14 +141,8 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
     pianoRollSvg: text("piano_roll.svg"),
     midi: copied.has("generated.mid") ? `${REPORT_ASSETS_DIR}/generated.mid` : undefined,
   };
-  if ("files" in player) {
-    assets.player = {
-      windowLength: player.model.windowLength,
-      startLength: player.model.startWindow.length,
-      pieceLength: player.model.piece.length,
-      tfjsVersion: player.model.tfjsVersion,
-    };
-  } else assets.noPlayer = player.reason;
+  if ("files" in player) assets.player = playerView(player.model);
+  else assets.noPlayer = player.reason;
   if (flac !== undefined && flac.length > 0) {
     assets.audio = `${REPORT_ASSETS_DIR}/generated.flac`;
   } else {
@@ -134,6 +156,27 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
   });
   await store.writeAtomic(page, new TextEncoder().encode(html));
   return page;
+}
+
+/** What the page says about `model`'s player. */
+function playerView(model: PlayerModel): PlayerView {
+  if (model.kind !== "window") {
+    return {
+      kind: model.kind,
+      primers: model.primers.map((p) => p.path),
+      primeBars: model.primeBars,
+      stepsPerBar: model.layout.stepsPerBar,
+      steps: model.steps,
+      temperature: model.temperature,
+      seed: model.seed,
+    };
+  }
+  return {
+    windowLength: model.windowLength,
+    startLength: model.startWindow.length,
+    pieceLength: model.piece.length,
+    tfjsVersion: model.tfjsVersion,
+  };
 }
 
 /**
@@ -269,12 +312,13 @@ function playerSection(a: ReportAssets): string {
   if (p === undefined) {
     return `<p class="muted">${escapeHtml(a.noPlayer ?? "No model to play with.")}</p>`;
   }
+  // A stepped network's player (either kind) has primers; the window player has none.
+  if ("primers" in p) return sequencePlayerSection(p);
   const total = p.startLength + p.pieceLength;
   const last = total - p.windowLength;
   const known = p.startLength > 0
     ? `the ${p.startLength} tokens generation started from, then the ${p.pieceLength} it generated`
     : `the ${p.pieceLength} generated tokens`;
-  const dir = REPORT_ASSETS_DIR;
   return `<div id="player" data-state="loading">
 <p>The run's checkpoint, running in this browser with TensorFlow.js ${
     escapeHtml(p.tfjsVersion)
@@ -300,7 +344,60 @@ Start from the end of the piece, or from a window starting at a chosen token of 
 <ol id="player-tokens" class="tokens"></ol>
 <pre id="probe" hidden></pre>
 </div>
-${PLAYER_FILES.map((name) => `<script defer src="${dir}/${name}"></script>`).join("\n")}`;
+${playerScripts("window")}`;
+}
+
+/** How each stepped network's step runs, as the page says it. */
+const STEP_WORDS: Readonly<Record<SteppedKind, string>> = {
+  sequence: "one LSTM step per token, in the plain JavaScript generate itself runs " +
+    "(model/sequence/lstm_step.js)",
+  transformer: "one pass through the Transformer's blocks per token, each block's keys and " +
+    "values kept, in the plain JavaScript generate itself runs " +
+    "(model/sequence/transformer_step.js)",
+};
+
+/**
+ * A stepped network's controls (the sequence network's or the Transformer's, the same): the
+ * primer (which piece), temperature and seed.
+ */
+function sequencePlayerSection(p: SequencePlayerView): string {
+  const bars = (steps: number) => {
+    const n = steps / p.stepsPerBar;
+    return Number.isInteger(n) ? `${n} bar${n === 1 ? "" : "s"}` : `${steps} steps`;
+  };
+  const count = p.primers.length;
+  const options = p.primers.map((path, i) =>
+    `<option value="${i}"${i === 0 ? " selected" : ""}>piece ${i + 1}: ${escapeHtml(path)}</option>`
+  );
+  return `<div id="player" data-state="loading" data-kind="${p.kind}">
+<p>The run's checkpoint, running in this browser: ${STEP_WORDS[p.kind]}. Generate draws the
+run's ${count} piece${count === 1 ? "" : "s"} again, each ${bars(p.steps)} after the first ${
+    bars(p.primeBars * p.stepsPerBar)
+  } of its primer's file, all from one stream seeded by the seed, as generate draws them; it
+shows and plays the piece of the chosen primer. With the run's temperature and seed (filled in),
+every piece is the run's own, token for token.</p>
+<form class="player" onsubmit="return false">
+<label>Primer <select id="player-primer">
+${options.join("\n")}
+</select></label>
+<label>Temperature <input id="player-temperature" type="number" min="0" max="10" step="0.1" value="${p.temperature}"></label>
+<label>Seed <input id="player-seed" type="number" min="0" step="1" value="${p.seed}"></label>
+<button id="player-generate" type="button" disabled>Generate</button>
+<button id="player-play" type="button" disabled>Play</button>
+</form>
+<p id="player-status" class="muted" role="status">Loading the model…</p>
+<p id="player-caption" class="muted"></p>
+<ol id="player-tokens" class="tokens"></ol>
+<pre id="probe" hidden></pre>
+</div>
+${playerScripts(p.kind)}`;
+}
+
+/** The `<script>` elements of a kind of player, in the order they must run. */
+function playerScripts(kind: PlayerKind): string {
+  return PLAYER_FILES[kind].map((name) =>
+    `<script defer src="${REPORT_ASSETS_DIR}/${name}"></script>`
+  ).join("\n");
 }
 
 function lossSection(a: ReportAssets): string {
@@ -401,4 +498,5 @@ ol.tokens { display: flex; flex-wrap: wrap; gap: 4px; padding: 0; list-style: no
   font-family: ui-monospace, monospace; font-size: 12px; }
 ol.tokens li { padding: 1px 5px; border: 1px solid #d0d7de; border-radius: 4px; }
 ol.tokens li.now { background: #ddf4ff; border-color: #0a4a8a; }
+ol.tokens li.bar { margin-left: 12px; }
 `;

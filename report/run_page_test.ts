@@ -98,6 +98,65 @@ Deno.test("report page: says why there is no player, or shows its controls and s
   );
 });
 
+Deno.test("report page: a sequence run's player offers its primers with the run's temperature and seed, and loads no TensorFlow.js", () => {
+  const html = reportPageHtml(record(), {
+    player: {
+      kind: "sequence",
+      primers: ["drummer1/a <b>.mid", "drummer2/c.mid"],
+      primeBars: 2,
+      stepsPerBar: 16,
+      steps: 128,
+      temperature: 0.9,
+      seed: 7,
+    },
+  }, ctx);
+  assert.match(html, /<div id="player" data-state="loading" data-kind="sequence">/);
+  assert.match(html, /2\s+pieces again, each 8 bars after the first 2 bars of its primer's file/);
+  assert.deepEqual(
+    [...html.matchAll(/<option value="(\d)"[^>]*>([^<]*)</g)].map((m) => m.slice(1)),
+    [
+      ["0", "piece 1: drummer1/a &lt;b&gt;.mid"],
+      ["1", "piece 2: drummer2/c.mid"],
+    ],
+  );
+  assert.match(
+    html,
+    /id="player-temperature" type="number" min="0" max="10" step="0.1" value="0\.9"/,
+  );
+  assert.match(html, /id="player-seed" type="number" min="0" step="1" value="7"/);
+  for (const id of ["generate", "play", "tokens", "status"]) {
+    assert.match(html, new RegExp(`id="player-${id}"`), id);
+  }
+  assert.deepEqual(
+    [...html.matchAll(/<script defer src="([^"]+)"><\/script>/g)].map((m) => m[1]),
+    ["report/model.js", "report/player.js"],
+  );
+});
+
+Deno.test("report page: a transformer run's player has the sequence player's controls, and says which code steps it", () => {
+  const view = {
+    primers: ["drummer1/a.mid"],
+    primeBars: 2,
+    stepsPerBar: 16,
+    steps: 64,
+    temperature: 1,
+    seed: 3,
+  };
+  const html = reportPageHtml(record(), { player: { kind: "transformer", ...view } }, ctx);
+  const lstm = reportPageHtml(record(), { player: { kind: "sequence", ...view } }, ctx);
+  assert.match(html, /<div id="player" data-state="loading" data-kind="transformer">/);
+  assert.match(html, /model\/sequence\/transformer_step\.js/);
+  assert.doesNotMatch(html, /lstm_step\.js/);
+  // The same controls as the sequence network's, element for element.
+  const controls = (page: string) => /<form class="player"[^]*?<\/form>/.exec(page)?.[0];
+  assert.ok(controls(html));
+  assert.equal(controls(html), controls(lstm));
+  assert.deepEqual(
+    [...html.matchAll(/<script defer src="([^"]+)"><\/script>/g)].map((m) => m[1]),
+    ["report/model.js", "report/player.js"],
+  );
+});
+
 /** Checkpoint, vocabulary and tokens as the player reads them; the checkpoint is a stub. */
 function playerInputs(vocab: string[], piece: string[], notes: string[]): PlayerInputs {
   const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));

@@ -7,6 +7,9 @@
  * checkpoint, beside the baselines fitted on the same training files (model/sequence/baselines.ts): the
  * headline figures of the run.
  *
+ * `train.network: transformer` trains the causal Transformer of model/sequence/transformer.ts
+ * on the same inputs, crops and schedule instead of the LSTM; it is scored on the same steps.
+ *
  * @module
  */
 import { type StageContext, StageInputError } from "../core/stage.ts";
@@ -20,7 +23,7 @@ import { loadCheckpoint } from "../model/checkpoint.ts";
 import { disposeModel } from "../model/build_model.ts";
 import type { Evaluation } from "../model/evaluate.ts";
 import type { LstmImplementation } from "../model/lstm_implementation.ts";
-import { fitSequenceModel } from "../model/sequence/fit.ts";
+import { fitSequenceModel, type SequenceFitSettings } from "../model/sequence/fit.ts";
 import { scoreSequences, type SequenceScore } from "../model/sequence/network.ts";
 
 /** What the sequence network trains and is scored on. */
@@ -43,12 +46,12 @@ export async function trainSequence(
   const { vocab, encoding } = inputs;
   if (encoding.encoding !== "drum-grid") {
     throw new StageInputError(
-      "train.network sequence reads the position in the bar from the drum grid: set parse.encoding: drum-grid",
+      `train.network ${settings.network} reads the position in the bar from the drum grid: set parse.encoding: drum-grid`,
     );
   }
   if (unknownId(vocab) === undefined) {
     throw new StageInputError(
-      "train.network sequence scores every held-out step, unknown tokens included: set vocab.minCount to 2 or more, so the vocabulary has an <unk> class",
+      `train.network ${settings.network} scores every held-out step, unknown tokens included: set vocab.minCount to 2 or more, so the vocabulary has an <unk> class`,
     );
   }
   const stepsPerBar = 4 * encoding.stepsPerQuarter;
@@ -58,7 +61,7 @@ export async function trainSequence(
   const test = sequencesOf(inputs.test);
   if (validation.length === 0) {
     throw new StageInputError(
-      "train.network sequence keeps the checkpoint of the lowest validation loss, but heldout gave no validation files: set dataset.split (a file naming each file's split, as Groove's info.csv)",
+      `train.network ${settings.network} keeps the checkpoint of the lowest validation loss, but heldout gave no validation files: set dataset.split (a file naming each file's split, as Groove's info.csv)`,
     );
   }
   ctx.info(
@@ -69,25 +72,7 @@ export async function trainSequence(
   const fit = await fitSequenceModel(
     { files: train, vocabSize, stepsPerBar },
     validation,
-    {
-      embedding: settings.embedding,
-      barPosition: settings.barPosition,
-      positionEmbedding: 16,
-      lookbackBars: settings.lookbackBars,
-      units: settings.lstmUnits,
-      dropout: settings.dropout,
-      seed: settings.seed,
-      cropLength: settings.cropLength,
-      batchSize: settings.batchSize,
-      epochs: settings.epochs,
-      learningRate: settings.learningRate,
-      weightDecay: settings.weightDecay,
-      clipNorm: settings.clipNorm,
-      schedule: settings.schedule,
-      warmupSteps: 200,
-      minLearningRate: 0.05,
-      lstm: machine.lstm,
-    },
+    sequenceFitSettings(settings, machine.lstm),
     ctx,
   );
   if (fit.resumedAfterEpoch !== undefined) ctx.metric("resumedAfterEpoch", fit.resumedAfterEpoch);
@@ -112,7 +97,7 @@ export async function trainSequence(
     lstmKernel: machine.lstm.id,
     monitor: "val_loss",
     bestValLoss: keptScore.loss,
-    network: "sequence",
+    network: settings.network === "transformer" ? "transformer" : "sequence",
   };
   const validationHistory: ValidationHistory = {
     windows: keptScore.steps,
@@ -129,6 +114,35 @@ export async function trainSequence(
     "weights.bin": fit.checkpoint["weights.bin"],
     "history.json": history,
     "validation.json": validationHistory,
+  };
+}
+
+/** The fit settings train.* gives the sequence network (the recipe's; benchmarks use it too). */
+export function sequenceFitSettings(
+  settings: Config["train"],
+  lstm: LstmImplementation,
+): SequenceFitSettings {
+  return {
+    embedding: settings.embedding,
+    barPosition: settings.barPosition,
+    positionEmbedding: 16,
+    lookbackBars: settings.lookbackBars,
+    units: settings.lstmUnits,
+    dropout: settings.dropout,
+    seed: settings.seed,
+    cropLength: settings.cropLength,
+    batchSize: settings.batchSize,
+    epochs: settings.epochs,
+    learningRate: settings.learningRate,
+    weightDecay: settings.weightDecay,
+    clipNorm: settings.clipNorm,
+    schedule: settings.schedule,
+    warmupSteps: 200,
+    minLearningRate: 0.05,
+    lstm,
+    ...(settings.network === "transformer"
+      ? { transformer: { blocks: settings.blocks, heads: settings.heads, width: settings.width } }
+      : {}),
   };
 }
 

@@ -13,14 +13,13 @@ import { asMetric, defineStage, input } from "../core/stage.ts";
 import { parseReport } from "../formats/files.ts";
 import { dataStats } from "../formats/stats.ts";
 import { tokenEncoding, tokenList } from "../formats/tokens.ts";
-import { quartersPerToken } from "../music/encoding.ts";
+import { barTokens } from "./_token_timing.ts";
 import {
   pieceFromMidi,
   type PieceStatistics,
   pieceStatistics,
   summarize,
   tokenCounts,
-  tokensPerBar,
   type TokenStatistics,
   tokenStatistics,
 } from "../metrics/mod.ts";
@@ -38,7 +37,7 @@ export const datastats = defineStage({
   outputs: { "data_stats.json": dataStats },
   reads: ["render"],
   async run({ notes, report, encoding }, config, ctx) {
-    const perBar = tokensPerBar(quartersPerToken(encoding, config.render));
+    const perBar = barTokens(encoding, config.render);
     const counts = tokenCounts(notes);
     const tokenRecords: TokenStatistics[] = [];
     const musicRecords: PieceStatistics[] = [];

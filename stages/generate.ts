@@ -88,7 +88,7 @@ export const generate = defineStage({
     config,
     ctx,
   ) {
-    if (history.network === "sequence") {
+    if (history.network === "sequence" || history.network === "transformer") {
       const primeTokens = config.generate.prime === ""
         ? undefined
         : await primerTokens(config.generate.prime, encoding, ctx);

@@ -39,6 +39,7 @@ import { MidiReadError } from "../music/tokenize.ts";
 import {
   DrumGridTooLongError,
   encodingOf,
+  encodingSettingsError,
   type FileTokens,
   tokenizeFile,
   type TokenizeLimits,
@@ -66,6 +67,10 @@ export const parse = defineStage({
   inputs: { files: input("sample200", "files.json", fileList) },
   outputs: OUTPUTS,
   reads: ["parse"],
+  check(config) {
+    const error = encodingSettingsError(config.parse);
+    if (error !== undefined) throw new Error(error);
+  },
   run({ files }, config, ctx) {
     return parseFiles(files, config, ctx, parseWorkerCount(files.length));
   },

@@ -3,7 +3,7 @@
  * tutorial's `create_midi` writes under music21 6.7.1 (music/render_midi.ts), plus a piano roll
  * of the same notes to look at without a MIDI player. With `render.instrument: drums` the notes
  * go on General MIDI's drum channel, each chord token on the drums that most often made it in the
- * training files (music/drums.ts), and the piano roll names each lane's drum. Drum-grid tokens
+ * training files (music/drums/drums.ts), and the piano roll names each lane's drum. Drum-grid tokens
  * (`parse.encoding: drum-grid`) are written as drums one grid step apart at `render.bpm`, or,
  * with `render.tempo: primer`, each piece at the tempo of the file its primer came from, so a
  * groove continues at the speed it was played.

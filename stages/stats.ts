@@ -29,8 +29,9 @@ import {
 } from "../formats/tokens.ts";
 import { type TokenSequences, tokenSequences } from "../formats/sequences.ts";
 import type { Config } from "../core/config_schema.ts";
-import { pieceStatistics, summarize, tokensPerBar, tokenStatistics } from "../metrics/mod.ts";
-import { quartersPerToken, renderTokens } from "../music/encoding.ts";
+import { pieceStatistics, summarize, tokenStatistics } from "../metrics/mod.ts";
+import { barTokens } from "./_token_timing.ts";
+import { renderTokens } from "../music/encoding.ts";
 
 export const stats = defineStage({
   name: "stats",
@@ -49,7 +50,7 @@ export const stats = defineStage({
   reads: ["render", "generate"],
   async run({ pieces, data, encoding, voicings, test, vocab, primers }, config, ctx) {
     const counts = new Map(Object.entries(data.tokenCounts));
-    const perBar = tokensPerBar(quartersPerToken(encoding, config.render));
+    const perBar = barTokens(encoding, config.render);
     // Measured as render writes the tokens: what is heard is what is measured.
     const measure = (tokens: readonly string[]) => {
       const rendered = renderTokens([...tokens], encoding, config.render, voicings);

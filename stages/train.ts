@@ -38,6 +38,7 @@ import { assertTrainingFits } from "../model/memory_estimate.ts";
 import type { Evaluation } from "../model/evaluate.ts";
 import { type FitData, fitModel, type FitResult } from "../model/fit.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
+import { transformerSettingsError } from "../model/sequence/transformer.ts";
 import { makeSequenceWindows, streamOfWindows } from "./_sequence_windows.ts";
 
 export const train = defineStage({
@@ -70,7 +71,7 @@ export const train = defineStage({
   },
   check(config) {
     checkNetworkKeys(config.train);
-    if (config.train.network === "sequence") return;
+    if (config.train.network !== "tutorial") return;
     // Before any stage runs, the vocabulary and window are not known yet: the weights alone.
     assertTrainingFits({ ...config.train, vocabSize: 0, windowLength: 0 }, memoryBudget());
     // A stride the tutorial's windows ignore would give a new config hash for the same weights.
@@ -88,7 +89,7 @@ export const train = defineStage({
   async run(inputs, config, ctx) {
     const { x, y, vocab, valX, valY } = inputs;
     const settings = config.train;
-    if (settings.network === "sequence") {
+    if (settings.network !== "tutorial") {
       const machine = await chooseMachine(settings, ctx);
       return await asStageInput(() =>
         trainSequence(
@@ -161,7 +162,10 @@ async function chooseMachine(settings: Config["train"], ctx: StageContext) {
   return { backend, lstm };
 }
 
-/** The keys only the sequence network reads: set away from their defaults, they need it. */
+/**
+ * The keys only the sequence network and the transformer read: set away from their defaults,
+ * they need one of them.
+ */
 const SEQUENCE_KEYS = [
   "embedding",
   "barPosition",
@@ -172,9 +176,23 @@ const SEQUENCE_KEYS = [
   "schedule",
 ] as const;
 
-/** Refuses a key of one network set for the other. */
+/** The keys only the transformer reads. */
+const TRANSFORMER_KEYS = ["blocks", "heads", "width"] as const;
+
+/** Refuses a key of one network set for another, and a transformer that cannot be built. */
 function checkNetworkKeys(train: Config["train"]): void {
   const defaults = defaultConfig().train;
+  if (train.network !== "transformer") {
+    const set = TRANSFORMER_KEYS.find((k) => train[k] !== defaults[k]);
+    if (set !== undefined) {
+      throw new Error(
+        `train.${set} shapes the transformer, but train.network is ${train.network}: set train.network: transformer or leave train.${set} out`,
+      );
+    }
+  } else {
+    const refused = transformerSettingsError(train);
+    if (refused !== "") throw new Error(refused);
+  }
   if (train.network === "tutorial") {
     const set = SEQUENCE_KEYS.filter((k) => train[k] !== defaults[k]);
     if (set.length > 0) {
@@ -191,7 +209,7 @@ function checkNetworkKeys(train: Config["train"]): void {
   for (const key of ["targets", "stride", "monitor"] as const) {
     if (train[key] !== defaults[key]) {
       throw new Error(
-        `train.${key} applies to the tutorial's network; the sequence network trains on crops with a target at every step and keeps the epoch of the lowest validation loss: leave train.${key} out`,
+        `train.${key} applies to the tutorial's network; the ${train.network} network trains on crops with a target at every step and keeps the epoch of the lowest validation loss: leave train.${key} out`,
       );
     }
   }

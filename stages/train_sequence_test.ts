@@ -141,3 +141,52 @@ Deno.test("train (sequence network): the tutorial's encoding or a vocabulary wit
     /set vocab.minCount to 2 or more/,
   );
 });
+
+Deno.test("train (transformer): the same data, scores and pieces as the sequence network, through a causal Transformer", async () => {
+  const c = config();
+  Object.assign(c.train, { network: "transformer", blocks: 1, heads: 2, width: 8 });
+  const ctx = fakeContext();
+  const out = await train.run(inputs(), c, ctx);
+  assert.equal(out["history.json"].network, "transformer");
+  assert.equal(out["validation.json"].loss.length, 2);
+  assert.equal(ctx.collected.metrics.testSteps, 64 + 80);
+  assert.ok(Number.isFinite(ctx.collected.metrics.testLoss as number));
+  const json = new TextDecoder().decode(out["model.json"]);
+  assert.ok(json.includes('"CausalSelfAttention"') && !json.includes('"LSTM"'));
+  const pieces = await generate.run(
+    {
+      tokens: trainFiles.flat(),
+      vocab: { tokens: V },
+      modelJson: out["model.json"],
+      weights: out["weights.bin"],
+      history: out["history.json"],
+      encoding: inputs().encoding,
+      testFiles: inputs().testFiles,
+      files: [],
+    },
+    c,
+    fakeContext(),
+  );
+  assert.equal(pieces["pieces.json"].length, 3);
+  for (const piece of pieces["pieces.json"]) {
+    assert.equal(piece.length, 32, "two bars of sixteenths");
+    assert.ok(!piece.includes(UNKNOWN_TOKEN));
+  }
+});
+
+Deno.test("train: the transformer's keys are refused for another network, and a width heads do not divide, in one sentence", () => {
+  const sequence = config();
+  sequence.train.blocks = 2;
+  assert.throws(
+    () => train.check!(sequence),
+    /^Error: train\.blocks shapes the transformer, but train\.network is sequence: set train\.network: transformer or leave train\.blocks out$/,
+  );
+  const transformer = config();
+  Object.assign(transformer.train, { network: "transformer", heads: 3, width: 128 });
+  assert.throws(
+    () => train.check!(transformer),
+    /train\.width 128 must be a multiple of train\.heads 3/,
+  );
+  transformer.train.heads = 4;
+  train.check!(transformer);
+});

@@ -24,6 +24,10 @@
  * Everything random (initial weights, crops, batch order, dropout) comes from `seed`, so a run
  * without a time budget repeats exactly on the same backend and LSTM implementation.
  *
+ * The network is the LSTM of network.ts, or with `transformer` set the causal Transformer of
+ * transformer.ts, whose attention reaches back `cropLength` steps (the crops it trains on); the
+ * loop is the same for both.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -44,6 +48,8 @@ import {
   type SequenceScore,
 } from "./network.ts";
 import type { LstmImplementation } from "../lstm_implementation.ts";
+import { buildTransformerModel, type TransformerShapeSettings } from "./transformer.ts";
+import { transformerGemm } from "./transformer_layers.ts";
 
 /** What shapes and drives training. */
 export interface SequenceFitSettings extends SequenceModelSettings {
@@ -69,6 +75,11 @@ export interface SequenceFitSettings extends SequenceModelSettings {
   minLearningRate: number;
   /** What computes the LSTM. */
   lstm: LstmImplementation;
+  /**
+   * Trains the causal Transformer of transformer.ts instead of the LSTM (which `units` sizes),
+   * attending `cropLength` steps back.
+   */
+  transformer?: Omit<TransformerShapeSettings, "window">;
 }
 
 /** The recipe's defaults (all but `lstm`, which the machine decides). */
@@ -108,6 +119,11 @@ export interface SequenceFitHooks {
   progress?(label: string, total: number): SequenceFitProgress;
   /** Checked between batches: training stops with its reason (AbortSignal.throwIfAborted). */
   signal?: AbortSignal;
+  /**
+   * Asked after each scored epoch: true ends training there (a benchmark's time to a target
+   * validation loss); the checkpoint kept is still the best epoch's.
+   */
+  until?(validation: SequenceScore): boolean;
   /** The work of an interrupted run: saved after every epoch but the last, loaded at the start. */
   resume?: {
     load(): Promise<Record<string, Uint8Array> | undefined>;
@@ -131,8 +147,8 @@ export interface SequenceFitResult {
   scoringSecondsPerEpoch: number[];
   /** Optimiser steps of each epoch (the last is short when the time budget ended it). */
   stepsPerEpoch: number[];
-  /** Why training ended: the planned epochs, or the time budget. */
-  stoppedBy: "epochs" | "minutes";
+  /** Why training ended: the planned epochs, the time budget, or the `until` hook. */
+  stoppedBy: "epochs" | "minutes" | "until";
   /** Trainable parameters. */
   parameters: number;
   /** The epoch an earlier, interrupted run had finished, when this one resumed after it. */
@@ -305,7 +321,13 @@ export async function fitSequenceModel(
   // The inputs of every file once; crops are slices of them.
   const fileInputs = train.files.map((f) => sequenceInputs(f, 0, f.length, layout));
 
-  const model = buildSequenceModel(settings, { vocabSize, stepsPerBar, lstm: settings.lstm });
+  const { transformer } = settings;
+  const model = transformer
+    ? buildTransformerModel(
+      { ...settings, ...transformer, window: settings.cropLength },
+      { vocabSize, stepsPerBar, gemm: transformerGemm(settings.lstm) },
+    )
+    : buildSequenceModel(settings, { vocabSize, stepsPerBar, lstm: settings.lstm });
   const trainer = logitsModel(model);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   // Weight matrices and embeddings decay; biases do not (as the PyTorch reference).
@@ -318,8 +340,12 @@ export async function fitSequenceModel(
   const budget = settings.minutes && settings.minutes > 0 ? settings.minutes * 60 : Infinity;
   hooks.info?.(
     `${train.files.length} training files (${totalSteps} steps), ${validation.length} ` +
-      `validation files; vocabulary ${vocabSize}, ${parameters} parameters, LSTM ` +
-      `${settings.lstm.id}, ${batchesPerEpoch} batches per epoch of up to ` +
+      `validation files; vocabulary ${vocabSize}, ${parameters} parameters, ` +
+      (transformer
+        ? `transformer of ${transformer.blocks} blocks, width ${transformer.width}, ` +
+          `${transformer.heads} heads, attending ${settings.cropLength} steps back`
+        : `LSTM ${settings.lstm.id}`) +
+      `, ${batchesPerEpoch} batches per epoch of up to ` +
       `${settings.batchSize} × ${settings.cropLength} steps`,
   );
 
@@ -333,7 +359,7 @@ export async function fitSequenceModel(
     trainingSeconds: 0,
   };
   let resumedAfterEpoch: number | undefined;
-  let stoppedBy: "epochs" | "minutes" = "epochs";
+  let stoppedBy: SequenceFitResult["stoppedBy"] = "epochs";
   try {
     const saved = await hooks.resume?.load();
     if (saved !== undefined) {
@@ -416,7 +442,8 @@ export async function fitSequenceModel(
           `${(state.trainingSeconds / 60).toFixed(2)} min in all)` +
           (improved ? " (best so far: checkpoint kept)" : ""),
       );
-      if (stoppedBy === "minutes") break;
+      if (score && hooks.until?.(score)) stoppedBy = "until";
+      if (stoppedBy !== "epochs") break;
       if (state.epoch < settings.epochs && hooks.resume) {
         await hooks.resume.save(await saveState(model, optimizer, state));
       }

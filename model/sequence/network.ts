@@ -32,6 +32,9 @@ import { seededRandom, seedStream } from "../random.ts";
 import { chooseNext } from "../sampling.ts";
 import { SeededDropout } from "../seeded_dropout.ts";
 import { SequenceDense } from "../sequence_head.ts";
+import { continueSequences } from "./continuation.js";
+import * as lstmStep from "./lstm_step.js";
+import { attentionLayers, TransformerStepper } from "./transformer_layers.ts";
 
 /** What shapes the network. */
 export interface SequenceModelSettings {
@@ -361,15 +364,36 @@ export interface ScoreOptions {
   stepsPerBar?: number;
   /** Most padded steps (files × longest) per forward pass; default 65,536. */
   stepsPerPass?: number;
+  /** A model with attention: steps scored per pass of a file's chunk; default 2,048. */
+  chunkSteps?: number;
+}
+
+/**
+ * Most attention scores one pass of a model with attention holds per layer (rows × each row's,
+ * transformer_layers.ts's scoresPerSequence): 2^24 floats, 64 MiB.
+ */
+const ATTENTION_SCORES_PER_PASS = 2 ** 24;
+
+/** Steps [from, end) of a file that one pass reads, of which [start, end) are scored. */
+interface Segment {
+  file: Int32Array;
+  from: number;
+  start: number;
+  end: number;
 }
 
 /** The floor on probabilities before the logarithm, as model/evaluate.ts (Keras's epsilon). */
 const EPSILON = 1e-7;
 
 /**
- * Scores `model` on every step of every file, each read whole from its start with the LSTM state
- * at zero (inference: dropout off). Files go through in groups of similar length, padded at the
- * end (padding never changes a real step's output, and is not scored).
+ * Scores `model` on every step of every file, read from its start (inference: dropout off). The
+ * LSTM network reads each file whole, its state at zero. A model with attention (the
+ * Transformer of transformer.ts) reads a file in chunks of `chunkSteps` scored steps, each pass
+ * also reading the steps before its chunk that the chunk's outputs depend on (the sum of the
+ * attention layers' windows − 1): the same probabilities as one pass over the whole file, in
+ * memory bounded by the chunk, where attention's scores would grow with the square of the file's
+ * length. Passes go through in groups of similar length, padded at the end (padding never
+ * changes a real step's output, and is not scored).
  */
 export async function scoreSequences(
   model: tf.LayersModel,
@@ -379,18 +403,41 @@ export async function scoreSequences(
   const layout = sequenceLayout(model, options.stepsPerBar);
   const budget = options.stepsPerPass ?? 65_536;
   const V = layout.vocabSize;
-  const order = sequences.map((_, i) => i).filter((i) => sequences[i]!.length > 0)
-    .sort((a, b) => sequences[a]!.length - sequences[b]!.length || a - b);
+  const attention = attentionLayers(model);
+  const context = attention.reduce((n, l) => n + l.window - 1, 0);
+  const scores = (steps: number) =>
+    Math.max(0, ...attention.map((l) => l.scoresPerSequence(steps)));
+  const chunk = options.chunkSteps ?? 2048;
+  const segments: Segment[] = [];
+  for (const file of sequences) {
+    if (attention.length === 0) {
+      if (file.length > 0) segments.push({ file, from: 0, start: 0, end: file.length });
+      continue;
+    }
+    for (let start = 0; start < file.length; start += chunk) {
+      const end = Math.min(file.length, start + chunk);
+      segments.push({ file, from: Math.max(0, start - context), start, end });
+    }
+  }
+  const read = (s: Segment) => s.end - s.from;
+  // Stable: segments of one length keep the files' order.
+  segments.sort((a, b) => read(a) - read(b));
   let nll = 0, top1 = 0, top5 = 0, steps = 0;
-  for (let at = 0; at < order.length;) {
-    // Longest last: a group is as many files as fit the budget at the group's longest.
+  for (let at = 0; at < segments.length;) {
+    // Longest last: a group is as many passes as fit the budgets at the group's longest.
     let end = at + 1;
-    while (
-      end < order.length && (end - at + 1) * sequences[order[end]!]!.length <= budget
-    ) end++;
-    const files = order.slice(at, end).map((i) => sequences[i]!);
+    while (end < segments.length) {
+      const rows = end - at + 1;
+      const T = read(segments[end]!);
+      if (rows * T > budget || rows * scores(T) > ATTENTION_SCORES_PER_PASS) break;
+      end++;
+    }
+    const group = segments.slice(at, end);
     at = end;
-    const batch = batchInputs(files.map((f) => sequenceInputs(f, 0, f.length, layout)), layout);
+    const batch = batchInputs(
+      group.map((s) => sequenceInputs(s.file, s.from, read(s), layout)),
+      layout,
+    );
     let p: Float32Array;
     try {
       const out = model.predict(batch.inputs, { batchSize: batch.rows }) as tf.Tensor;
@@ -399,9 +446,10 @@ export async function scoreSequences(
     } finally {
       tf.dispose(batch.inputs);
     }
-    files.forEach((file, r) => {
-      for (let t = 0; t < file.length; t++) {
-        const row = p.subarray((r * batch.steps + t) * V, (r * batch.steps + t + 1) * V);
+    group.forEach(({ file, from, start, end }, r) => {
+      for (let t = start; t < end; t++) {
+        const at = r * batch.steps + t - from;
+        const row = p.subarray(at * V, (at + 1) * V);
         const target = file[t]!;
         const q = row[target]!;
         nll -= Math.log(Math.min(1 - EPSILON, Math.max(EPSILON, q)));
@@ -410,7 +458,7 @@ export async function scoreSequences(
         if (above < 1) top1++;
         if (above < 5) top5++;
       }
-      steps += file.length;
+      steps += end - start;
     });
   }
   const loss = steps > 0 ? nll / steps : NaN;
@@ -440,7 +488,8 @@ export interface SampleOptions {
  * `<unk>` (the last class) removed and the rest renormalised, so it is never emitted. The primers
  * advance together, one step of all of them at a time, through a {@link SequenceStepper}: the
  * LSTM state is carried from step to step, so each token costs one step, not a pass over the
- * prefix.
+ * prefix. A Transformer (transformer.ts) steps through its TransformerStepper instead, which
+ * carries each block's keys and values the same way.
  */
 export function sampleSequences(
   model: tf.LayersModel,
@@ -448,105 +497,49 @@ export function sampleSequences(
   steps: number,
   options: SampleOptions,
 ): Int32Array[] {
-  const stepper = new SequenceStepper(model, options.stepsPerBar);
-  const V = stepper.layout.vocabSize;
-  const unk = V - 1;
+  const stepper = attentionLayers(model).length > 0
+    ? new TransformerStepper(model, sequenceLayout(model, options.stepsPerBar))
+    : new SequenceStepper(model, options.stepsPerBar);
   const rng = seededRandom(options.seed);
   const sampling = { temperature: options.temperature, topK: 0, topP: 1 };
-  const rows = primers.map((p) => {
-    const seq = new Int32Array(p.length + steps);
-    seq.set(p);
-    return seq;
-  });
-  const states = rows.map(() => stepper.initialState());
-  // Read each primer: the steps before its last position need no probabilities.
-  rows.forEach((seq, r) => {
-    for (let t = 0; t < primers[r]!.length; t++) stepper.step(states[r]!, seq, t, false);
-  });
-  for (let k = 0; k < steps; k++) {
-    rows.forEach((seq, r) => {
-      const t = primers[r]!.length + k;
-      const p = stepper.step(states[r]!, seq, t, true)!;
-      if (V > 1) p[unk] = 0;
-      seq[t] = chooseNext(p, sampling, rng);
-    });
-  }
-  return rows.map((seq, r) => seq.slice(primers[r]!.length));
+  return stepper.continueSequences(primers, steps, (p) => chooseNext(p, sampling, rng));
 }
 
 /** One sequence's LSTM state in a {@link SequenceStepper}. */
-export interface StepperState {
-  h: Float64Array;
-  c: Float64Array;
-}
+export type StepperState = lstmStep.StepState;
 
 /**
  * The model one step at a time, in plain JS from its weights, carrying the LSTM state: what
  * generation needs (each token one step), with the probabilities of a whole-prefix pass up to
- * rounding. The input projection of each token is precomputed per vocabulary entry (E·W for each
- * input slot), so a step is a sum of rows, one [units × 4·units] product and the softmax layer.
- * Works on any model {@link buildSequenceModel} makes or a checkpoint of one loads, whatever its
- * LSTM layer.
+ * rounding. The maths is model/sequence/lstm_step.js, which the report page's player runs too;
+ * this reads the weights out of a tfjs model for it. Works on any model
+ * {@link buildSequenceModel} makes or a checkpoint of one loads, whatever its LSTM layer.
  */
 export class SequenceStepper {
   readonly layout: SequenceLayout;
   readonly units: number;
-  readonly #hard: boolean;
-  /** Per token input slot: [vocab + 1, 4·units], E·W_slot; then per bar position, P·W_pos. */
-  readonly #slots: Float64Array[];
-  readonly #positions: Float64Array | null;
-  readonly #recurrent: Float32Array;
-  readonly #bias: Float32Array;
-  readonly #head: Float32Array;
-  readonly #headBias: Float32Array;
+  readonly #stepper: lstmStep.Stepper;
 
   constructor(model: tf.LayersModel, stepsPerBar?: number) {
     this.layout = sequenceLayout(model, stepsPerBar);
     const L = SEQUENCE_LAYERS;
-    const values = (name: string) =>
-      model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array);
-    const [table] = values(L.tokenEmbedding);
-    const lstm = model.getLayer(L.lstm);
-    const config = lstm.getConfig();
-    const gate = config["recurrentActivation"];
-    if (gate !== "sigmoid" && gate !== "hardSigmoid") {
-      throw new RangeError(`Cannot step an LSTM with recurrent activation ${gate}`);
-    }
-    this.#hard = gate === "hardSigmoid";
-    const [kernel, recurrent, bias] = values(L.lstm);
-    const [head, headBias] = values(L.logits);
-    const U = config["units"] as number;
-    this.units = U;
-    const G = 4 * U;
-    const E = table!.length / (this.layout.vocabSize + 1);
-    const width = 1 + this.layout.lookbackBars;
-    const project = (rows: Float32Array, dim: number, offset: number): Float64Array => {
-      const count = rows.length / dim;
-      const out = new Float64Array(count * G);
-      for (let v = 0; v < count; v++) {
-        for (let d = 0; d < dim; d++) {
-          const x = rows[v * dim + d]!;
-          const w = (offset + d) * G;
-          for (let j = 0; j < G; j++) out[v * G + j]! += x * kernel![w + j]!;
-        }
-      }
-      return out;
-    };
-    this.#slots = Array.from({ length: width }, (_, k) => project(table!, E, k * E));
-    if (this.layout.barPosition) {
-      const [positions] = values(L.positionEmbedding);
-      const P = positions!.length / this.layout.stepsPerBar;
-      this.#positions = project(positions!, P, width * E);
-    } else this.#positions = null;
-    this.#recurrent = recurrent!;
-    this.#bias = bias!;
-    this.#head = head!;
-    this.#headBias = headBias!;
+    const layers: string[] = [L.tokenEmbedding, L.lstm, L.logits];
+    if (this.layout.barPosition) layers.push(L.positionEmbedding);
+    const weights: lstmStep.StepWeights = Object.fromEntries(layers.map((name) => [
+      name,
+      model.getLayer(name).getWeights().map((w) => w.dataSync() as Float32Array),
+    ]));
+    const recurrentActivation = model.getLayer(L.lstm).getConfig()["recurrentActivation"];
+    this.#stepper = lstmStep.makeStepper(weights, {
+      ...this.layout,
+      recurrentActivation: recurrentActivation as lstmStep.StepLayout["recurrentActivation"],
+    });
+    this.units = this.#stepper.units;
   }
 
   /** A state at zero: the start of a file. */
   initialState(): StepperState {
-    return { h: new Float64Array(this.units), c: new Float64Array(this.units) };
+    return lstmStep.initialState(this.#stepper);
   }
 
   /**
@@ -559,55 +552,20 @@ export class SequenceStepper {
     t: number,
     probabilities: boolean,
   ): Float64Array | null {
-    const U = this.units;
-    const G = 4 * U;
-    const { vocabSize, stepsPerBar } = this.layout;
-    const z = new Float64Array(G);
-    for (let j = 0; j < G; j++) z[j] = this.#bias[j]!;
-    this.#slots.forEach((slot, k) => {
-      const back = k === 0 ? t - 1 : t - k * stepsPerBar;
-      const id = back >= 0 ? seq[back]! : vocabSize;
-      const row = id * G;
-      for (let j = 0; j < G; j++) z[j]! += slot[row + j]!;
-    });
-    if (this.#positions) {
-      const row = (t % stepsPerBar) * G;
-      for (let j = 0; j < G; j++) z[j]! += this.#positions[row + j]!;
-    }
-    const { h, c } = state;
-    const R = this.#recurrent;
-    for (let i = 0; i < U; i++) {
-      const hi = h[i]!;
-      if (hi === 0) continue;
-      const row = i * G;
-      for (let j = 0; j < G; j++) z[j]! += hi * R[row + j]!;
-    }
-    const gate = this.#hard
-      ? (x: number) => Math.min(1, Math.max(0, 0.2 * x + 0.5))
-      : (x: number) => 1 / (1 + Math.exp(-x));
-    for (let j = 0; j < U; j++) {
-      const i = gate(z[j]!);
-      const f = gate(z[U + j]!);
-      const g = Math.tanh(z[2 * U + j]!);
-      const o = gate(z[3 * U + j]!);
-      c[j] = f * c[j]! + i * g;
-      h[j] = o * Math.tanh(c[j]!);
-    }
-    if (!probabilities) return null;
-    const V = vocabSize;
-    const logits = new Float64Array(V);
-    for (let v = 0; v < V; v++) logits[v] = this.#headBias[v]!;
-    for (let i = 0; i < U; i++) {
-      const hi = h[i]!;
-      const row = i * V;
-      for (let v = 0; v < V; v++) logits[v]! += hi * this.#head[row + v]!;
-    }
-    let max = -Infinity;
-    for (const x of logits) max = Math.max(max, x);
-    let sum = 0;
-    for (let v = 0; v < V; v++) sum += logits[v] = Math.exp(logits[v]! - max);
-    for (let v = 0; v < V; v++) logits[v]! /= sum;
-    return logits;
+    return lstmStep.step(this.#stepper, state, seq, t, probabilities);
+  }
+
+  /**
+   * Continues each primer by `steps` tokens, each `choose`n from the probabilities after the
+   * whole prefix with `<unk>` at 0 (continuation.js's continueSequences: the primers advance
+   * together, one step of all of them at a time).
+   */
+  continueSequences(
+    primers: readonly Int32Array[],
+    steps: number,
+    choose: (p: Float64Array) => number,
+  ): Int32Array[] {
+    return continueSequences(lstmStep, this.#stepper, [...primers], steps, choose);
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../../core/config_schema.ts";
 import {
   decodeDrumGrid,
   DEFAULT_MAX_QUARTERS,
@@ -9,10 +9,10 @@ import {
   encodeDrumGrid,
   isDrumGridToken,
 } from "./drum_grid.ts";
-import { tokenizeFile } from "./encoding.ts";
-import { events, meta, smf } from "../tests/_smf.ts";
-import { FAR_HIT_47, FAR_HITS_133 } from "../tests/_long_grid.ts";
-import { MidiReadError, readSmf } from "./smf.ts";
+import { tokenizeFile } from "../encoding.ts";
+import { events, meta, smf } from "../../tests/_smf.ts";
+import { FAR_HIT_47, FAR_HITS_133 } from "../../tests/_long_grid.ts";
+import { MidiReadError, readSmf } from "../smf.ts";
 
 /** Ticks per quarter note of the hand-made files: 120 ticks a step at 4 steps per quarter. */
 const TPQ = 480;
@@ -352,7 +352,7 @@ async function midiFiles(dir: URL): Promise<URL[]> {
 }
 
 Deno.test("encodeDrumGrid() encodes every Groove file, and its MIDI encodes back", async () => {
-  const files = await midiFiles(new URL("../data/groove/", import.meta.url));
+  const files = await midiFiles(new URL("../../data/groove/", import.meta.url));
   assert.ok(files.length > 0, "data/groove holds no .mid file");
   for (const file of files) {
     const bytes = await Deno.readFile(file);

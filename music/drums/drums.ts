@@ -12,8 +12,8 @@
  *
  * @module
  */
-import type { Voicings } from "../formats/tokens.ts";
-import { type TokenPitches, tokenPitches } from "./token_pitches.ts";
+import type { Voicings } from "../../formats/tokens.ts";
+import { type TokenPitches, tokenPitches } from "../token_pitches.ts";
 
 /** General MIDI's drum kit: keys 35 (Acoustic Bass Drum) to 81 (Open Triangle). */
 const GM_KIT = { low: 35, high: 81 };
@@ -21,7 +21,7 @@ const GM_KIT = { low: 35, high: 81 };
 /**
  * Magenta's drum classes (note_seq/drums_encoder_decoder.py, DEFAULT_DRUM_TYPE_PITCHES), first
  * pitch first: a pitch outside the GM kit is played as its class's first pitch, and the drum grid
- * (music/drum_grid.ts) writes a class as its first pitch.
+ * (music/drums/drum_grid.ts) writes a class as its first pitch.
  */
 export const DRUM_CLASSES: readonly (readonly number[])[] = [
   [36, 35],
@@ -54,6 +54,22 @@ export const DRUM_CLASS_NAMES = [
 
 /** One of {@link DRUM_CLASS_NAMES}. */
 export type DrumClassName = typeof DRUM_CLASS_NAMES[number];
+
+/**
+ * Class indices in the order of their names, by code unit so that no locale moves them: the
+ * order in which the drum encodings' tokens list classes (`hihat-closed+kick`).
+ */
+export const DRUM_CLASSES_BY_NAME: readonly number[] = DRUM_CLASS_NAMES.map((_, index) => index)
+  .sort((a, b) => DRUM_CLASS_NAMES[a]! < DRUM_CLASS_NAMES[b]! ? -1 : 1);
+
+const CLASS_NAMED: ReadonlyMap<string, number> = new Map(
+  DRUM_CLASS_NAMES.map((name, index) => [name, index]),
+);
+
+/** The index in {@link DRUM_CLASSES} of the class named `name`, or undefined. */
+export function drumClassNamed(name: string): number | undefined {
+  return CLASS_NAMED.get(name);
+}
 
 /** The index in {@link DRUM_CLASSES} of every pitch a class holds (no pitch is in two). */
 const CLASS_OF_PITCH: ReadonlyMap<number, number> = new Map(

@@ -6,16 +6,23 @@
  * so the model learns where hits fall in the beat and which drums play together.
  *
  * A hit is rounded to the nearest of `stepsPerQuarter` steps per quarter note and its pitch mapped
- * to one of note_seq's nine drum classes (DEFAULT_DRUM_TYPE_PITCHES, kept in music/drums.ts).
+ * to one of note_seq's nine drum classes (DEFAULT_DRUM_TYPE_PITCHES, kept in music/drums/drums.ts).
  * The dataset it is made for is the Groove MIDI Dataset (Magenta, CC BY 4.0; data/groove).
  *
  * Pure functions on values: no Deno APIs.
  *
  * @module
  */
-import { DRUM_CLASS_NAMES, DRUM_CLASSES, drumClassOf } from "./drums.ts";
-import { vlq } from "./render_midi.ts";
-import { isChannelStatus, MidiReadError, readSmf } from "./smf.ts";
+import {
+  checkedBpm as checkedMidiBpm,
+  DRUM_MIDI_TICKS_PER_QUARTER,
+  drumMidiFile,
+  noHitsWarning,
+  readDrumHits,
+  type UnmappedPitches,
+} from "./drum_midi.ts";
+import { DRUM_CLASS_NAMES, DRUM_CLASSES, DRUM_CLASSES_BY_NAME, drumClassNamed } from "./drums.ts";
+import { MidiReadError } from "../smf.ts";
 
 /** Steps per quarter note unless told: sixteenth notes, as in drums_rnn. */
 export const DEFAULT_STEPS_PER_QUARTER = 4;
@@ -29,7 +36,7 @@ export const SILENT_STEP = "-";
  */
 export const DEFAULT_MAX_QUARTERS = 18_000;
 /** Ticks per quarter note of the files {@link drumGridMidi} writes. */
-export const DRUM_GRID_TICKS_PER_QUARTER = 480;
+export const DRUM_GRID_TICKS_PER_QUARTER = DRUM_MIDI_TICKS_PER_QUARTER;
 
 /** Whether a token carries the loudness of its step: `off`, or `coarse` (three buckets). */
 export type VelocityMode = "off" | "coarse";
@@ -107,7 +114,7 @@ export interface DrumGridEncoding {
   /** How many note-ons fell in one of the nine classes (before merging within a step). */
   hits: number;
   /** Note-ons on pitches outside the nine classes, counted per pitch, by pitch. */
-  unmapped: { pitch: number; count: number }[];
+  unmapped: UnmappedPitches;
   /** Why `tokens` is empty, as a sentence to show; absent when it is not. */
   warning?: string;
 }
@@ -146,13 +153,8 @@ export interface DrumGridMidi {
   notes: DrumGridNote[];
 }
 
-const CLASS_INDEX: ReadonlyMap<string, number> = new Map(
-  DRUM_CLASS_NAMES.map((name, index) => [name, index]),
-);
-/** Class indices in the order their names appear in a token: by code unit, so locale-proof. */
-const TOKEN_ORDER: readonly number[] = DRUM_CLASS_NAMES.map((_, index) => index).sort((a, b) =>
-  DRUM_CLASS_NAMES[a]! < DRUM_CLASS_NAMES[b]! ? -1 : 1
-);
+/** Class indices in the order their names appear in a token. */
+const TOKEN_ORDER = DRUM_CLASSES_BY_NAME;
 const SORTED_NAMES = TOKEN_ORDER.map((index) => DRUM_CLASS_NAMES[index]!).join(", ");
 
 /**
@@ -198,47 +200,24 @@ export function encodeDrumGrid(bytes: Uint8Array, opts: DrumGridOptions = {}): D
       `Cannot encode a drum grid: maxQuarters must be a positive integer (found ${maxQuarters})`,
     );
   }
-  const smf = readSmf(bytes);
-  const tpq = smf.ticksPerQuarter;
-  if (tpq <= 0) {
-    throw new RangeError("Cannot encode a drum grid: the file has 0 ticks per quarter note");
-  }
-  const { count, status, data1, data2, tick } = smf.events;
-  const isHit = (row: number) => {
-    const s = status[row]!;
-    return isChannelStatus(s) && (s & 0xf0) === 0x90 && data2[row]! !== 0;
-  };
+  const hits = readDrumHits(bytes, "encode a drum grid");
+  const tpq = hits.ticksPerQuarter;
   // floor(tick/tpq·spq + 1/2), in integers so that a hit exactly halfway is rounded up.
-  const stepOf = (row: number) => Math.floor((2 * tick[row]! * stepsPerQuarter + tpq) / (2 * tpq));
+  const stepOf = (hit: number) =>
+    Math.floor((2 * hits.tick[hit]! * stepsPerQuarter + tpq) / (2 * tpq));
   // The grid's length first, from its last hit: a file's bytes do not bound its steps.
   let steps = 0;
-  for (let row = 0; row < count; row++) {
-    if (isHit(row) && drumClassOf(data1[row]!) !== undefined) {
-      steps = Math.max(steps, stepOf(row) + 1);
-    }
-  }
+  for (let hit = 0; hit < hits.count; hit++) steps = Math.max(steps, stepOf(hit) + 1);
   if (steps > maxQuarters * stepsPerQuarter) {
     throw new DrumGridTooLongError(steps, stepsPerQuarter, maxQuarters);
   }
   // Per step: a bit per class, and the loudest velocity.
   const masks = new Uint16Array(steps);
   const loudest = new Uint8Array(steps);
-  const unmapped = new Map<number, number>();
-  let hits = 0;
-  let noteOns = 0;
-  for (let row = 0; row < count; row++) {
-    if (!isHit(row)) continue;
-    noteOns++;
-    const pitch = data1[row]!;
-    const index = drumClassOf(pitch);
-    if (index === undefined) {
-      unmapped.set(pitch, (unmapped.get(pitch) ?? 0) + 1);
-      continue;
-    }
-    hits++;
-    const step = stepOf(row);
-    masks[step]! |= 1 << index;
-    loudest[step] = Math.max(loudest[step]!, data2[row]!);
+  for (let hit = 0; hit < hits.count; hit++) {
+    const step = stepOf(hit);
+    masks[step]! |= 1 << hits.drumClass[hit]!;
+    loudest[step] = Math.max(loudest[step]!, hits.velocity[hit]!);
   }
   const tokens = Array.from(masks, (mask, step) => {
     if (mask === 0) return SILENT_STEP;
@@ -247,22 +226,9 @@ export function encodeDrumGrid(bytes: Uint8Array, opts: DrumGridOptions = {}): D
       .join("+");
     return opts.velocity === "coarse" ? `${names}:${bucketOf(loudest[step]!)}` : names;
   });
-  const encoding: DrumGridEncoding = {
-    tokens,
-    hits,
-    unmapped: [...unmapped].sort(([a], [b]) => a - b).map(([pitch, n]) => ({ pitch, count: n })),
-  };
-  if (tokens.length === 0) encoding.warning = emptyWarning(noteOns, encoding.unmapped);
+  const encoding: DrumGridEncoding = { tokens, hits: hits.count, unmapped: hits.unmapped };
+  if (tokens.length === 0) encoding.warning = noHitsWarning(hits, "drum grid");
   return encoding;
-}
-
-function emptyWarning(noteOns: number, unmapped: DrumGridEncoding["unmapped"]): string {
-  if (noteOns === 0) {
-    return "the file has no note-on with velocity above 0, so its drum grid is empty";
-  }
-  const pitches = unmapped.map(({ pitch }) => pitch).join(", ");
-  return `none of the file's ${noteOns} note-ons is on a pitch of the nine drum classes ` +
-    `(pitches ${pitches}), so its drum grid is empty`;
 }
 
 function bucketOf(velocity: number): VelocityBucket {
@@ -321,7 +287,7 @@ function readToken(
   }
   const classes: number[] = [];
   for (const name of body.split("+")) {
-    const index = CLASS_INDEX.get(name);
+    const index = drumClassNamed(name);
     if (index === undefined) {
       return `${JSON.stringify(name)} is not a drum class (${SORTED_NAMES})`;
     }
@@ -404,37 +370,8 @@ export function drumGridMidi(
 ): DrumGridMidi {
   const notes = decodeDrumGrid(tokens, opts);
   const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "decode");
-  const microsPerQuarter = Math.round(60_000_000 / checkedBpm(opts.bpm));
-  // At one tick, note-offs come before note-ons, so a drum struck on consecutive steps ends its
-  // first hit before the second begins.
-  const events = notes.flatMap((note, seq) => [
-    { tick: note.tick, rank: 1, seq, bytes: [0x99, note.pitch, note.velocity] },
-    { tick: note.tick + note.durationTicks, rank: 0, seq, bytes: [0x89, note.pitch, 0] },
-  ]).sort((a, b) => a.tick - b.tick || a.rank - b.rank || a.seq - b.seq);
-  const track = [
-    ...[0x00, 0xff, 0x51, 0x03],
-    ...[(microsPerQuarter >> 16) & 0xff, (microsPerQuarter >> 8) & 0xff, microsPerQuarter & 0xff],
-    ...[0x00, 0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08], // 4/4
-  ];
-  let now = 0;
-  for (const event of events) {
-    track.push(...vlq(event.tick - now), ...event.bytes);
-    now = event.tick;
-  }
-  const end = Math.max(
-    now,
-    Math.round(tokens.length * DRUM_GRID_TICKS_PER_QUARTER / stepsPerQuarter),
-  );
-  track.push(...vlq(end - now), 0xff, 0x2f, 0x00);
-  const n = track.length;
-  const bytes = new Uint8Array([
-    ...[0x4d, 0x54, 0x68, 0x64, 0, 0, 0, 6, 0, 0, 0, 1],
-    DRUM_GRID_TICKS_PER_QUARTER >> 8,
-    DRUM_GRID_TICKS_PER_QUARTER & 0xff,
-    ...[0x4d, 0x54, 0x72, 0x6b, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff],
-    ...track,
-  ]);
-  return { bytes, notes };
+  const end = Math.round(tokens.length * DRUM_GRID_TICKS_PER_QUARTER / stepsPerQuarter);
+  return { bytes: drumMidiFile(notes, checkedBpm(opts.bpm), end), notes };
 }
 
 /** `stepsPerQuarter` or the default; at most 480, so that a decoded step lasts at least a tick. */
@@ -449,14 +386,7 @@ function checkedStepsPerQuarter(value: number | undefined, action: string): numb
   return steps;
 }
 
-/** `bpm` or the default, within what a MIDI tempo (1 to 2^24 − 1 µs per quarter) can say. */
+/** `bpm` or the default, within what a MIDI tempo can say. */
 function checkedBpm(value: number | undefined): number {
-  const bpm = value ?? DEFAULT_BPM;
-  const micros = Math.round(60_000_000 / bpm);
-  if (!Number.isFinite(bpm) || bpm <= 0 || micros < 1 || micros > 0xffffff) {
-    throw new RangeError(
-      `Cannot decode a drum grid: bpm must be a number from about 3.6 to 60000000 (found ${bpm})`,
-    );
-  }
-  return bpm;
+  return checkedMidiBpm(value, DEFAULT_BPM, "decode a drum grid");
 }
