@@ -30,7 +30,8 @@ import { fusedIncompatibility, FusedLstm } from "./fused/fused_lstm.ts";
 import type { LstmImplementation } from "./lstm_implementation.ts";
 // Also registers the Transformer's attention layer (its one class tfjs lacks), which tfjs builds
 // from a checkpoint's topology.
-import { CausalSelfAttention, transformerGemm } from "./sequence/transformer_layers.ts";
+import { CausalSelfAttention } from "./sequence/transformer_layers.ts";
+import { blasGemm } from "./gemm_product.ts";
 
 /** A checkpoint as named bytes, ready to become stage outputs. */
 export interface CheckpointFiles {
@@ -141,7 +142,7 @@ export async function loadCheckpoint(
   }));
   // tfjs built the fused layers from their configs, which say nothing of where they run.
   for (const layer of model.layers) if (layer instanceof FusedLstm) layer.implementation = fused;
-  const gemm = transformerGemm(options.lstm);
+  const gemm = blasGemm(options.lstm);
   for (const layer of model.layers) if (layer instanceof CausalSelfAttention) layer.gemm = gemm;
   return model;
 }

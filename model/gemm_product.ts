@@ -13,6 +13,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Gemm } from "./fused/gemm.ts";
+import type { LstmImplementation } from "./lstm_implementation.ts";
+
+/**
+ * OpenBLAS's sgemm where the LSTM implementation loaded it (`train.lstm` auto or blas), else null:
+ * what the sequence networks' dense layers and attention run their products on.
+ */
+export function blasGemm(lstm: LstmImplementation | undefined): Gemm | null {
+  return lstm?.kind === "fused" && lstm.blas !== null ? lstm.gemm : null;
+}
 
 /** op(x[i]) · op(y[i]) for every i of two [n, rows, cols] tensors, op a transpose where asked. */
 function each(x: tf.Tensor3D, y: tf.Tensor3D, tx: boolean, ty: boolean, gemm: Gemm): tf.Tensor3D {

@@ -49,7 +49,7 @@ import {
 } from "./network.ts";
 import type { LstmImplementation } from "../lstm_implementation.ts";
 import { buildTransformerModel, type TransformerShapeSettings } from "./transformer.ts";
-import { transformerGemm } from "./transformer_layers.ts";
+import { blasGemm } from "../gemm_product.ts";
 
 /** What shapes and drives training. */
 export interface SequenceFitSettings extends SequenceModelSettings {
@@ -325,7 +325,7 @@ export async function fitSequenceModel(
   const model = transformer
     ? buildTransformerModel(
       { ...settings, ...transformer, window: settings.cropLength },
-      { vocabSize, stepsPerBar, gemm: transformerGemm(settings.lstm) },
+      { vocabSize, stepsPerBar, gemm: blasGemm(settings.lstm) },
     )
     : buildSequenceModel(settings, { vocabSize, stepsPerBar, lstm: settings.lstm });
   const trainer = logitsModel(model);

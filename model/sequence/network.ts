@@ -32,6 +32,7 @@ import { seededRandom, seedStream } from "../random.ts";
 import { chooseNext } from "../sampling.ts";
 import { SeededDropout } from "../seeded_dropout.ts";
 import { SequenceDense } from "../sequence_head.ts";
+import { blasGemm } from "../gemm_product.ts";
 import { continueSequences } from "./continuation.js";
 import * as lstmStep from "./lstm_step.js";
 import { attentionLayers, TransformerStepper } from "./transformer_layers.ts";
@@ -186,8 +187,11 @@ export function buildSequenceModel(
         name: L.dropout,
       })
         .apply(h) as tf.SymbolicTensor;
-      const logits = new SequenceDense({ units: vocabSize, seed: logitsSeed, name: L.logits })
-        .apply(dropped) as tf.SymbolicTensor;
+      const head = new SequenceDense({ units: vocabSize, seed: logitsSeed, name: L.logits });
+      // Its [batch·steps × units] · [units × vocab] product on OpenBLAS where the LSTM has it:
+      // a sixth of a training step less on the recipe's batches (BENCHMARKS.md).
+      head.gemm = blasGemm(lstm);
+      const logits = head.apply(dropped) as tf.SymbolicTensor;
       const probabilities = tf.layers.activation({ activation: "softmax", name: L.softmax })
         .apply(logits) as tf.SymbolicTensor;
       model = tf.model({ name: "groove_sequence", inputs, outputs: probabilities });

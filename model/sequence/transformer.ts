@@ -90,7 +90,7 @@ export function buildTransformerModel(
   options: {
     vocabSize: number;
     stepsPerBar: number;
-    /** Runs the products on OpenBLAS (transformer_layers.ts's transformerGemm). */
+    /** Runs the products on OpenBLAS (model/gemm_product.ts's blasGemm). */
     gemm?: Gemm | null;
   },
 ): tf.LayersModel {

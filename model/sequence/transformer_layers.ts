@@ -22,7 +22,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Gemm } from "../fused/gemm.ts";
 import { gemmProduct } from "../gemm_product.ts";
-import type { LstmImplementation } from "../lstm_implementation.ts";
 import { continueSequences } from "./continuation.js";
 import * as transformerStep from "./transformer_step.js";
 
@@ -51,14 +50,6 @@ function product(a: tf.Tensor3D, b: tf.Tensor3D, gemm: Gemm | null): tf.Tensor3D
   return op(a, b) as tf.Tensor3D;
 }
 
-/**
- * The matrix product a Transformer's layers run on for an LSTM implementation (`train.lstm`):
- * OpenBLAS's sgemm where the fused LSTM runs on it, else null (tfjs's matMul).
- */
-export function transformerGemm(lstm: LstmImplementation | undefined): Gemm | null {
-  return lstm?.kind === "fused" && lstm.blas !== null ? lstm.gemm : null;
-}
-
 /** Arguments of {@link CausalSelfAttention}. */
 export interface CausalSelfAttentionArgs {
   name: string;
@@ -79,7 +70,8 @@ export class CausalSelfAttention extends tf.layers.Layer {
   readonly heads: number;
   readonly window: number;
   /**
-   * OpenBLAS's sgemm for the products ({@link transformerGemm}), or null for tfjs's matMul: how it
+   * OpenBLAS's sgemm for the products (model/gemm_product.ts's blasGemm), or null for tfjs's
+   * matMul: how it
    * runs, not what it computes, so not saved; model/checkpoint.ts sets it on a loaded model.
    */
   gemm: Gemm | null = null;
