@@ -71,8 +71,8 @@ export class CausalSelfAttention extends tf.layers.Layer {
   readonly window: number;
   /**
    * OpenBLAS's sgemm for the products (model/gemm_product.ts's blasGemm), or null for tfjs's
-   * matMul: how it
-   * runs, not what it computes, so not saved; model/checkpoint.ts sets it on a loaded model.
+   * matMul: how it runs, not what it computes, so not saved; model/checkpoint.ts sets it on a
+   * loaded model.
    */
   gemm: Gemm | null = null;
 
