@@ -4,7 +4,9 @@
  * scored on every step of every file instead of on windows cut across files.
  *
  * `{paths, lengths, ids}`: file `i` is `paths[i]`, its ids are the `lengths[i]` ids after those of
- * the files before it in `ids` (one flat list, files concatenated in path order).
+ * the files before it in `ids` (one flat list, files concatenated in path order); `bpm`, where the
+ * dataset's split table gives tempos, is each file's (null for a file it gives none), so that a
+ * piece primed from a file can be played at its tempo without rereading the dataset's listing.
  *
  * @module
  */
@@ -20,6 +22,8 @@ export interface TokenSequences {
   lengths: number[];
   /** The ids of every file, concatenated in the order of `paths`. */
   ids: number[];
+  /** Each file's tempo from the split table, or null; absent when the table has no tempos. */
+  bpm?: (number | null)[];
 }
 
 /** No sequences: what heldout writes without the dataset's own split. */
@@ -50,6 +54,14 @@ export const tokenSequences: Codec<TokenSequences> = jsonCodec<TokenSequences>(
     if (total !== ids.length) return `its lengths add up to ${total} but it has ${ids.length} ids`;
     const badId = ids.findIndex((n) => !isCount(n));
     if (badId !== -1) return `id ${badId} is ${JSON.stringify(ids[badId])}`;
+    const { bpm } = value as { bpm?: unknown };
+    if (bpm !== undefined) {
+      if (!Array.isArray(bpm) || bpm.length !== paths.length) {
+        return `its bpm is not a list of ${paths.length} tempos`;
+      }
+      const bad = bpm.findIndex((b) => b !== null && !(typeof b === "number" && b > 0));
+      if (bad !== -1) return `bpm ${bad} is ${JSON.stringify(bpm[bad])}`;
+    }
     return undefined;
   },
 );
@@ -88,7 +100,7 @@ export interface BuiltSequences {
  * `leftOut`), so every sequence written is the file's, from its start, step for step.
  */
 export function buildSequences(
-  files: Iterable<{ path: string; tokens: readonly string[] }>,
+  files: Iterable<{ path: string; tokens: readonly string[]; bpm?: number }>,
   vocab: Vocab,
 ): BuiltSequences {
   const encode = tokenEncoder(vocab);
@@ -96,7 +108,8 @@ export function buildSequences(
   const sequences = emptySequences();
   const leftOut: string[] = [];
   let unknown = 0;
-  for (const { path, tokens } of files) {
+  const tempos: (number | null)[] = [];
+  for (const { path, tokens, bpm } of files) {
     const encoded = encode(tokens);
     unknown += encoded.unknown;
     if (encoded.unknown > 0 && !hasUnknown) {
@@ -105,8 +118,11 @@ export function buildSequences(
     }
     sequences.paths.push(path);
     sequences.lengths.push(tokens.length);
+    tempos.push(bpm ?? null);
     for (const id of encoded.ids) sequences.ids.push(id);
   }
+  // Only where some file has a tempo, so sequences without any are written as before.
+  if (tempos.some((b) => b !== null)) sequences.bpm = tempos;
   return { sequences, unknown, leftOut };
 }
 

@@ -32,8 +32,6 @@ export interface SequenceGenerateInputs {
   encoding: TokenEncoding;
   /** The test-split files (heldout's test-sequences.json), where primers come from. */
   test: TokenSequences;
-  /** Tempo (bpm) by test file path, where the dataset's split table gives one. */
-  tempos: ReadonlyMap<string, number>;
   /** The `generate.prime` file's tokens, when one is given. */
   primeTokens?: readonly string[];
 }
@@ -47,7 +45,7 @@ export async function generateSequences(
   const stepsPerBar = 4 * inputs.encoding.stepsPerQuarter;
   const primeSteps = settings.primeBars * stepsPerBar;
   const steps = settings.bars > 0 ? settings.bars * stepsPerBar : settings.length;
-  const { primers, from } = primersOf(inputs, settings, primeSteps);
+  const { primers, from, tempos } = primersOf(inputs, settings, primeSteps);
   const model = await loadCheckpoint(inputs.checkpoint, { lstm: resolveLstm("auto") });
   try {
     const began = performance.now();
@@ -69,8 +67,8 @@ export async function generateSequences(
     return {
       pieces: out.map(tokensOf),
       primers: from.map((file, i) => {
-        const bpm = inputs.tempos.get(file);
-        return { file, tokens: tokensOf(primers[i]!), ...(bpm === undefined ? {} : { bpm }) };
+        const bpm = tempos[i];
+        return { file, tokens: tokensOf(primers[i]!), ...(bpm == null ? {} : { bpm }) };
       }),
     };
   } finally {
@@ -83,7 +81,7 @@ function primersOf(
   inputs: SequenceGenerateInputs,
   settings: Config["generate"],
   primeSteps: number,
-): { primers: Int32Array[]; from: string[] } {
+): { primers: Int32Array[]; from: string[]; tempos: (number | null | undefined)[] } {
   if (inputs.primeTokens !== undefined) {
     if (inputs.primeTokens.length < primeSteps) {
       throw new StageInputError(
@@ -95,6 +93,7 @@ function primersOf(
     return {
       primers: Array.from({ length: settings.count }, () => ids),
       from: Array.from({ length: settings.count }, () => settings.prime),
+      tempos: [],
     };
   }
   const files = splitSequences(inputs.test.ids, inputs.test.lengths);
@@ -111,5 +110,6 @@ function primersOf(
   return {
     primers: picked.map((i) => files[i]!.slice(0, primeSteps)),
     from: picked.map((i) => inputs.test.paths[i]!),
+    tempos: picked.map((i) => inputs.test.bpm?.[i]),
   };
 }

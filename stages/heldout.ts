@@ -124,6 +124,8 @@ export const heldout = defineStage({
 interface TokenizedFile {
   path: string;
   tokens: string[];
+  /** Its tempo, where the split table gives one (a primer's, for generate). */
+  bpm?: number;
 }
 
 /** Tokenizes `entries` as parse does: the tokens of those it could read, and a report of each. */
@@ -158,7 +160,7 @@ async function tokenizeAll(
       continue;
     }
     report.push({ path, sha256, tokens: tokens.length });
-    files.push({ path, tokens });
+    files.push({ path, tokens, ...(entry.bpm === undefined ? {} : { bpm: entry.bpm }) });
   }
   bar.done();
   return { files, report };

@@ -135,6 +135,12 @@ Deno.test("heldout with the dataset's split: every validation and every test fil
     ids: [1, 0, 2, 0, 1],
   });
   assert.equal(ctx2.collected.metrics.testSequencesLeftOut, 1);
+
+  // Tempos from the split table travel with the files (a primer's, for generate and render).
+  const timed = dataset.map((f) => f.path === "x2.mid" ? { ...f, bpm: 96 } : f);
+  const out3 = await heldout.run({ dataset: timed, sample, vocab }, config, fakeContext(files));
+  assert.deepEqual(out3["test-sequences.json"].bpm, [null, 96]);
+  assert.equal(out3["validation-sequences.json"].bpm, undefined, "no tempos: none written");
   assert.ok(
     ctx2.collected.infos.some((l) =>
       /^test-sequences\.json: 1 files, 5 steps; 1 of 6 steps unknown to the vocabulary; 1 files holding them left out/

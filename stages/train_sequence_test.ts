@@ -93,9 +93,8 @@ Deno.test("train (sequence network): validation picks the epoch, test is scored 
       weights: out["weights.bin"],
       history: out["history.json"],
       encoding: inputs().encoding,
-      testFiles: inputs().testFiles,
       // f0.mid has a tempo in the split table, f1.mid none.
-      files: [{ path: "f0.mid", size: 1, sha256: "0".repeat(64), split: "test", bpm: 96 }],
+      testFiles: { ...inputs().testFiles, bpm: [96, null] },
     },
     config(),
     gctx,
@@ -162,7 +161,6 @@ Deno.test("train (transformer): the same data, scores and pieces as the sequence
       history: out["history.json"],
       encoding: inputs().encoding,
       testFiles: inputs().testFiles,
-      files: [],
     },
     c,
     fakeContext(),
