@@ -201,7 +201,7 @@ export function quartersPerToken(encoding: TokenEncoding, render: { step: number
     throw new UnevenTokensError(
       "parse.encoding drum-expressive has no fixed number of tokens per bar (a step's hits " +
         "come between its step tokens), so per-bar token statistics and the player's token " +
-        "timing do not read it yet (issue 23): run the pipeline --until render, or use drum-grid",
+        "timing do not read it yet: run the pipeline with --until render, or use drum-grid",
     );
   }
   return encoding.encoding === "drum-grid" ? 1 / encoding.stepsPerQuarter : render.step;
