@@ -58,12 +58,22 @@ export async function main(
   }
 }
 
+/**
+ * The DAG, with the code-digest cache `$DLM_CODE_CACHE` names, when set: a file stores can share
+ * (its entries are keyed by each module's text), so a new store need not parse every module.
+ */
+async function withCodeCache(load: () => Promise<Pipeline>): Promise<Pipeline> {
+  const codeCache = Deno.env.get("DLM_CODE_CACHE");
+  return { ...(await load()), ...(codeCache ? { codeCache } : {}) };
+}
+
 /** Runs one command on its store; only the commands that run stages load the DAG. */
 async function dispatch(
   args: CliArgs,
-  pipeline: () => Promise<Pipeline>,
+  load: () => Promise<Pipeline>,
   { store, remote }: OpenedStore,
 ): Promise<number> {
+  const pipeline = () => withCodeCache(load);
   {
     switch (args.command) {
       case "run":

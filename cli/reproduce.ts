@@ -38,6 +38,7 @@ export async function reproduceCommand(
     loaded: { config, path: recorded.configPath, hash },
     store: fresh,
     root: pipeline.root,
+    codeCache: pipeline.codeCache,
     reporter: consoleReporter(args.quiet),
     until: recorded.until,
   });

@@ -47,6 +47,7 @@ export async function runCommand(args: CliArgs, pipeline: Pipeline, store: Store
       loaded,
       store,
       root: pipeline.root,
+      codeCache: pipeline.codeCache,
       reporter,
       until: args.until,
       force: args.force,

@@ -22,6 +22,7 @@ export async function statusCommand(
     loaded,
     store,
     root: pipeline.root,
+    codeCache: pipeline.codeCache,
   });
   if (args.json) {
     console.log(JSON.stringify({ configHash: loaded.hash, stages: status }, null, 2));

@@ -12,6 +12,12 @@ export interface Pipeline {
   exports: readonly string[];
   /** Project root, for code digests. */
   root: string;
+  /**
+   * A code-digest cache file to share between stores (`$DLM_CODE_CACHE`): entries are keyed by
+   * each module's text, so any store may use them. Without it each store keeps its own
+   * (cache/code-digests.json), and a new store parses every module once.
+   */
+  codeCache?: string;
 }
 
 /**

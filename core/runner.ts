@@ -66,6 +66,8 @@ export interface RunOptions {
   store: Store;
   /** Project root, for code digests. */
   root: string;
+  /** A code-digest cache shared between stores (core/dag.ts's Pipeline); else the store's. */
+  codeCache?: string;
   reporter: Reporter;
   /** Run only this stage and what it needs. */
   until?: string;
@@ -94,7 +96,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunRecord> {
 
 async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
   const { store, loaded, reporter } = opts;
-  const planner = new KeyPlanner(opts.root, loaded, store.pathOf(...CODE_CACHE));
+  const planner = new KeyPlanner(opts.root, loaded, opts.codeCache ?? store.pathOf(...CODE_CACHE));
   const t0 = performance.now();
   const record: RunRecord = {
     configHash: loaded.hash,

@@ -29,9 +29,10 @@ export async function pipelineStatus(opts: {
   loaded: LoadedConfig;
   store: Store;
   root: string;
+  codeCache?: string;
 }): Promise<StageStatus[]> {
   const { store, loaded } = opts;
-  const planner = new KeyPlanner(opts.root, loaded, store.pathOf(...CODE_CACHE));
+  const planner = new KeyPlanner(opts.root, loaded, opts.codeCache ?? store.pathOf(...CODE_CACHE));
   const previous = (await store.getRun(loaded.hash)) ?? (await store.listRuns())[0];
   const outputs: Record<string, Record<string, Digest>> = {};
   const result: StageStatus[] = [];

@@ -128,7 +128,13 @@ if (import.meta.main) {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["test", ...PERMISSIONS, ...parallel, ...args, ...files],
       cwd: root,
-      env: { TMPDIR: tmp, DENO_JOBS: Deno.env.get("DENO_JOBS") || String(DEFAULT_JOBS) },
+      env: {
+        TMPDIR: tmp,
+        DENO_JOBS: Deno.env.get("DENO_JOBS") || String(DEFAULT_JOBS),
+        // One code-digest cache for the hundreds of fresh stores the tests make: each would
+        // otherwise load TypeScript and parse every module (half a second of CPU a run).
+        DLM_CODE_CACHE: `${tmp}/code-digests.json`,
+      },
       stdin: "inherit",
       stdout: "inherit",
       stderr: "inherit",
