@@ -152,10 +152,11 @@ async function chooseMachine(settings: Config["train"], ctx: StageContext) {
   const { backend, reason } = await asStageInput(() => selectBackend(settings.backend));
   const lstm = await asStageInput(() => resolveLstm(settings.lstm, backend));
   const blasPath = blasLibraryOf(lstm);
-  ctx.info(
-    `backend ${backend} (${reason}); LSTM kernel ${lstm.id}` +
-      (blasPath !== null ? ` on ${blasPath}` : ""),
-  );
+  // The Transformer has no LSTM: what it takes from the implementation is where products run.
+  const what = settings.network === "transformer"
+    ? `matrix products on ${blasPath ?? "tfjs"}`
+    : `LSTM kernel ${lstm.id}${blasPath !== null ? ` on ${blasPath}` : ""}`;
+  ctx.info(`backend ${backend} (${reason}); ${what}`);
   ctx.metric("backend", backend);
   ctx.metric("lstmKernel", lstm.id);
   if (blasPath !== null) ctx.metric("blasLibrary", blasPath);
