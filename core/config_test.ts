@@ -200,6 +200,7 @@ Deno.test("dataset.split: an optional path, empty (or left blank) for none, neve
 Deno.test("the sequence network's and the groove recipe's keys refuse wrong values in one sentence", () => {
   const cases: [string, RegExp][] = [
     ["train.network=gru", /train\.network must be one of tutorial, sequence, transformer/],
+    ["render.tempo=slow", /render\.tempo must be one of fixed, primer/],
     ["train.blocks=0", /train\.blocks must be an integer between 1 and 32/],
     ["train.heads=0", /train\.heads must be an integer between 1 and 64/],
     ["train.width=0.5", /train\.width must be an integer \(found 0\.5\)/],

@@ -67,6 +67,16 @@ export const render = defineStage({
       );
       return { bytes, warnings, notes, svg };
     };
+    if (config.render.tempo === "primer") {
+      const odd = primers.filter((p) => p.bpm !== undefined && !usableTempo(p.bpm));
+      if (odd.length > 0) {
+        ctx.warn(
+          `${odd[0]!.file} has tempo ${odd[0]!.bpm} in the split table, outside 4–1000 bpm: ` +
+            `${odd.length === 1 ? "its piece plays" : `${odd.length} pieces play`} at render.bpm ` +
+            `${config.render.bpm}`,
+        );
+      }
+    }
     const first = renderPiece(tokens, "Generated", 0);
     for (const warning of first.warnings) ctx.warn(warning);
     ctx.metric("notes", first.notes.length);
@@ -86,5 +96,11 @@ export const render = defineStage({
 
 /** The tempo a piece renders at: its primer's with `render.tempo: primer`, else `render.bpm`. */
 export function tempoOf(render: Config["render"], primer: PiecePrimer | undefined): number {
-  return render.tempo === "primer" && primer?.bpm !== undefined ? primer.bpm : render.bpm;
+  const own = render.tempo === "primer" ? primer?.bpm : undefined;
+  return own !== undefined && usableTempo(own) ? own : render.bpm;
+}
+
+/** Within render.bpm's own range (core/config_schema.ts): a split table's tempo is untrusted. */
+function usableTempo(bpm: number): boolean {
+  return bpm >= 4 && bpm <= 1000;
 }

@@ -206,3 +206,29 @@ Deno.test("render.tempo primer plays each piece at its primer file's tempo, rend
     if (tempo === "primer") assert.match(out["piano_roll.svg"], /80 bpm as its primer/);
   }
 });
+
+Deno.test("render.tempo primer: a primer's tempo outside 4–1000 bpm is not used, and said", async () => {
+  const grid: TokenEncoding = { encoding: "drum-grid", stepsPerQuarter: 4, velocity: "off" };
+  const piece = ["kick", "-", "snare", "-"];
+  const { ctx, warnings } = fakeContext();
+  const out = await render.run(
+    {
+      tokens: piece,
+      pieces: [piece],
+      voicings: {},
+      encoding: grid,
+      primers: [{ file: "odd.mid", tokens: ["kick"], bpm: 1e9 }],
+    },
+    { render: { step: 0.5, instrument: "piano", bpm: 120, tempo: "primer" } },
+    ctx,
+  );
+  const snare = new Midi(out["generated.mid"]).tracks.flatMap((t) => t.notes).find((n) =>
+    n.midi === 38
+  )!;
+  assert.ok(Math.abs(snare.time - 2 * 60 / (120 * 4)) < 1e-3, String(snare.time));
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]!,
+    /odd\.mid has tempo 1000000000 in the split table, outside 4–1000 bpm: its piece plays at render\.bpm 120/,
+  );
+});

@@ -34,3 +34,11 @@ Deno.test("DLM_CODE_CACHE: fresh stores share one code-digest cache, with the ke
   assert.equal(a, b);
   assert.equal(a, own);
 });
+
+Deno.test("DLM_CODE_CACHE where no file can be written costs the cache, never the run", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/a-file`, "not a folder");
+  const key = await scanRun(`${dir}/a`, `${dir}/a-file/code-digests.json`);
+  assert.equal(key, await scanRun(`${dir}/b`, ""));
+  assert.equal(await Deno.readTextFile(`${dir}/a-file`), "not a folder");
+});

@@ -521,15 +521,8 @@ function trainStep(
   }
 }
 
-/** The bookkeeping saved with the weights. */
-interface StateJson {
-  epoch: number;
-  losses: number[];
-  validation: SequenceScore[];
-  secondsPerEpoch: number[];
-  scoringSecondsPerEpoch: number[];
-  stepsPerEpoch: number[];
-  trainingSeconds: number;
+/** The bookkeeping saved with the weights: the state less the best checkpoint's bytes. */
+interface StateJson extends Omit<FitState, "best"> {
   optimizerStep: number;
   best?: { epoch: number; monitored: number };
   weights: tf.io.WeightsManifestEntry[];
