@@ -118,7 +118,9 @@ async function torchReference(
   steps = STEPS,
 ): Promise<Record<string, number> | string> {
   try {
-    const out = await new Deno.Command("/usr/bin/python3", {
+    // PyTorch 2.x where $TORCH_PYTHON names it (bench/groove_time_to_quality.ts says how), else
+    // Debian's python3-torch.
+    const out = await new Deno.Command(Deno.env.get("TORCH_PYTHON") ?? "/usr/bin/python3", {
       args: [
         new URL("./torch_step.py", import.meta.url).pathname,
         "--steps",
