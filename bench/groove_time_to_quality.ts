@@ -24,7 +24,7 @@ import { loadConfig } from "../core/config.ts";
 import { selectBackend } from "../model/backend.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { epochBatches, fitSequenceModel } from "../model/sequence/fit.ts";
-import { sequenceFitSettings } from "../stages/_train_sequence.ts";
+import { sequenceFitSettings } from "../stages/support/train_sequence.ts";
 import { grooveTokenIds } from "./groove_export.ts";
 
 const at = Deno.args.indexOf("--target");

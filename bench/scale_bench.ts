@@ -24,7 +24,7 @@
 import { parseArgs } from "node:util";
 import { PERMISSIONS } from "../cli/permissions.ts";
 import { makeScaleDataset, tempoOffset } from "../scripts/make_scale_dataset.ts";
-import { parseWorkerCount } from "../stages/_parse_pool.ts";
+import { parseWorkerCount } from "../stages/support/parse_pool.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -18,6 +18,7 @@ export const COMMANDS = [
   "verify",
   "gc",
   "worker",
+  "humanize",
 ] as const;
 export type Command = (typeof COMMANDS)[number];
 
@@ -49,6 +50,8 @@ export interface CliArgs {
   remote?: string;
   /** `--remote-required`: stop when the remote cannot be reached, instead of going on locally. */
   remoteRequired: boolean;
+  /** `humanize --style NAME`: the style to play a pattern in. */
+  style?: string;
   /** `sweep --queue`: put the combinations on the remote's work queue for workers. */
   queue: boolean;
   verbose: boolean;
@@ -74,6 +77,7 @@ const OPTIONS = {
   remote: { type: "string" },
   "remote-required": { type: "boolean" },
   queue: { type: "boolean" },
+  style: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
@@ -91,6 +95,7 @@ const ARITY: Record<Command, number> = {
   verify: 0,
   gc: 0,
   worker: 0,
+  humanize: 2,
 };
 
 /** Parses argv; unknown flags and commands are usage errors. */
@@ -130,6 +135,7 @@ export function parseCli(argv: string[]): CliArgs {
     remote: v.remote,
     remoteRequired: v["remote-required"] ?? false,
     queue: v.queue ?? false,
+    style: v.style,
     verbose: v.verbose ?? false,
     quiet: v.quiet ?? false,
     help: v.help ?? false,
@@ -191,6 +197,10 @@ Commands:
                          of running them here; workers on any machine take them
   worker --remote URL    take sweep jobs from the remote's work queue and run them, one at
                          a time, until stopped (Ctrl-C hands the current job back)
+  humanize HASH FILE.mid [--style NAME] [--out DIR]
+                         play a drum pattern of your own with run HASH's humanizer
+                         (humanize.epochs > 0): the same hits, with its velocities and
+                         timing; writes FILE-humanized.mid (in DIR, or beside FILE)
   reproduce HASH         rerun a recorded config in a fresh store; check every digest matches
   verify                 rehash every stored object; remove corrupt ones
   gc [--keep-last N] [--dry-run]
@@ -203,7 +213,8 @@ Options:
       --store DIR        artifact store (default: artifacts)
       --until STAGE      run only up to STAGE
       --force STAGE      rerun STAGE even if cached (repeatable)
-      --out DIR          also copy the final outputs into DIR
+      --out DIR          also copy the final outputs into DIR (humanize: write there)
+      --style NAME       humanize: the style to play in (one the humanizer was trained on)
       --grid KEY=V1,V2   sweep: the values to try for KEY, each read as YAML (repeatable)
   -j, --jobs N           sweep: run up to N combinations at once (default 1)
       --remote URL       share results through a NATS JetStream server (nats://HOST:PORT):

@@ -17,6 +17,7 @@ import { compareCommand } from "./compare.ts";
 import { sweepCommand } from "./sweep.ts";
 import { reproduceCommand } from "./reproduce.ts";
 import { gcCommand } from "./gc.ts";
+import { humanizeCommand } from "./humanize.ts";
 import { terminalText } from "./terminal_text.ts";
 
 /** Runs the CLI and returns the exit status. */
@@ -102,6 +103,8 @@ async function dispatch(
         );
         return corrupt.length > 0 ? 1 : 0;
       }
+      case "humanize":
+        return await humanizeCommand(args, store);
       case "worker":
         return await workerCommand(args, await pipeline(), store, remote);
     }

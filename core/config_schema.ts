@@ -253,6 +253,30 @@ export const SCHEMA = {
       "drum-grid tokens: fixed: every piece at render.bpm; primer: each piece of the sequence network at the tempo of the file its primer came from (the dataset.split table's bpm column, as Groove's info.csv), render.bpm where that file has none",
     )),
   },
+  humanize: {
+    epochs: added(int(
+      0,
+      0,
+      "drum grid with dataset.split: epochs of the humanizer, which learns from the train split's performances each hit's velocity and offset from the grid; the pieces are then also played by it (perform), and `deno task pipeline humanize` plays a MIDI file; 0 = no humanizer",
+      1000,
+    )),
+    hidden: added(int(256, 1, "units of each of the humanizer's two hidden layers", 4096)),
+    context: added(int(16, 0, "steps on either side of a step that the humanizer reads", 256)),
+    style: added(bool(
+      true,
+      "condition the humanizer on the style (dataset.split's style column, its part before any /)",
+    )),
+    dropout: added(num(0.4, 0, "dropout on the humanizer's hidden layers while training", 0.9)),
+    learningRate: added(num(0.001, 1e-6, "the humanizer's Adam learning rate", 1)),
+    batchSize: added(int(256, 1, "steps per humanizer training batch", 65536)),
+    seed: added(int(1, 0, "seed of the humanizer's initial weights, shuffles and dropout")),
+    temperature: added(num(
+      1,
+      0,
+      "perform: the pieces' velocities and offsets are drawn at this temperature (seeded by humanize.seed); 0 = each distribution's median",
+      10,
+    )),
+  },
 } as const satisfies Record<string, Record<string, Field>>;
 
 type FieldValue<F> = F extends { kind: "int" | "number" } ? number

@@ -26,6 +26,16 @@ export interface FileEntry {
   bpm?: number;
 }
 
+/** A style's primary style, as the humanizer learns it: `funk/groove1` → `funk`. */
+export function primaryStyle(style: string): string {
+  return style.split("/")[0]!.trim();
+}
+
+/** The primary styles of `files` (the split table's style column), sorted. */
+export function styleNames(files: readonly FileEntry[]): string[] {
+  return [...new Set(files.flatMap((f) => (f.style ? [primaryStyle(f.style)] : [])))].sort();
+}
+
 /** scan's and sample200's `files.json`: one entry a line, so two listings diff well. */
 export const fileList: Codec<FileEntry[]> = jsonCodec<FileEntry[]>(
   "a list of {path, size, sha256} entries",

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Codec, jsonCodec } from "./codec.ts";
+import type { ExpressionReport } from "../metrics/expression.ts";
 
 /** Where a metric lies over the training files. */
 export interface Spread {
@@ -63,4 +64,14 @@ export const pieceStats: Codec<PieceStats[]> = jsonCodec<PieceStats[]>(
     Array.isArray(v) && v.every((p) => isObject(p) && isObject(p.tokens) && isObject(p.music))
       ? undefined
       : "an entry is not {tokens, music}",
+);
+
+/** perform's `expression.json` (metrics/expression.ts), or null without a humanizer. */
+export const expressionReport: Codec<ExpressionReport | null> = jsonCodec<ExpressionReport | null>(
+  "an expression report or null",
+  (v) =>
+    v === null || (typeof v === "object" && typeof (v as ExpressionReport).statistics === "object")
+      ? undefined
+      : "it has no statistics",
+  (v) => JSON.stringify(v, null, 1),
 );

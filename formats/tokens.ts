@@ -103,7 +103,7 @@ export interface EncodedTokens {
 /**
  * Maps token lists to ids with `vocab`: a token it lacks becomes the `<unk>` id when the
  * vocabulary has that class (`vocab.minCount` ≥ 2), else -1, which window cutting reads as "leave
- * out every window holding it" (stages/_windows.ts), as before `<unk>` existed.
+ * out every window holding it" (stages/support/windows.ts), as before `<unk>` existed.
  */
 export function tokenEncoder(vocab: Vocab): (tokens: readonly string[]) => EncodedTokens {
   const index = tokenIds(vocab);

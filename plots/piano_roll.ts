@@ -23,6 +23,11 @@ export interface PianoRollNote {
   start: number;
   /** Length in quarter notes. */
   duration: number;
+  /**
+   * MIDI velocity 1–127: the note is shaded by it (a ghost note faint, an accent solid), so a
+   * performance's dynamics show; without it every note is drawn alike.
+   */
+  velocity?: number;
 }
 
 /** Options of {@link pianoRollSvg}. */
@@ -330,12 +335,15 @@ function noteRects(
     if (row === undefined) continue;
     const x = xOf(note.start);
     const w = Math.max(1.5, xOf(note.start + Math.max(0, note.duration)) - x);
+    const v = note.velocity;
+    // fill-opacity from 0.15 (velocity 1) to 1 (127); the default 0.8 where none is given.
+    const shade = v === undefined ? "" : ` fill-opacity="${(0.15 + 0.85 * (v / 127)).toFixed(2)}"`;
     out.push(
       `<rect class="note" x="${px(x)}" y="${px(yOf(row) + 1)}" width="${px(w)}" height="${
         px(Math.max(1, rowH - 2))
-      }" rx="1.5"><title>${pitchName(note.pitch)} (${note.pitch}) at beat ${
+      }" rx="1.5"${shade}><title>${pitchName(note.pitch)} (${note.pitch}) at beat ${
         formatTick(note.start)
-      }</title></rect>`,
+      }${v === undefined ? "" : `, velocity ${v}`}</title></rect>`,
     );
   }
   out.push(`</g>`);

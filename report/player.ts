@@ -45,7 +45,7 @@ import { quartersPerToken, renderTokens } from "../music/encoding.ts";
 import type { Config } from "../core/config_schema.ts";
 import type { StepLayout } from "../model/sequence/lstm_step.js";
 import type { TransformerShape } from "../model/sequence/transformer_step.js";
-import { tempoOf } from "../stages/render.ts";
+import { tempoOf } from "../stages/support/tempo.ts";
 import { primerIds, stepCheckpoint, transformerCheckpoint } from "./sequence_player.ts";
 
 /** The browser's copy of TensorFlow.js: the npm dependency's browser build (deno.json). */

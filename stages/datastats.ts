@@ -13,7 +13,7 @@ import { asMetric, defineStage, input } from "../core/stage.ts";
 import { parseReport } from "../formats/files.ts";
 import { dataStats } from "../formats/stats.ts";
 import { tokenEncoding, tokenList } from "../formats/tokens.ts";
-import { barTokens } from "./_token_timing.ts";
+import { barTokens } from "./support/token_timing.ts";
 import {
   pieceFromMidi,
   type PieceStatistics,
@@ -23,7 +23,7 @@ import {
   type TokenStatistics,
   tokenStatistics,
 } from "../metrics/mod.ts";
-import { readScannedFile } from "./_scanned_file.ts";
+import { readScannedFile } from "./support/scanned_file.ts";
 
 export const datastats = defineStage({
   name: "datastats",

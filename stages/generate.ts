@@ -52,7 +52,7 @@ import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";
 import { type NextToken, nextTokenModel } from "../model/generation.ts";
 import { tokenSequences } from "../formats/sequences.ts";
-import { generateSequences } from "./_generate_sequence.ts";
+import { generateSequences } from "./support/generate_sequence.ts";
 
 export const generate = defineStage({
   name: "generate",

@@ -31,9 +31,9 @@ import {
 import { tokenEncoder, type Vocab, vocabulary } from "../formats/tokens.ts";
 import { MidiReadError } from "../music/tokenize.ts";
 import { DrumGridTooLongError, encodingOf, tokenizeFile } from "../music/encoding.ts";
-import { filesOfSplit, hasSplit, sampleFiles } from "./_sample.ts";
-import { readScannedFile } from "./_scanned_file.ts";
-import { makeWindows } from "./_windows.ts";
+import { filesOfSplit, hasSplit, sampleFiles } from "./support/sample.ts";
+import { readScannedFile } from "./support/scanned_file.ts";
+import { makeWindows } from "./support/windows.ts";
 
 export const heldout = defineStage({
   name: "heldout",

@@ -1,8 +1,9 @@
 /**
  * The pipeline's DAG: the tutorial's eight stages, the held-out data that scores training, the
- * two stages that measure the music and the audio to listen to, and what a run exports.
+ * two stages that measure the music and the audio to listen to, the humanizer that plays drum
+ * pieces as a drummer would, and what a run exports.
  *
- *   scan      → sample200, heldout
+ *   scan      → sample200, heldout, humanizer
  *   sample200 → parse, heldout
  *   parse     → vocab, window, generate, render, datastats
  *   vocab     → window, heldout, train, generate
@@ -12,6 +13,7 @@
  *   generate  → render, stats
  *   render    → audio
  *   datastats → stats
+ *   humanizer → perform (generate's pieces played with velocities and offsets)
  *
  * pipeline.ts loads it only for the commands that run stages: importing it loads TensorFlow.js
  * and every stage, half a second and more that `runs`, `show`, `compare` and `gc` do without.
@@ -32,6 +34,8 @@ import { heldout } from "./heldout.ts";
 import { datastats } from "./datastats.ts";
 import { stats } from "./stats.ts";
 import { audioStage } from "./audio.ts";
+import { humanizer } from "./humanizer.ts";
+import { perform } from "./perform.ts";
 import { systemSynthesizer } from "../audio/synth.ts";
 
 /** The DAG: each stage names its inputs; the runner orders them. */
@@ -51,6 +55,8 @@ export const PIPELINE: Pipeline = {
     datastats,
     stats,
     losscurve,
+    humanizer,
+    perform,
   ],
   exports: [
     "render/generated.mid",

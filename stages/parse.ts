@@ -13,7 +13,7 @@
  * `parse.maxQuarters` is always skipped too, before its grid is made. A file that parses but
  * yields no tokens counts as parsed, with a warning.
  *
- * From 2,000 files on, the tokenizing runs on worker threads (stages/_parse_pool.ts) while this
+ * From 2,000 files on, the tokenizing runs on worker threads (stages/support/parse_pool.ts) while this
  * thread reads the files and takes their results in sample order: the outputs are the same
  * bytes, sooner where a second core is free (BENCHMARKS.md, "Scale: 100,000 files").
  *
@@ -44,8 +44,8 @@ import {
   tokenizeFile,
   type TokenizeLimits,
 } from "../music/encoding.ts";
-import { parseWorkerCount, TokenizerPool } from "./_parse_pool.ts";
-import { readScannedFile } from "./_scanned_file.ts";
+import { parseWorkerCount, TokenizerPool } from "./support/parse_pool.ts";
+import { readScannedFile } from "./support/scanned_file.ts";
 
 /** Files read and tokenized ahead of their turn, per worker: enough to keep each one busy. */
 const AHEAD = 64;
@@ -83,7 +83,7 @@ type Outcome =
   | { kind: "failed"; error: unknown };
 
 /**
- * parse's work, on `workers` worker threads (stages/_parse_pool.ts) or, with 0, on this one.
+ * parse's work, on `workers` worker threads (stages/support/parse_pool.ts) or, with 0, on this one.
  * Either way each file's outcome is taken in sample order, through the same code, so the
  * outputs, warnings and metrics are the same bytes; workers only change when the tokenizing
  * happens. Up to {@link AHEAD} files per worker are read and tokenized ahead of their turn.

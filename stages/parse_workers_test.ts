@@ -1,5 +1,5 @@
 /**
- * parse on worker threads (stages/_parse_pool.ts) against parse on one thread: the same bytes
+ * parse on worker threads (stages/support/parse_pool.ts) against parse on one thread: the same bytes
  * in every output, the same warnings in the same order, the same metrics, the same failures.
  */
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { sha256Hex } from "../core/hash.ts";
 import type { StageContext } from "../core/stage.ts";
 import { events, meta, smf } from "../tests/_smf.ts";
 import { fakeContext, GROOVE, utf8 } from "../tests/_helpers.ts";
-import { liveParseWorkers } from "./_parse_pool.ts";
+import { liveParseWorkers } from "./support/parse_pool.ts";
 import { parse, parseFiles } from "./parse.ts";
 
 /** Every 23rd Groove file (50 of them, all ten drummers), plus files that are skipped or empty. */

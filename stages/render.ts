@@ -13,7 +13,6 @@
 import { defineStage, input } from "../core/stage.ts";
 import { rawBytes, text } from "../formats/codec.ts";
 import {
-  type PiecePrimer,
   piecePrimers,
   tokenEncoding,
   tokenList,
@@ -23,7 +22,7 @@ import {
 import { renderTokens } from "../music/encoding.ts";
 import { type Bundle, bundle, pieceName } from "../formats/bundle.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
-import type { Config } from "../core/config_schema.ts";
+import { tempoOf, usableTempo } from "./support/tempo.ts";
 
 /**
  * Writes `generated.mid` and `piano_roll.svg` from the generate stage's `tokens.json`, and every
@@ -93,14 +92,3 @@ export const render = defineStage({
     return { "generated.mid": first.bytes, "piano_roll.svg": first.svg, "pieces.tar": files };
   },
 });
-
-/** The tempo a piece renders at: its primer's with `render.tempo: primer`, else `render.bpm`. */
-export function tempoOf(render: Config["render"], primer: PiecePrimer | undefined): number {
-  const own = render.tempo === "primer" ? primer?.bpm : undefined;
-  return own !== undefined && usableTempo(own) ? own : render.bpm;
-}
-
-/** Within render.bpm's own range (core/config_schema.ts): a split table's tempo is untrusted. */
-function usableTempo(bpm: number): boolean {
-  return bpm >= 4 && bpm <= 1000;
-}

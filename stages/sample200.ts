@@ -1,6 +1,6 @@
 /**
  * sample200: a seeded random sample of `sample.count` files (the tutorial's 200), drawn as
- * stages/_sample.ts draws: stable when files outside the sample change. With the dataset's own
+ * stages/support/sample.ts draws: stable when files outside the sample change. With the dataset's own
  * split (`dataset.split`), it draws only among the train files, all of them when `sample.count` is
  * at least their number.
  *
@@ -8,7 +8,7 @@
  */
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { fileList } from "../formats/files.ts";
-import { filesOfSplit, hasSplit, sampleFiles } from "./_sample.ts";
+import { filesOfSplit, hasSplit, sampleFiles } from "./support/sample.ts";
 
 export const sample200 = defineStage({
   name: "sample200",

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { defaultConfig } from "../core/config_schema.ts";
 import { fakeContext } from "../tests/_helpers.ts";
 import type { FileEntry } from "../formats/files.ts";
-import { sampleFiles } from "./_sample.ts";
+import { sampleFiles } from "./support/sample.ts";
 import { sample200 } from "./sample200.ts";
 
 const files: FileEntry[] = Array.from(

@@ -30,7 +30,7 @@ import {
 import { type TokenSequences, tokenSequences } from "../formats/sequences.ts";
 import type { Config } from "../core/config_schema.ts";
 import { pieceStatistics, summarize, tokenStatistics } from "../metrics/mod.ts";
-import { barTokens } from "./_token_timing.ts";
+import { barTokens } from "./support/token_timing.ts";
 import { renderTokens } from "../music/encoding.ts";
 
 export const stats = defineStage({

@@ -9,7 +9,7 @@
  *
  * `train.targets: all` trains the same network on a denser objective: windows `train.stride`
  * tokens apart (cut again from the token stream the window stage's windows spell out, see
- * stages/_sequence_windows.ts) with the next token as the target at every position, the head
+ * stages/support/sequence_windows.ts) with the next token as the target at every position, the head
  * applied at every step. Each epoch then takes about 1/window.length of the tutorial's steps and
  * still makes every token a target. What is scored, kept and saved is the tutorial's model with
  * the trained weights copied in, so validation is the same yardstick for both and generation
@@ -31,7 +31,7 @@ import { type NpyArray, npyCodec } from "../formats/npy.ts";
 import { tokenEncoding, tokenList, vocabulary } from "../formats/tokens.ts";
 import { parseReport } from "../formats/files.ts";
 import { tokenSequences } from "../formats/sequences.ts";
-import { trainSequence } from "./_train_sequence.ts";
+import { trainSequence } from "./support/train_sequence.ts";
 import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { assertTrainingFits } from "../model/memory_estimate.ts";
@@ -39,7 +39,7 @@ import type { Evaluation } from "../model/evaluate.ts";
 import { type FitData, fitModel, type FitResult } from "../model/fit.ts";
 import { type LstmImplementation, resolveLstm } from "../model/lstm_implementation.ts";
 import { transformerSettingsError } from "../model/sequence/transformer.ts";
-import { makeSequenceWindows, streamOfWindows } from "./_sequence_windows.ts";
+import { makeSequenceWindows, streamOfWindows } from "./support/sequence_windows.ts";
 
 export const train = defineStage({
   name: "train",

@@ -10,7 +10,7 @@
 import { defineStage, input, StageInputError } from "../core/stage.ts";
 import { npyCodec } from "../formats/npy.ts";
 import { encodeTokens, tokenList, vocabulary } from "../formats/tokens.ts";
-import { makeWindows } from "./_windows.ts";
+import { makeWindows } from "./support/windows.ts";
 
 export const window = defineStage({
   name: "window",

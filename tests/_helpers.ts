@@ -11,7 +11,7 @@ import { describeEvent } from "../cli/console_reporter.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";
 import { tokenIds } from "../formats/tokens.ts";
 import { buildVocab } from "../stages/vocab.ts";
-import { makeWindows } from "../stages/_windows.ts";
+import { makeWindows } from "../stages/support/windows.ts";
 import type {
   DatasetEntry,
   Metric,
@@ -209,7 +209,7 @@ export function trainInputs(notes: readonly string[], length: number, heldout: s
     vocab,
     valX: { dtype: "float32" as const, shape: [held.count, length, 1], data: held.x },
     valY: { dtype: "int32" as const, shape: [held.count], data: held.y },
-    // What the sequence network would read instead (stages/_train_sequence.ts): none here.
+    // What the sequence network would read instead (stages/support/train_sequence.ts): none here.
     notes: [...notes],
     report: [],
     encoding: { encoding: "music21" as const, stepsPerQuarter: 4, velocity: "off" as const },

@@ -11,34 +11,9 @@
  */
 import assert from "node:assert/strict";
 import type { RunRecord } from "../core/run_record.ts";
-import { GROOVE, pipeline } from "./_helpers.ts";
+import { pipeline } from "./_helpers.ts";
+import { tinyGroove } from "./_tiny_groove.ts";
 import { consoleLines, headless, skipWithoutChromium } from "./_chromium.ts";
-
-/** Groove files of 4/4 (info.csv's split): a few seconds each, the test ones over two bars. */
-const FILES = {
-  train: [
-    "drummer7/session2/12_rock_95_beat_4-4.mid",
-    "drummer3/session2/23_rock_92_beat_4-4.mid",
-    "drummer3/session2/27_jazz_92_beat_4-4.mid",
-    "drummer7/session3/84_neworleans-funk_93_fill_4-4.mid",
-  ],
-  validation: ["drummer7/session2/10_rock_95_fill_4-4.mid"],
-  test: ["drummer3/session2/11_rock_100_beat_4-4.mid", "drummer7/session2/2_rock_120_beat_4-4.mid"],
-};
-
-/** A dataset folder holding only `FILES`, with their rows of Groove's info.csv. */
-async function tinyGroove(dir: string): Promise<void> {
-  const table = (await Deno.readTextFile(`${GROOVE}/info.csv`)).split("\n");
-  const rows = [table[0]!];
-  for (const path of Object.values(FILES).flat()) {
-    await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
-    await Deno.copyFile(`${GROOVE}/${path}`, `${dir}/${path}`);
-    const row = table.find((line) => line.includes(`,${path},`));
-    assert.ok(row, `info.csv names ${path}`);
-    rows.push(row);
-  }
-  await Deno.writeTextFile(`${dir}/info.csv`, rows.join("\n") + "\n");
-}
 
 /** Each network as small as it goes (`train`'s keys of its own); one epoch. */
 const NETWORKS = {

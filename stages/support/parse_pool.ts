@@ -19,14 +19,14 @@
  *
  * @module
  */
-import type { TokenEncoding } from "../formats/tokens.ts";
+import type { TokenEncoding } from "../../formats/tokens.ts";
 import {
   DrumGridTooLongError,
   type FileTokens,
   tokenizeFile,
   type TokenizeLimits,
-} from "../music/encoding.ts";
-import { MidiReadError } from "../music/tokenize.ts";
+} from "../../music/encoding.ts";
+import { MidiReadError } from "../../music/tokenize.ts";
 
 /** The name parse's workers run under; the module starts the worker loop only under it. */
 export const WORKER_NAME = "deep-lstm-midi parse";

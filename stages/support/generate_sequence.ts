@@ -10,20 +10,20 @@
  *
  * @module
  */
-import { type StageContext, StageInputError } from "../core/stage.ts";
-import type { Config } from "../core/config_schema.ts";
-import { splitSequences, type TokenSequences } from "../formats/sequences.ts";
+import { type StageContext, StageInputError } from "../../core/stage.ts";
+import type { Config } from "../../core/config_schema.ts";
+import { splitSequences, type TokenSequences } from "../../formats/sequences.ts";
 import {
   encodeTokens,
   type PiecePrimer,
   type TokenEncoding,
   type Vocab,
-} from "../formats/tokens.ts";
-import { disposeModel } from "../model/build_model.ts";
-import { loadCheckpoint } from "../model/checkpoint.ts";
-import { resolveLstm } from "../model/lstm_implementation.ts";
-import { mixSeed, randomInt, seededRandom } from "../model/random.ts";
-import { sampleSequences } from "../model/sequence/network.ts";
+} from "../../formats/tokens.ts";
+import { disposeModel } from "../../model/build_model.ts";
+import { loadCheckpoint } from "../../model/checkpoint.ts";
+import { resolveLstm } from "../../model/lstm_implementation.ts";
+import { mixSeed, randomInt, seededRandom } from "../../model/random.ts";
+import { sampleSequences } from "../../model/sequence/network.ts";
 
 /** What a sequence-network piece is made from. */
 export interface SequenceGenerateInputs {

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { sha256Hex } from "../core/hash.ts";
-import type { FileEntry, Split } from "../formats/files.ts";
+import { sha256Hex } from "../../core/hash.ts";
+import type { FileEntry, Split } from "../../formats/files.ts";
 
 /** True when scan marked files with the dataset's own split (`dataset.split`). */
 export function hasSplit(files: readonly FileEntry[]): boolean {

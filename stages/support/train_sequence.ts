@@ -12,19 +12,19 @@
  *
  * @module
  */
-import { type StageContext, StageInputError } from "../core/stage.ts";
-import type { Config } from "../core/config_schema.ts";
-import type { TrainHistory, ValidationHistory } from "../formats/history.ts";
-import type { ParsedFile } from "../formats/files.ts";
-import { splitSequences, type TokenSequences, trainingSequences } from "../formats/sequences.ts";
-import { type TokenEncoding, unknownId, type Vocab } from "../formats/tokens.ts";
-import { type BaselineName, fitBaselines, scoreBaselines } from "../model/sequence/baselines.ts";
-import { loadCheckpoint } from "../model/checkpoint.ts";
-import { disposeModel } from "../model/build_model.ts";
-import type { Evaluation } from "../model/evaluate.ts";
-import type { LstmImplementation } from "../model/lstm_implementation.ts";
-import { fitSequenceModel, type SequenceFitSettings } from "../model/sequence/fit.ts";
-import { scoreSequences, type SequenceScore } from "../model/sequence/network.ts";
+import { type StageContext, StageInputError } from "../../core/stage.ts";
+import type { Config } from "../../core/config_schema.ts";
+import type { TrainHistory, ValidationHistory } from "../../formats/history.ts";
+import type { ParsedFile } from "../../formats/files.ts";
+import { splitSequences, type TokenSequences, trainingSequences } from "../../formats/sequences.ts";
+import { type TokenEncoding, unknownId, type Vocab } from "../../formats/tokens.ts";
+import { type BaselineName, fitBaselines, scoreBaselines } from "../../model/sequence/baselines.ts";
+import { loadCheckpoint } from "../../model/checkpoint.ts";
+import { disposeModel } from "../../model/build_model.ts";
+import type { Evaluation } from "../../model/evaluate.ts";
+import type { LstmImplementation } from "../../model/lstm_implementation.ts";
+import { fitSequenceModel, type SequenceFitSettings } from "../../model/sequence/fit.ts";
+import { scoreSequences, type SequenceScore } from "../../model/sequence/network.ts";
 
 /** What the sequence network trains and is scored on. */
 export interface SequenceInputs {

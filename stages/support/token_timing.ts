@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { StageInputError } from "../core/stage.ts";
-import type { TokenEncoding } from "../formats/tokens.ts";
-import { quartersPerToken, UnevenTokensError } from "../music/encoding.ts";
-import { tokensPerBar } from "../metrics/mod.ts";
+import { StageInputError } from "../../core/stage.ts";
+import type { TokenEncoding } from "../../formats/tokens.ts";
+import { quartersPerToken, UnevenTokensError } from "../../music/encoding.ts";
+import { tokensPerBar } from "../../metrics/mod.ts";
 
 /** Tokens in a bar of 4/4 for `encoding` at `render.step`. */
 export function barTokens(encoding: TokenEncoding, render: { step: number }): number {

@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { sha256Hex } from "../core/hash.ts";
-import { type StageContext, StageInputError } from "../core/stage.ts";
-import type { FileEntry } from "../formats/files.ts";
+import { sha256Hex } from "../../core/hash.ts";
+import { type StageContext, StageInputError } from "../../core/stage.ts";
+import type { FileEntry } from "../../formats/files.ts";
 
 /** The bytes of a scanned file, as scanned. */
 export async function readScannedFile(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { makeSequenceWindows, streamOfWindows } from "./_sequence_windows.ts";
-import { makeWindows } from "./_windows.ts";
+import { makeSequenceWindows, streamOfWindows } from "./sequence_windows.ts";
+import { makeWindows } from "./windows.ts";
 
 /** Ten hand-made ids over a vocabulary of 10, so an input reads as its id / 10. */
 const IDS = Int32Array.from([3, 1, 4, 1, 5, 9, 2, 6, 5, 3]);
