@@ -119,6 +119,10 @@ async function runStages(order: Stage[], opts: RunOptions): Promise<RunRecord> {
   const signal = opts.signal ?? new AbortController().signal;
   let toldSymlinks = false;
   try {
+    // The code each stage runs was loaded when the run began: its digest is read now too, not
+    // when the stage is reached, or a file edited during a long run would key the old code's
+    // outputs under the new code.
+    await planner.readCode(order);
     for (const stage of order) {
       if (signal.aborted) throw new InterruptedError(stage.name);
       const stageStart = performance.now();

@@ -78,6 +78,11 @@ export class KeyPlanner {
     await this.#code.save().catch(() => {});
   }
 
+  /** Reads (and remembers) the code digest of every stage in `stages`, as its files are now. */
+  async readCode(stages: readonly Stage[]): Promise<void> {
+    for (const stage of stages) await this.#code.digest(stage.module);
+  }
+
   /** The dataset listing and its digest. */
   dataset(): Promise<DatasetListing> {
     this.#dataset ??= (async () => {

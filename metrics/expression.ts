@@ -267,6 +267,12 @@ export interface ExpressionReport {
     pieces: { offsetMs: (number | null)[]; velocity: (number | null)[] };
     test: { offsetMs: (number | null)[]; velocity: (number | null)[] };
   };
+  /**
+   * The style check (metrics/style.ts): the share of pieces a nearest-centroid classifier fitted
+   * on the training files assigns to the style they were asked for, and of test files to their
+   * own; absent where the files have no styles.
+   */
+  style?: { pieces: number; test: number; styles: number; trainFiles: number };
   /** Reference files measured. */
   testFiles: number;
 }

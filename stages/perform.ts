@@ -10,7 +10,10 @@
  * files' own performances over the same steps (bars primeBars + 1 to primeBars + bars of the
  * test files that long): per statistic the pieces' mean beside the test files' mean and spread, and the
  * correlation of the pieces' offset template and accents (mean offset and velocity by step in
- * the bar) with the test files'.
+ * the bar) with the test files'. And the style check of issue 23 (metrics/style.ts): a
+ * nearest-centroid classifier fitted on the train files' same bars assigns each piece a style,
+ * which should be its primer's (the style it was asked for: the network continues a test file of
+ * that style, and the humanizer plays in it) at least as often as it assigns the test files theirs.
  *
  * Without a humanizer (`humanize.epochs: 0`) it writes empty outputs and reads nothing.
  *
@@ -33,6 +36,7 @@ import {
   performanceTokens,
 } from "../music/drums/performance.ts";
 import { compareExpression, type ExpressionStats, expressionStats } from "../metrics/expression.ts";
+import { fitCentroids, styleAccuracy, styleFeatures } from "../metrics/style.ts";
 import { type HumanizerModel, playHits } from "../model/humanizer/humanize_step.js";
 import { mixSeed, seededRandom } from "../model/random.ts";
 import { pianoRollSvg } from "../plots/piano_roll.ts";
@@ -75,10 +79,12 @@ export const perform = defineStage({
     const loops: Bundle = new Map();
     const performed: string[][] = [];
     const stats: ExpressionStats[] = [];
+    const pieceStyles: (string | undefined)[] = [];
     const midi = pieces.map((tokens, i) => {
       const primer = primers[i];
       const style = styleOfFile.get(primer?.file ?? "");
       const styleName = style === undefined ? undefined : primaryStyle(style);
+      pieceStyles.push(styleName);
       const bpm = tempoOf(config.render, primer);
       // The primer is played too, so the piece's first steps hear what comes before them (a
       // primer token the vocabulary lacks, `<unk>`, as a silent step: it is only context).
@@ -97,21 +103,53 @@ export const perform = defineStage({
       loops.set(pieceName(i + 1, "mid").replace(".mid", name), file.bytes);
       return { ...file, title: `${styleName ?? "no style"}, ${Math.round(bpm)} bpm` };
     });
-    // The test files' own performances at the place in a file where the pieces are.
+    // The real files' own performances at the place in a file where the pieces are.
     const from = primers[0]?.tokens.length ?? 0, steps = pieces[0]!.length;
-    const test = (await readPerformances(
-      filesOfSplit(dataset, "test"),
-      config.parse,
-      ctx,
-      "perform's test files",
-    )).filter((f) => f.performance.steps >= from + steps).map((f) =>
-      expressionStats({
-        hits: performanceSlice(f.performance, from, from + steps).hits,
-        stepsPerQuarter,
-        bpm: f.bpm,
-      })
-    );
-    const report = compareExpression(stats, test);
+    const measured = async (split: "train" | "test") =>
+      (await readPerformances(
+        filesOfSplit(dataset, split),
+        config.parse,
+        ctx,
+        `perform's ${split} files`,
+      ))
+        .filter((f) => f.performance.steps >= from + steps).map((f) => ({
+          style: f.style,
+          stats: expressionStats({
+            hits: performanceSlice(f.performance, from, from + steps).hits,
+            stepsPerQuarter,
+            bpm: f.bpm,
+          }),
+        }));
+    const test = await measured("test");
+    const report = compareExpression(stats, test.map((t) => t.stats));
+    const styled = (list: { style: string | undefined; stats: ExpressionStats }[]) =>
+      list.flatMap(({ style, stats }) =>
+        style === undefined
+          ? []
+          : [{ style, features: styleFeatures(stats, steps / (4 * stepsPerQuarter)) }]
+      );
+    const train = styled(await measured("train"));
+    if (train.length > 0) {
+      const classifier = fitCentroids(train);
+      report.style = {
+        pieces: styleAccuracy(
+          classifier,
+          styled(stats.map((s, i) => ({ style: pieceStyles[i], stats: s }))),
+        ),
+        test: styleAccuracy(classifier, styled(test)),
+        styles: classifier.styles.length,
+        trainFiles: train.length,
+      };
+      ctx.info(
+        `style check: a nearest-centroid classifier fitted on ${train.length} train files ` +
+          `assigns ${
+            (100 * report.style.pieces).toFixed(1)
+          }% of the pieces their primer's style, ` +
+          `${(100 * report.style.test).toFixed(1)}% of the test files their own`,
+      );
+      ctx.metric("style_accuracy_pieces", report.style.pieces);
+      ctx.metric("style_accuracy_test", report.style.test);
+    }
     for (const [name, s] of Object.entries(report.statistics)) {
       ctx.info(
         `${name}: pieces ${s.pieces.mean.toFixed(3)}, test files ${s.test.mean.toFixed(3)} ± ` +

@@ -50,6 +50,23 @@ Deno.test("runner: editing a stage's code reruns that stage; a comment or a refo
   assert.deepEqual((await run(root, store)).ran, ["b"]);
 });
 
+Deno.test("runner: code edited while a run is under way is keyed as the code the run loaded", async () => {
+  const root = await project();
+  const store = new LocalStore(`${root}/store`);
+  // a edits c's file while the run is on a: c still runs the code loaded when the run began, so
+  // its outputs must be keyed by that code, and the next run must see c's code as changed.
+  const editing = defineStage({
+    ...a,
+    async run(inputs, config, ctx) {
+      await Deno.writeTextFile(`${root}/stages/c.ts`, "export const version = 2; // c\n");
+      return await a.run(inputs, config, ctx);
+    },
+  }) as Stage;
+  const first = await run(root, store, {}, undefined, { stages: [editing, b, c] as Stage[] });
+  assert.deepEqual(first.ran, ["a", "b", "c"]);
+  assert.deepEqual((await run(root, store)).ran, ["c"]);
+});
+
 Deno.test("runner: a failing stage leaves no output and the next run resumes after the last good stage", async () => {
   const root = await project();
   const store = new LocalStore(`${root}/store`);
