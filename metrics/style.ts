@@ -6,8 +6,8 @@
  * assigned their own.
  *
  * The statistics are what a listener would tell styles by: how often each drum is struck (a ride
- * for jazz, a crash-heavy rock chorus), how hard and how evenly (velocity mean and spread), how
- * far from the grid and which way, and the swing, each standardized over the training files so
+ * for jazz, a crash-heavy rock chorus), on which steps of the bar, how hard and how evenly
+ * (velocity mean and spread), how far from the grid and which way, and the swing, each standardized over the training files so
  * that none outweighs the others by its unit.
  *
  * @module
@@ -17,8 +17,11 @@ import type { ExpressionStats } from "./expression.ts";
 /** A performance's statistics as the classifier reads them. */
 export function styleFeatures(stats: ExpressionStats, bars: number): number[] {
   const perBar = stats.velocityByDrum.map((d) => (d?.hits ?? 0) / Math.max(1, bars));
+  // Where in the bar hits fall: the rhythm a style is known by (a clave, a shuffle, a backbeat).
+  const rhythm = stats.template.count.map((n) => n / Math.max(1, bars));
   return [
     ...perBar,
+    ...rhythm,
     stats.velocityMean,
     stats.velocitySpread,
     stats.meanAbsOffsetMs,

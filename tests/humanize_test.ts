@@ -34,7 +34,7 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
     const store = `${root}/store`;
     const run = await pipeline("--config", `${root}/run.yaml`, "--store", store);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /test: timing error [\d.]+ ms \(quantized [\d.]+, template [\d.]+\)/);
+    assert.match(run.stdout, /test: timing error [\d.]+ \(quantized [\d.]+, template [\d.]+\) ms/);
     const hash = /config hash ([0-9a-f]{16})/.exec(run.stdout)![1]!;
     const saved: RunRecord = JSON.parse(await Deno.readTextFile(`${store}/runs/${hash}.json`));
     const object = (stage: string, output: string) => {

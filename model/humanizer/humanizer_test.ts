@@ -15,7 +15,7 @@ import {
 } from "./humanize_step.js";
 import { ErrorSums, fitBaselines, playQuantized, playTemplate } from "./scoring.ts";
 
-await selectBackend("cpu");
+await selectBackend("wasm");
 
 const LAYOUT: HumanizerLayout = {
   drums: 9,
@@ -50,9 +50,9 @@ function bars(n: number, style: number): HumanizerFile {
 Deno.test("humanizer: learns a drummer's offsets and velocities per drum, step and style", async () => {
   const train = [bars(8, 0), bars(8, 1)];
   const trained = await trainHumanizer(LAYOUT, train, train, {
-    epochs: 60,
-    batchSize: 32,
-    learningRate: 0.01,
+    epochs: 40,
+    batchSize: 128,
+    learningRate: 0.03,
     dropout: 0,
     seed: 3,
     gemm: null,
