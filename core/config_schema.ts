@@ -215,6 +215,15 @@ export const SCHEMA = {
       "sequence network: bars to generate after the primer (a piece that starts and ends on a bar line); 0 = generate.length steps",
       256,
     )),
+    style: added(
+      {
+        kind: "string",
+        default: "",
+        allowEmpty: true,
+        doc:
+          "sequence network: draw the primers only from test-split files of this style (the split table's style column, its part before any /, such as jazz), so the pieces continue that style and the humanizer plays them in it; empty = any",
+      } as const,
+    ),
     primeBars: added(int(
       2,
       1,

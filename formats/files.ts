@@ -31,6 +31,12 @@ export function primaryStyle(style: string): string {
   return style.split("/")[0]!.trim();
 }
 
+/** Each listed file's primary style, by path (undefined for a file without one). */
+export function styleLookup(files: readonly FileEntry[]): (path: string) => string | undefined {
+  const styles = new Map(files.map((f) => [f.path, f.style && primaryStyle(f.style)]));
+  return (path) => styles.get(path) || undefined;
+}
+
 /** The primary styles of `files` (the split table's style column), sorted. */
 export function styleNames(files: readonly FileEntry[]): string[] {
   return [...new Set(files.flatMap((f) => (f.style ? [primaryStyle(f.style)] : [])))].sort();

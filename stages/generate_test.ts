@@ -41,6 +41,7 @@ function inputs(notes: string[] = TUNE) {
     vocab: VOCAB,
     encoding: MUSIC21,
     testFiles: emptySequences(),
+    dataset: [],
     ...checkpoint,
   };
 }

@@ -23,7 +23,7 @@ import { defineStage, input } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
 import { rawBytes, text } from "../formats/codec.ts";
 import { type Bundle, bundle, pieceName } from "../formats/bundle.ts";
-import { fileList, primaryStyle } from "../formats/files.ts";
+import { fileList, styleLookup } from "../formats/files.ts";
 import { humanizerModel } from "../formats/humanizer.ts";
 import { expressionReport } from "../formats/stats.ts";
 import { piecePrimers, tokenEncoding, tokenLists, UNKNOWN_TOKEN } from "../formats/tokens.ts";
@@ -63,7 +63,7 @@ export const perform = defineStage({
     "piano_roll.svg": text,
     "expression.json": expressionReport,
   },
-  reads: ["humanize", "render", "parse"],
+  reads: ["humanize", "render", "parse", "generate"],
   async run({ pieces, primers, humanizer, dataset, encoding }, config, ctx) {
     if (humanizer === null || encoding.encoding !== "drum-grid" || pieces.length === 0) {
       return {
@@ -75,15 +75,15 @@ export const perform = defineStage({
       };
     }
     const { stepsPerQuarter } = encoding;
-    const styleOfFile = new Map(dataset.map((f) => [f.path, f.style]));
+    const styleOf = styleLookup(dataset);
     const loops: Bundle = new Map();
     const performed: string[][] = [];
     const stats: ExpressionStats[] = [];
     const pieceStyles: (string | undefined)[] = [];
     const midi = pieces.map((tokens, i) => {
       const primer = primers[i];
-      const style = styleOfFile.get(primer?.file ?? "");
-      const styleName = style === undefined ? undefined : primaryStyle(style);
+      // The style asked for, else the primer's.
+      const styleName = config.generate.style || styleOf(primer?.file ?? "");
       pieceStyles.push(styleName);
       const bpm = tempoOf(config.render, primer);
       // The primer is played too, so the piece's first steps hear what comes before them (a

@@ -95,6 +95,7 @@ Deno.test("train (sequence network): validation picks the epoch, test is scored 
       encoding: inputs().encoding,
       // f0.mid has a tempo in the split table, f1.mid none.
       testFiles: { ...inputs().testFiles, bpm: [96, null] },
+      dataset: [],
     },
     config(),
     gctx,
@@ -114,6 +115,35 @@ Deno.test("train (sequence network): validation picks the epoch, test is scored 
     assert.ok(!piece.includes(UNKNOWN_TOKEN));
   }
   assert.deepEqual(pieces["tokens.json"], pieces["pieces.json"][0]);
+
+  // generate.style draws the primers from that style's test files only; an unknown one is named.
+  const generateIn = (style: string) => {
+    const c = config();
+    c.generate.style = style;
+    return generate.run(
+      {
+        tokens: trainFiles.flat(),
+        vocab: { tokens: V },
+        modelJson: out["model.json"],
+        weights: out["weights.bin"],
+        history: out["history.json"],
+        encoding: inputs().encoding,
+        testFiles: inputs().testFiles,
+        dataset: [
+          { path: "f0.mid", size: 1, sha256: "0".repeat(64), split: "test", style: "rock/beat1" },
+          { path: "f1.mid", size: 1, sha256: "0".repeat(64), split: "test", style: "jazz" },
+        ],
+      },
+      c,
+      fakeContext(),
+    );
+  };
+  const jazz = await generateIn("jazz");
+  assert.deepEqual(jazz["primers.json"].map((p) => p.file), ["f1.mid", "f1.mid", "f1.mid"]);
+  await assert.rejects(
+    generateIn("polka"),
+    /generate.style polka: no test-split file of that style .*\(styles there: jazz, rock\)/,
+  );
 });
 
 Deno.test("train: a key of one network set for the other is refused in one sentence", () => {
@@ -161,6 +191,7 @@ Deno.test("train (transformer): the same data, scores and pieces as the sequence
       history: out["history.json"],
       encoding: inputs().encoding,
       testFiles: inputs().testFiles,
+      dataset: [],
     },
     c,
     fakeContext(),

@@ -32,6 +32,8 @@ export interface SequenceGenerateInputs {
   encoding: TokenEncoding;
   /** The test-split files (heldout's test-sequences.json), where primers come from. */
   test: TokenSequences;
+  /** A dataset file's primary style (`generate.style` draws only that style's primers). */
+  styleOf(path: string): string | undefined;
   /** The `generate.prime` file's tokens, when one is given. */
   primeTokens?: readonly string[];
 }
@@ -103,6 +105,20 @@ function primersOf(
       `no test-split file holds generate.primeBars ${settings.primeBars} bars to prime from: ` +
         "set dataset.split, or give generate.prime",
     );
+  }
+  if (settings.style !== "") {
+    const styled = long.filter((i) => inputs.styleOf(inputs.test.paths[i]!) === settings.style);
+    if (styled.length === 0) {
+      const known = [...new Set(long.map((i) => inputs.styleOf(inputs.test.paths[i]!)))]
+        .filter((s) => s !== undefined).sort();
+      throw new StageInputError(
+        `generate.style ${settings.style}: no test-split file of that style holds ` +
+          `generate.primeBars ${settings.primeBars} bars (styles there: ${
+            known.join(", ") || "none"
+          })`,
+      );
+    }
+    long.splice(0, long.length, ...styled);
   }
   // The primers' own stream, apart from the draws of the tokens (model/sequence/network.ts).
   const rng = seededRandom(mixSeed(settings.seed, 1));
