@@ -140,12 +140,12 @@ export const perform = defineStage({
         styles: classifier.styles.length,
         trainFiles: train.length,
       };
+      const asked = config.generate.style || "their primer's";
+      const share = (x: number) => `${(100 * x).toFixed(1)}%`;
       ctx.info(
         `style check: a nearest-centroid classifier fitted on ${train.length} train files ` +
-          `assigns ${
-            (100 * report.style.pieces).toFixed(1)
-          }% of the pieces their primer's style, ` +
-          `${(100 * report.style.test).toFixed(1)}% of the test files their own`,
+          `assigns ${share(report.style.pieces)} of the pieces the style asked for (${asked}), ` +
+          `${share(report.style.test)} of the test files their own`,
       );
       ctx.metric("style_accuracy_pieces", report.style.pieces);
       ctx.metric("style_accuracy_test", report.style.test);
