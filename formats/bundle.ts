@@ -95,6 +95,16 @@ export const bundle: Codec<Bundle> = {
   decode: readBundle,
 };
 
+/**
+ * A bundle that may hold nothing, written then as no bytes at all: an output that says "none
+ * here", which exports skip (perform's loops without a humanizer).
+ */
+export const optionalBundle: Codec<Bundle> = {
+  what: "a tar archive of files, or nothing",
+  encode: (files) => (files.size === 0 ? new Uint8Array() : writeBundle(files)),
+  decode: (bytes) => (bytes.length === 0 ? new Map() : readBundle(bytes)),
+};
+
 /** The name of piece `n` (1-based) with `extension`, as the bundles name them: `piece-01.mid`. */
 export function pieceName(n: number, extension: string): string {
   return `piece-${String(n).padStart(2, "0")}.${extension}`;

@@ -6,7 +6,9 @@
  * `{paths, lengths, ids}`: file `i` is `paths[i]`, its ids are the `lengths[i]` ids after those of
  * the files before it in `ids` (one flat list, files concatenated in path order); `bpm`, where the
  * dataset's split table gives tempos, is each file's (null for a file it gives none), so that a
- * piece primed from a file can be played at its tempo without rereading the dataset's listing.
+ * piece primed from a file can be played at its tempo without rereading the dataset's listing;
+ * `styles`, where the table gives styles, each file's primary style (null for none), so that
+ * `generate.style` can draw its primers from one style.
  *
  * @module
  */
@@ -24,6 +26,8 @@ export interface TokenSequences {
   ids: number[];
   /** Each file's tempo from the split table, or null; absent when the table has no tempos. */
   bpm?: (number | null)[];
+  /** Each file's primary style from the split table, or null; absent when the table has none. */
+  styles?: (string | null)[];
 }
 
 /** No sequences: what heldout writes without the dataset's own split. */
@@ -61,6 +65,14 @@ export const tokenSequences: Codec<TokenSequences> = jsonCodec<TokenSequences>(
       }
       const bad = bpm.findIndex((b) => b !== null && !(typeof b === "number" && b > 0));
       if (bad !== -1) return `bpm ${bad} is ${JSON.stringify(bpm[bad])}`;
+    }
+    const { styles } = value as { styles?: unknown };
+    if (styles !== undefined) {
+      if (!Array.isArray(styles) || styles.length !== paths.length) {
+        return `its styles are not a list of ${paths.length} styles`;
+      }
+      const bad = styles.findIndex((s) => s !== null && typeof s !== "string");
+      if (bad !== -1) return `style ${bad} is ${JSON.stringify(styles[bad])}`;
     }
     return undefined;
   },
@@ -100,7 +112,7 @@ export interface BuiltSequences {
  * `leftOut`), so every sequence written is the file's, from its start, step for step.
  */
 export function buildSequences(
-  files: Iterable<{ path: string; tokens: readonly string[]; bpm?: number }>,
+  files: Iterable<{ path: string; tokens: readonly string[]; bpm?: number; style?: string }>,
   vocab: Vocab,
 ): BuiltSequences {
   const encode = tokenEncoder(vocab);
@@ -109,7 +121,8 @@ export function buildSequences(
   const leftOut: string[] = [];
   let unknown = 0;
   const tempos: (number | null)[] = [];
-  for (const { path, tokens, bpm } of files) {
+  const styles: (string | null)[] = [];
+  for (const { path, tokens, bpm, style } of files) {
     const encoded = encode(tokens);
     unknown += encoded.unknown;
     if (encoded.unknown > 0 && !hasUnknown) {
@@ -119,10 +132,12 @@ export function buildSequences(
     sequences.paths.push(path);
     sequences.lengths.push(tokens.length);
     tempos.push(bpm ?? null);
+    styles.push(style ?? null);
     for (const id of encoded.ids) sequences.ids.push(id);
   }
   // Only where some file has a tempo, so sequences without any are written as before.
   if (tempos.some((b) => b !== null)) sequences.bpm = tempos;
+  if (styles.some((s) => s !== null)) sequences.styles = styles;
   return { sequences, unknown, leftOut };
 }
 

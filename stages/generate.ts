@@ -52,7 +52,6 @@ import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";
 import { type NextToken, nextTokenModel } from "../model/generation.ts";
 import { tokenSequences } from "../formats/sequences.ts";
-import { fileList, styleLookup } from "../formats/files.ts";
 import { generateSequences } from "./support/generate_sequence.ts";
 
 export const generate = defineStage({
@@ -69,8 +68,6 @@ export const generate = defineStage({
     encoding: input("parse", "encoding.json", tokenEncoding),
     // Where a sequence network's pieces take their primers: the test-split files.
     testFiles: input("heldout", "test-sequences.json", tokenSequences),
-    // Each file's style, for generate.style.
-    dataset: input("scan", "files.json", fileList),
   },
   outputs: { "tokens.json": tokenList, "pieces.json": tokenLists, "primers.json": piecePrimers },
   // The backend is the one train used (from history.json, an input), so generate reads no
@@ -84,7 +81,7 @@ export const generate = defineStage({
     return { tfjs: tf.version.tfjs, lstm: resolveLstm("auto").id };
   },
   async run(
-    { tokens, vocab, modelJson, weights, history, encoding, testFiles, dataset },
+    { tokens, vocab, modelJson, weights, history, encoding, testFiles },
     config,
     ctx,
   ) {
@@ -98,7 +95,6 @@ export const generate = defineStage({
           vocab,
           encoding,
           test: testFiles,
-          styleOf: styleLookup(dataset),
           primeTokens,
         },
         config.generate,

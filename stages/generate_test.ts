@@ -41,7 +41,6 @@ function inputs(notes: string[] = TUNE) {
     vocab: VOCAB,
     encoding: MUSIC21,
     testFiles: emptySequences(),
-    dataset: [],
     ...checkpoint,
   };
 }

@@ -20,7 +20,13 @@
  */
 import { defineStage, input, type StageContext } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
-import { type FileEntry, fileList, type ParsedFile, parseReport } from "../formats/files.ts";
+import {
+  type FileEntry,
+  fileList,
+  type ParsedFile,
+  parseReport,
+  primaryStyle,
+} from "../formats/files.ts";
 import { npyCodec } from "../formats/npy.ts";
 import {
   buildSequences,
@@ -126,6 +132,8 @@ interface TokenizedFile {
   tokens: string[];
   /** Its tempo, where the split table gives one (a primer's, for generate). */
   bpm?: number;
+  /** Its primary style, where the split table gives one (for generate.style). */
+  style?: string;
 }
 
 /** Tokenizes `entries` as parse does: the tokens of those it could read, and a report of each. */
@@ -160,7 +168,12 @@ async function tokenizeAll(
       continue;
     }
     report.push({ path, sha256, tokens: tokens.length });
-    files.push({ path, tokens, ...(entry.bpm === undefined ? {} : { bpm: entry.bpm }) });
+    files.push({
+      path,
+      tokens,
+      ...(entry.bpm === undefined ? {} : { bpm: entry.bpm }),
+      ...(entry.style ? { style: primaryStyle(entry.style) } : {}),
+    });
   }
   bar.done();
   return { files, report };

@@ -136,11 +136,16 @@ Deno.test("heldout with the dataset's split: every validation and every test fil
   });
   assert.equal(ctx2.collected.metrics.testSequencesLeftOut, 1);
 
-  // Tempos from the split table travel with the files (a primer's, for generate and render).
-  const timed = dataset.map((f) => f.path === "x2.mid" ? { ...f, bpm: 96 } : f);
+  // Tempos and primary styles from the split table travel with the files (a primer's, for
+  // generate, render and generate.style).
+  const timed = dataset.map((f) =>
+    f.path === "x2.mid" ? { ...f, bpm: 96, style: "jazz/swing" } : f
+  );
   const out3 = await heldout.run({ dataset: timed, sample, vocab }, config, fakeContext(files));
   assert.deepEqual(out3["test-sequences.json"].bpm, [null, 96]);
+  assert.deepEqual(out3["test-sequences.json"].styles, [null, "jazz"]);
   assert.equal(out3["validation-sequences.json"].bpm, undefined, "no tempos: none written");
+  assert.equal(out3["validation-sequences.json"].styles, undefined, "no styles: none written");
   assert.ok(
     ctx2.collected.infos.some((l) =>
       /^test-sequences\.json: 1 files, 5 steps; 1 of 6 steps unknown to the vocabulary; 1 files holding them left out/

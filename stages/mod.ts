@@ -70,6 +70,10 @@ export const PIPELINE: Pipeline = {
     "generate/tokens.json",
     "parse/notes.json",
     "stats/stats.json",
+    // With a humanizer (empty, so not exported, without one).
+    "perform/performed.mid",
+    "perform/performed.svg",
+    "perform/loops.tar",
   ],
   root: new URL("..", import.meta.url).pathname.replace(/\/$/, ""),
 };

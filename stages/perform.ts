@@ -4,7 +4,7 @@
  * tempo of the test file its primer came from. Written as expressive drum tokens
  * (`performed.json`), as MIDI loops a DAW takes as they are (`loops.tar`: one track on channel
  * 10 with tempo and 4/4, starting on the bar line, named `piece-01-funk-104bpm.mid`), and the
- * first piece as `performed.mid` and a piano roll shaded by velocity.
+ * first piece as `performed.mid` and `performed.svg`, its piano roll shaded by velocity.
  *
  * `expression.json` measures the pieces' expression (metrics/expression.ts) against the test
  * files' own performances over the same steps (bars primeBars + 1 to primeBars + bars of the
@@ -22,7 +22,7 @@
 import { defineStage, input } from "../core/stage.ts";
 import type { Config } from "../core/config_schema.ts";
 import { rawBytes, text } from "../formats/codec.ts";
-import { type Bundle, bundle, pieceName } from "../formats/bundle.ts";
+import { type Bundle, optionalBundle, pieceName } from "../formats/bundle.ts";
 import { fileList, styleLookup } from "../formats/files.ts";
 import { humanizerModel } from "../formats/humanizer.ts";
 import { expressionReport } from "../formats/stats.ts";
@@ -58,9 +58,9 @@ export const perform = defineStage({
   },
   outputs: {
     "performed.json": tokenLists,
-    "loops.tar": bundle,
+    "loops.tar": optionalBundle,
     "performed.mid": rawBytes,
-    "piano_roll.svg": text,
+    "performed.svg": text,
     "expression.json": expressionReport,
   },
   reads: ["humanize", "render", "parse", "generate"],
@@ -70,7 +70,7 @@ export const perform = defineStage({
         "performed.json": [],
         "loops.tar": new Map(),
         "performed.mid": new Uint8Array(),
-        "piano_roll.svg": "",
+        "performed.svg": "",
         "expression.json": null,
       };
     }
@@ -175,7 +175,7 @@ export const perform = defineStage({
       "performed.json": performed,
       "loops.tar": loops,
       "performed.mid": first.bytes,
-      "piano_roll.svg": pianoRollSvg(notes, {
+      "performed.svg": pianoRollSvg(notes, {
         title: `Piece 1 played by the humanizer: ${first.title}`,
         labels: "drums",
       }),

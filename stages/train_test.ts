@@ -379,7 +379,6 @@ Deno.test("train.targets all learns, and its checkpoint is the tutorial's model,
     weights: out["weights.bin"],
     history: out["history.json"],
     testFiles: emptySequences(),
-    dataset: [],
   };
   const pieces: Record<string, string[]> = {};
   for (const mode of ["window", "stateful"] as const) {

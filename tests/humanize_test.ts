@@ -61,9 +61,16 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
       );
       assert.ok(new Set(played.hits.map((h) => h.velocity)).size > 1, "velocities vary");
     });
+    // The first piece and the loops are where a run's results are.
+    const exported = `${store}/out/${hash}`;
+    assert.deepEqual(
+      await Deno.readFile(`${exported}/loops.tar`),
+      await object("perform", "loops.tar"),
+    );
+    assert.ok((await Deno.stat(`${exported}/performed.mid`)).size > 0);
     const expression = JSON.parse(await text("perform", "expression.json"));
     assert.ok("mean absolute offset (ms)" in expression.statistics);
-    assert.match(await text("perform", "piano_roll.svg"), /fill-opacity="0\.\d\d"/);
+    assert.match(await text("perform", "performed.svg"), /fill-opacity="0\.\d\d"/);
 
     // A user's pattern: a drum-grid file with an unmapped pitch added (a cowbell, 56).
     const pattern = drumGridMidi(
@@ -137,6 +144,9 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
     );
     assert.equal(off.code, 0, off.stderr);
     const offHash = /config hash ([0-9a-f]{16})/.exec(off.stdout)![1]!;
+    // Without a humanizer there is nothing performed to export.
+    const offOut = [...Deno.readDirSync(`${store}/out/${offHash}`)].map((e) => e.name);
+    assert.ok(!offOut.some((n) => n.startsWith("performed") || n === "loops.tar"), `${offOut}`);
     await bad(
       ["humanize", offHash, `${root}/pattern.mid`],
       /has no humanizer: run a config with humanize\.epochs/,

@@ -32,8 +32,6 @@ export interface SequenceGenerateInputs {
   encoding: TokenEncoding;
   /** The test-split files (heldout's test-sequences.json), where primers come from. */
   test: TokenSequences;
-  /** A dataset file's primary style (`generate.style` draws only that style's primers). */
-  styleOf(path: string): string | undefined;
   /** The `generate.prime` file's tokens, when one is given. */
   primeTokens?: readonly string[];
 }
@@ -107,10 +105,10 @@ function primersOf(
     );
   }
   if (settings.style !== "") {
-    const styled = long.filter((i) => inputs.styleOf(inputs.test.paths[i]!) === settings.style);
+    const styleOf = (i: number) => inputs.test.styles?.[i] ?? undefined;
+    const styled = long.filter((i) => styleOf(i) === settings.style);
     if (styled.length === 0) {
-      const known = [...new Set(long.map((i) => inputs.styleOf(inputs.test.paths[i]!)))]
-        .filter((s) => s !== undefined).sort();
+      const known = [...new Set(long.map(styleOf))].filter((s) => s !== undefined).sort();
       throw new StageInputError(
         `generate.style ${settings.style}: no test-split file of that style holds ` +
           `generate.primeBars ${settings.primeBars} bars (styles there: ${
