@@ -11,7 +11,7 @@
  *   from windows as stages/generate.ts does;
  * - `sequence` and `transformer`, the Groove recipe's networks (report/sequence_player.ts): the
  *   page steps the weights with the network's step module (model/sequence/lstm_step.js or
- *   transformer_step.js) through model/sequence/continuation.js, the code generate itself runs,
+ *   transformer_step.js) through model/continuation.js, the code generate itself runs,
  *   so it needs no TensorFlow.js.
  * A further network adds its kind here ({@link PLAYER_MODULES}, {@link playerAssets}), in
  * player_browser.js's `PLAYERS`, and its controls in report/run_page.ts's playerSection.
@@ -74,7 +74,7 @@ const RANDOM: PageModule = { file: "model/random.js", global: "MODEL_RANDOM" };
 const SAMPLING: PageModule = { file: "model/sampling.js", global: "MODEL_SAMPLING" };
 /** Generation's loop over a stepped network's primers, as generate runs it. */
 const CONTINUATION: PageModule = {
-  file: "model/sequence/continuation.js",
+  file: "model/continuation.js",
   global: "SEQUENCE_CONTINUATION",
 };
 /** The sequence network's step-wise inference, as generate runs it. */
@@ -156,7 +156,7 @@ export interface WindowPlayerModel extends PlayerSound {
 
 /**
  * What the players of the stepped networks hold: the network's step module steps the
- * checkpoint's weights, and model/sequence/continuation.js continues the run's primers as
+ * checkpoint's weights, and model/continuation.js continues the run's primers as
  * generate does.
  */
 export interface SteppedPlayerBase extends PlayerSound {

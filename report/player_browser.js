@@ -4,7 +4,7 @@
 // `RUN_MODEL`). player.ts puts the pipeline's own plain-JS modules in front of it, as classic
 // scripts: model/random.js (`MODEL_RANDOM`, the seeded generator: one seed gives the same draws
 // here as in Deno), model/sampling.js (`MODEL_SAMPLING`, the choice of the next token) and, for
-// a network stepped in plain JavaScript, model/sequence/continuation.js (`SEQUENCE_CONTINUATION`,
+// a network stepped in plain JavaScript, model/continuation.js (`SEQUENCE_CONTINUATION`,
 // generation's loop) and the network's step module.
 //
 // One kind of player per network, picked by `RUN_MODEL.kind` (PLAYERS, at the end):
@@ -399,7 +399,7 @@
     const start = async () => {
       if (!step || !continuation) {
         throw new Error(
-          `report/player.js lacks the step module (${global}) or model/sequence/continuation.js`,
+          `report/player.js lacks the step module (${global}) or model/continuation.js`,
         );
       }
       const weights = {};

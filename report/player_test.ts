@@ -48,8 +48,8 @@ Deno.test("the page chooses tokens with model/sampling.js itself: the same choic
 
 Deno.test("every module a player runs can be copied into the page, and exports the same functions there", async () => {
   const modules = new Map(Object.values(PLAYER_MODULES).flat().map((m) => [m.file, m]));
-  for (const step of ["lstm_step.js", "transformer_step.js", "continuation.js"]) {
-    assert.ok(modules.has(`model/sequence/${step}`), step);
+  for (const file of ["sequence/lstm_step.js", "sequence/transformer_step.js", "continuation.js"]) {
+    assert.ok(modules.has(`model/${file}`), file);
   }
   for (const { file, global } of modules.values()) {
     const imported = await import(`../${file}`);

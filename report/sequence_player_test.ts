@@ -14,7 +14,7 @@ import * as lstmStep from "../model/sequence/lstm_step.js";
 import { buildTransformerModel } from "../model/sequence/transformer.ts";
 import { TransformerStepper } from "../model/sequence/transformer_layers.ts";
 import * as transformerStep from "../model/sequence/transformer_step.js";
-import { continueSequences } from "../model/sequence/continuation.js";
+import { continueSequences } from "../model/continuation.js";
 import { primerIds, stepCheckpoint, transformerCheckpoint } from "./sequence_player.ts";
 
 await selectBackend("wasm");

@@ -33,7 +33,7 @@ import { chooseNext } from "../sampling.ts";
 import { SeededDropout } from "../seeded_dropout.ts";
 import { SequenceDense } from "../sequence_head.ts";
 import { blasGemm } from "../gemm_product.ts";
-import { continueSequences } from "./continuation.js";
+import { continueSequences } from "../continuation.js";
 import * as lstmStep from "./lstm_step.js";
 import { attentionLayers, TransformerStepper } from "./transformer_layers.ts";
 

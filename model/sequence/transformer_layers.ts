@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Gemm } from "../fused/gemm.ts";
 import { gemmProduct } from "../gemm_product.ts";
-import { continueSequences } from "./continuation.js";
+import { continueSequences } from "../continuation.js";
 import * as transformerStep from "./transformer_step.js";
 
 /**
