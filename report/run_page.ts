@@ -53,6 +53,8 @@ export interface ReportAssets {
   player?: PlayerView;
   /** Why there is no player (shown instead of it). */
   noPlayer?: string;
+  /** The first piece as the humanizer played it (perform), when the run has a humanizer. */
+  performed?: { svg: string; midi: string; audio?: string };
 }
 
 /** What the page says about the player; its scripts are in `report/`. */
@@ -98,6 +100,9 @@ const COPIED: readonly [string, string][] = [
   ["render", "piano_roll.svg"],
   ["audio", "generated.flac"],
   ["losscurve", "loss.svg"],
+  ["perform", "performed.svg"],
+  ["perform", "performed.mid"],
+  ["audio", "performed.flac"],
 ];
 
 /** Where a run's report page lives. */
@@ -141,6 +146,13 @@ export async function writeReportPage(store: Store, record: RunRecord): Promise<
     pianoRollSvg: text("piano_roll.svg"),
     midi: copied.has("generated.mid") ? `${REPORT_ASSETS_DIR}/generated.mid` : undefined,
   };
+  const performedSvg = text("performed.svg");
+  if (performedSvg !== undefined) {
+    assets.performed = { svg: performedSvg, midi: `${REPORT_ASSETS_DIR}/performed.mid` };
+    if ((copied.get("performed.flac")?.length ?? 0) > 0) {
+      assets.performed.audio = `${REPORT_ASSETS_DIR}/performed.flac`;
+    }
+  }
   if ("files" in player) assets.player = playerView(player.model);
   else assets.noPlayer = player.reason;
   if (flac !== undefined && flac.length > 0) {
@@ -304,6 +316,18 @@ function listenSection(a: ReportAssets): string {
       ? `<p class="muted">No piano roll (the render stage did not run).</p>`
       : `<figure>${a.pianoRollSvg.trim()}<figcaption>The piece's piano roll.</figcaption></figure>`,
   );
+  const played = a.performed;
+  if (played !== undefined) {
+    parts.push(
+      `<h3>Played by the humanizer</h3>`,
+      `<p>The same piece with the velocity and timing the run's humanizer gives each hit.</p>`,
+      ...(played.audio
+        ? [`<p><audio controls preload="metadata" src="${escapeHtml(played.audio)}"></audio></p>`]
+        : []),
+      `<p>Download: <a href="${escapeHtml(played.midi)}" download>performed.mid</a> (MIDI)</p>`,
+      `<figure>${played.svg.trim()}<figcaption>Shaded by velocity.</figcaption></figure>`,
+    );
+  }
   return parts.join("\n");
 }
 

@@ -34,18 +34,28 @@ export function audioStage(synthesizer: Synthesizer) {
     inputs: {
       midi: input("render", "generated.mid", rawBytes),
       pieces: input("render", "pieces.tar", bundle),
+      // The first piece played by the humanizer; empty without one.
+      performed: input("perform", "performed.mid", rawBytes),
     },
-    outputs: { "generated.flac": rawBytes, "pieces-audio.tar": bundle },
+    outputs: {
+      "generated.flac": rawBytes,
+      "pieces-audio.tar": bundle,
+      "performed.flac": rawBytes,
+    },
     reads: [],
     async environment() {
       return synthEnvironment(await synthesizer.describe());
     },
-    async run({ midi, pieces }, _config, ctx) {
+    async run({ midi, pieces, performed }, _config, ctx) {
       const synth = await synthesizer.describe();
       if (!synth.available) {
         ctx.warn(`${synth.reason}; the run goes on without audio`);
         ctx.metric("synth", "none");
-        return { "generated.flac": new Uint8Array(0), "pieces-audio.tar": new Map() };
+        return {
+          "generated.flac": new Uint8Array(0),
+          "pieces-audio.tar": new Map(),
+          "performed.flac": new Uint8Array(0),
+        };
       }
       const synthesize = async (bytes: Uint8Array, name: string) => {
         try {
@@ -74,7 +84,13 @@ export function audioStage(synthesizer: Synthesizer) {
           (flac.length / 1024).toFixed(0)
         } KiB of FLAC (${synth.program}, ${synth.soundfont.split("/").pop()})`,
       );
-      return { "generated.flac": flac, "pieces-audio.tar": audio };
+      return {
+        "generated.flac": flac,
+        "pieces-audio.tar": audio,
+        "performed.flac": performed.length === 0
+          ? new Uint8Array(0)
+          : await synthesize(performed, "performed.mid"),
+      };
     },
   });
 }

@@ -11,7 +11,7 @@
  *   heldout   → train, generate, stats
  *   train     → generate, losscurve
  *   generate  → render, stats
- *   render    → audio
+ *   render    → audio (and perform's first piece)
  *   datastats → stats
  *   humanizer → perform (generate's pieces played with velocities and offsets)
  *
@@ -74,6 +74,7 @@ export const PIPELINE: Pipeline = {
     "perform/performed.mid",
     "perform/performed.svg",
     "perform/loops.tar",
+    "audio/performed.flac",
   ],
   root: new URL("..", import.meta.url).pathname.replace(/\/$/, ""),
 };

@@ -37,12 +37,17 @@ const pieceSeconds = Math.max(...piece.notes.map((n) => n.tick + n.durationTicks
   TICKS_PER_QUARTER * 0.5;
 
 /** Runs the audio stage on `midi` with `synthesizer`. */
-async function renderWith(synthesizer = real, midi = piece.bytes) {
+async function renderWith(synthesizer = real, midi = piece.bytes, performed = new Uint8Array()) {
   const stage = audioStage(synthesizer);
   const ctx = fakeContext();
   const pieces = new Map([[pieceName(1, "mid"), midi]]);
-  const out = await stage.run({ midi, pieces }, {}, ctx);
-  return { flac: out["generated.flac"], ctx, environment: await stage.environment!({}) };
+  const out = await stage.run({ midi, pieces, performed }, {}, ctx);
+  return {
+    flac: out["generated.flac"],
+    performed: out["performed.flac"],
+    ctx,
+    environment: await stage.environment!({}),
+  };
 }
 
 Deno.test(
@@ -62,6 +67,7 @@ Deno.test(
       `${info.seconds} s of audio for a ${pieceSeconds} s piece`,
     );
     assert.deepEqual(first.ctx.collected.warnings, []);
+    assert.equal(first.performed.length, 0, "no humanizer, no performed audio");
     assert.match(String(first.ctx.collected.metrics.synth), /^fluidsynth \d+\.\d+/);
     assert.equal(first.ctx.collected.metrics.bytes, first.flac.length);
 
@@ -120,7 +126,7 @@ import { pieceName } from ${module("../formats/bundle.ts")};
 import { fakeContext } from ${module("./_helpers.ts")};
 const midi = Uint8Array.from(${JSON.stringify([...piece.bytes])});
 const ctx = fakeContext();
-const out = await audioStage(fluidsynth()).run({ midi, pieces: new Map([[pieceName(1, "mid"), midi]]) }, {}, ctx);
+const out = await audioStage(fluidsynth()).run({ midi, pieces: new Map([[pieceName(1, "mid"), midi]]), performed: new Uint8Array() }, {}, ctx);
 console.log(JSON.stringify({ bytes: out["generated.flac"].length, warnings: ctx.collected.warnings }));`;
   try {
     const out = await new Deno.Command(Deno.execPath(), {
@@ -178,11 +184,22 @@ const fakeRender = defineStage({
     }),
 });
 
+/** A perform stage stand-in: a run without a humanizer, which plays nothing. */
+const fakePerform = defineStage({
+  name: "perform",
+  module: "tests/audio_test.ts",
+  description: "no humanizer",
+  inputs: {},
+  outputs: { "performed.mid": rawBytes },
+  reads: [],
+  run: () => Promise.resolve({ "performed.mid": new Uint8Array() }),
+});
+
 async function runAudio(store: Store, audio: Stage) {
   const config = resolveConfig({ dataset: { dir: `${PROJECT_ROOT}/data/groove` } }, "test.yaml");
   const reporter = collectingReporter();
   const record = await runPipeline({
-    stages: [fakeRender as Stage, audio],
+    stages: [fakeRender as Stage, fakePerform as Stage, audio],
     loaded: { config, path: "test.yaml", hash: configHash(config) },
     store,
     root: PROJECT_ROOT,

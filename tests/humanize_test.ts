@@ -68,6 +68,16 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
       await object("perform", "loops.tar"),
     );
     assert.ok((await Deno.stat(`${exported}/performed.mid`)).size > 0);
+    // The report page shows and plays it (audio where fluidsynth is installed, as in CI).
+    const page = await Deno.readTextFile(`${store}/runs/${hash}/report.html`);
+    assert.match(page, /<h3>Played by the humanizer<\/h3>/);
+    assert.match(page, /href="report\/performed\.mid"/);
+    const synth = saved.metrics.audio?.synth;
+    if (synth !== "none") {
+      const flac = await Deno.readFile(`${exported}/performed.flac`);
+      assert.equal(new TextDecoder().decode(flac.subarray(0, 4)), "fLaC");
+      assert.match(page, /src="report\/performed\.flac"/);
+    }
     const expression = JSON.parse(await text("perform", "expression.json"));
     assert.ok("mean absolute offset (ms)" in expression.statistics);
     assert.match(await text("perform", "performed.svg"), /fill-opacity="0\.\d\d"/);
