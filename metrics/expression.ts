@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { meanAndSpread, type Spread } from "./summary.ts";
 import { type ExpressiveHit, UNITS_PER_QUARTER } from "../music/drums/expressive_drums.ts";
 import { DRUM_CLASS_NAMES } from "../music/drums/drums.ts";
 
@@ -247,17 +248,10 @@ function spreadOf(n: number, sum: number, squares: number): { mean: number; spre
   return { mean, spread: Math.sqrt(Math.max(0, squares / n - mean * mean)) };
 }
 
-/** A statistic over pieces or files: its mean and population standard deviation. */
-export interface StatSpread {
-  mean: number;
-  std: number;
-  n: number;
-}
-
 /** Pieces' expression read against real performances (stats' `expression.json`). */
 export interface ExpressionReport {
   /** Per statistic: the pieces', the reference files', and whether the pieces' mean is within 1 std. */
-  statistics: Record<string, { pieces: StatSpread; test: StatSpread; withinOneStd: boolean }>;
+  statistics: Record<string, { pieces: Spread; test: Spread; withinOneStd: boolean }>;
   /** Pearson correlation of the pieces' mean offset by step in the bar with the files'. */
   templateCorrelation: number | null;
   /** The same for mean velocity by step in the bar (accents). */
@@ -286,13 +280,6 @@ const SCALARS: Record<string, (s: ExpressionStats) => number | null> = {
   "swing": (s) => s.swing,
 };
 
-function statSpread(values: readonly number[]): StatSpread {
-  const n = values.length;
-  const mean = n === 0 ? 0 : values.reduce((a, b) => a + b, 0) / n;
-  const variance = n === 0 ? 0 : values.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
-  return { mean, std: Math.sqrt(variance), n };
-}
-
 /** Pieces' statistics read against `test`'s (real performances of the same length and place). */
 export function compareExpression(
   pieces: readonly ExpressionStats[],
@@ -300,9 +287,8 @@ export function compareExpression(
 ): ExpressionReport {
   const statistics: ExpressionReport["statistics"] = {};
   for (const [name, of] of Object.entries(SCALARS)) {
-    const values = (list: readonly ExpressionStats[]) =>
-      list.map(of).filter((v): v is number => v !== null && Number.isFinite(v));
-    const p = statSpread(values(pieces)), t = statSpread(values(test));
+    const values = (list: readonly ExpressionStats[]) => list.map((s) => of(s) ?? NaN);
+    const p = meanAndSpread(values(pieces)), t = meanAndSpread(values(test));
     statistics[name] = { pieces: p, test: t, withinOneStd: Math.abs(p.mean - t.mean) <= t.std };
   }
   const piecesTemplate = templateMeans(mergeTemplates(pieces.map((s) => s.template)));

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import type { ExpressiveHit } from "../music/drums/expressive_drums.ts";
 import { close } from "../tests/_metrics.ts";
-import { correlation, expressionStats, mergeTemplates, templateMeans } from "./expression.ts";
+import {
+  compareExpression,
+  correlation,
+  expressionStats,
+  mergeTemplates,
+  templateMeans,
+} from "./expression.ts";
 
 /** A hit; drum class 1 is the snare in DRUM_CLASS_NAMES, 0 the kick. */
 const hit = (step: number, offset: number, velocity = 80, drumClass = 1): ExpressiveHit => ({
@@ -137,4 +143,26 @@ Deno.test("correlation: 1 with itself, −1 with its negation, null where it mea
   assert.equal(correlation([1, 2], [1, 2]), null);
   assert.equal(correlation([1, 2, null], [1, 2, 3]), null);
   assert.equal(correlation([], []), null);
+});
+
+Deno.test("compareExpression: pieces like the files are within their spread, templates correlate 1", () => {
+  const piece = (late: number) =>
+    expressionStats({
+      hits: Array.from({ length: 32 }, (_, step) => ({
+        step,
+        offset: step % 4 === 2 ? late : 0,
+        drumClass: 2,
+        velocity: step % 4 === 0 ? 100 : 50 + late,
+      })),
+      stepsPerQuarter: 4,
+      bpm: 100,
+    });
+  const files = [piece(2), piece(4), piece(6)];
+  const report = compareExpression([piece(4)], files);
+  assert.ok(Object.values(report.statistics).every((s) => s.withinOneStd), JSON.stringify(report));
+  assert.equal(report.testFiles, 3);
+  assert.ok(Math.abs(report.accentCorrelation! - 1) < 1e-9);
+  assert.ok(Math.abs(report.templateCorrelation! - 1) < 1e-9);
+  const far = compareExpression([piece(12)], files);
+  assert.equal(far.statistics["mean absolute offset (ms)"]!.withinOneStd, false);
 });
