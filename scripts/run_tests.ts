@@ -34,6 +34,7 @@ export const SLOW_FIRST: readonly string[] = [
   "tests/sweep_test.ts",
   "model/generation_test.ts",
   "tests/compare_page_test.ts",
+  "tests/humanize_test.ts",
   "model/build_model_test.ts",
   "tests/pipeline_e2e_test.ts",
   "tests/report_page_test.ts",
