@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { describeNotCapable } from "../core/fs_errors.ts";
 import { FileTooLargeError, NotRegularFileError, readRegularFile } from "../core/regular_file.ts";
 import type { TokenEncoding } from "../formats/tokens.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import YAML from "yaml";
-import { type Config, defaultConfig, type Field, SCHEMA } from "./config_schema.ts";
+import { type Config, defaultConfig, type Field, SCHEMA } from "../formats/config_schema.ts";
 import { ConfigError } from "./errors.ts";
 import { type ConfigHash, hashJson } from "./hash.ts";
 import { fileKind } from "./regular_file.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { applyOverride, configHash, loadConfig, resolveConfig } from "./config.ts";
-import { defaultConfig } from "./config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { ConfigError } from "./errors.ts";
 
 Deno.test("resolveConfig() fills every key the file leaves out with its default", () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { runRecordProblem } from "../formats/records.ts";
-import type { Config } from "./config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import type { ConfigHash, Digest, StageKey } from "./hash.ts";
 import type { Metric } from "./stage.ts";
 

@@ -12,7 +12,7 @@
  * @module
  */
 import type { Codec } from "../formats/codec.ts";
-import type { Config } from "./config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 
 /** Named output bytes of one stage, as stored (and as work in progress is saved). */
 export type Outputs = Record<string, Uint8Array>;

@@ -13,7 +13,7 @@
 import { prettyJson } from "../formats/json.ts";
 import { CodeDigester } from "./code_digest.ts";
 import { keyedConfig, type LoadedConfig } from "./config.ts";
-import { type Config, defaultConfig } from "./config_schema.ts";
+import { type Config, defaultConfig } from "../formats/config_schema.ts";
 import { listDataset, type StatEntry } from "./dataset.ts";
 import { ConfigError } from "./errors.ts";
 import { describeNotCapable } from "./fs_errors.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import type { ConfigHash } from "../core/hash.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import type { Metric } from "../core/stage.ts";

@@ -42,7 +42,7 @@ import {
   voicingTable,
 } from "../formats/tokens.ts";
 import { quartersPerToken, renderTokens } from "../music/encoding.ts";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import type { StepLayout } from "../model/sequence/lstm_step.js";
 import type { TransformerShape } from "../model/sequence/transformer_step.js";
 import { tempoOf } from "../stages/support/tempo.ts";

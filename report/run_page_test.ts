@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import type { RunRecord } from "../core/run_record.ts";
 import { selectBackend } from "../model/backend.ts";
 import { disposeModel } from "../model/build_model.ts";

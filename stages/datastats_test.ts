@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { pieceFromMidi } from "../metrics/midi_piece.ts";
 import { events, smf } from "../tests/_smf.ts";

@@ -46,7 +46,7 @@ import { selectBackend } from "../model/backend.ts";
 import { ModelError } from "../model/errors.ts";
 import { MidiReadError } from "../music/tokenize.ts";
 import { DEFAULT_MAX_QUARTERS, DrumGridTooLongError, tokenizeFile } from "../music/encoding.ts";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import { resolveLstm } from "../model/lstm_implementation.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { chooseNext, type Sampling } from "../model/sampling.ts";

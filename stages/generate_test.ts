@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { emptySequences } from "../formats/sequences.ts";
 import * as tf from "@tensorflow/tfjs";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import { randomInt, seededRandom } from "../model/random.ts";
 import { StageInputError } from "../core/stage.ts";
 import { loadCheckpoint } from "../model/checkpoint.ts";

@@ -19,7 +19,7 @@
  * @module
  */
 import { defineStage, input, type StageContext } from "../core/stage.ts";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import {
   type FileEntry,
   fileList,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { events, smf } from "../tests/_smf.ts";
 import { FAR_HIT_47, FAR_HITS_133 } from "../tests/_long_grid.ts";

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import {
   defineStage,
   input,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import { StageInputError } from "../core/stage.ts";
 import { events, meta, smf } from "../tests/_smf.ts";

@@ -3,7 +3,7 @@
  * in every output, the same warnings in the same order, the same metrics, the same failures.
  */
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { sha256Hex } from "../core/hash.ts";
 import type { StageContext } from "../core/stage.ts";
 import { events, meta, smf } from "../tests/_smf.ts";

@@ -20,7 +20,7 @@
  * @module
  */
 import { defineStage, input } from "../core/stage.ts";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import { rawBytes, text } from "../formats/codec.ts";
 import { type Bundle, optionalBundle, pieceName } from "../formats/bundle.ts";
 import { fileList, styleLookup } from "../formats/files.ts";

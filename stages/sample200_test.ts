@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { fakeContext } from "../tests/_helpers.ts";
 import type { FileEntry } from "../formats/files.ts";
 import { sampleFiles } from "./support/sample.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { sha256Hex } from "../core/hash.ts";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { fakeContext, utf8 } from "../tests/_helpers.ts";
 import { StageInputError } from "../core/stage.ts";
 import { fileList } from "../formats/files.ts";

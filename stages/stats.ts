@@ -28,7 +28,7 @@ import {
   voicingTable,
 } from "../formats/tokens.ts";
 import { type TokenSequences, tokenSequences } from "../formats/sequences.ts";
-import type { Config } from "../core/config_schema.ts";
+import type { Config } from "../formats/config_schema.ts";
 import { pieceStatistics, summarize, tokenStatistics } from "../metrics/mod.ts";
 import { barTokens } from "./support/token_timing.ts";
 import { renderTokens } from "../music/encoding.ts";

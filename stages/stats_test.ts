@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import type { DataStats } from "../formats/stats.ts";
 import type { TokenEncoding } from "../formats/tokens.ts";
 import { fakeContext } from "../tests/_helpers.ts";

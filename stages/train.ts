@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { defineStage, input, type StageContext, StageInputError } from "../core/stage.ts";
-import { type Config, defaultConfig } from "../core/config_schema.ts";
+import { type Config, defaultConfig } from "../formats/config_schema.ts";
 import { rawBytes } from "../formats/codec.ts";
 import {
   type TrainHistory,

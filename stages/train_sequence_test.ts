@@ -4,7 +4,7 @@
  * that start and end on a bar line and never hold `<unk>`.
  */
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import type { TokenSequences } from "../formats/sequences.ts";
 import { UNKNOWN_TOKEN } from "../formats/tokens.ts";
 import { fakeContext } from "../tests/_helpers.ts";

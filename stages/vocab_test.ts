@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { encodeTokens, UNKNOWN_TOKEN, unknownId, vocabulary } from "../formats/tokens.ts";
 import { fakeContext } from "../tests/_helpers.ts";
 import { buildVocab, vocab } from "./vocab.ts";

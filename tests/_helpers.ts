@@ -5,7 +5,7 @@
  */
 import { emptySequences } from "../formats/sequences.ts";
 import assert from "node:assert/strict";
-import { type Config, defaultConfig } from "../core/config_schema.ts";
+import { type Config, defaultConfig } from "../formats/config_schema.ts";
 import type { Reporter } from "../core/runner.ts";
 import { describeEvent } from "../cli/console_reporter.ts";
 import { PERMISSIONS } from "../cli/permissions.ts";

@@ -11,8 +11,8 @@ const PURE = ["stages", "music", "plots", "formats", "model", "metrics"];
 const FILE_API =
   /\bDeno\.(?:read|write|open|create|mkdir|remove|rename|stat|lstat|readDir|copyFile|makeTemp)\w*\(/;
 const MAY_TOUCH_FILES = new Set(["model/fused/native_build.ts"]);
-/** What a stage may use of core/: the stage contract, hashing and the config's types. */
-const STAGE_MAY_IMPORT = new Set(["core/stage.ts", "core/hash.ts", "core/config_schema.ts"]);
+/** What a stage may use of core/: the stage contract and hashing (the config's shape is formats/'s). */
+const STAGE_MAY_IMPORT = new Set(["core/stage.ts", "core/hash.ts"]);
 
 /** The non-test modules under `dirs` (and their subfolders). */
 async function modules(dirs: readonly string[] = PURE): Promise<string[]> {
@@ -108,9 +108,9 @@ Deno.test("no import circle: no module imports, even for a type, one that import
   for (const m of graph.keys()) visit(m);
 });
 
-// Where a folder outgrows one concern; core/ sits near it, its config schema growing by a few
-// lines with every key a recipe adds.
-Deno.test("no folder holds more than 3,200 lines of code (tests beside it not counted)", async () => {
+// Where a folder outgrows one concern (issue 21's figure); the config schema, which grows by a few
+// lines with every key a recipe adds, lives in formats/ with the other shapes.
+Deno.test("no folder holds more than 3,000 lines of code (tests beside it not counted)", async () => {
   const folders = new Map<string, number>();
   const all = await modules(
     [...new Set([...graph.keys()].map(top))].filter((d) => !d.includes(".")),
@@ -120,10 +120,10 @@ Deno.test("no folder holds more than 3,200 lines of code (tests beside it not co
     const lines = (await Deno.readTextFile(`${PROJECT_ROOT}/${path}`)).split("\n").length;
     folders.set(folder, (folders.get(folder) ?? 0) + lines);
   }
-  for (const [folder, lines] of folders) assert.ok(lines <= 3200, `${folder}: ${lines} lines`);
+  for (const [folder, lines] of folders) assert.ok(lines <= 3000, `${folder}: ${lines} lines`);
 });
 
-Deno.test("stages import only the stage contract, hashing and config types of core/, no CLI and no other stage", () => {
+Deno.test("stages import only the stage contract and hashing of core/, no CLI and no other stage", () => {
   for (const [module, deps] of graph) {
     // stages/mod.ts is the DAG of the stages, not a stage: it imports them all.
     if (top(module) !== "stages" || module === "stages/mod.ts") continue;

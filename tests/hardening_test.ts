@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { applyOverride, loadConfig, resolveConfig } from "../core/config.ts";
-import { defaultConfig } from "../core/config_schema.ts";
+import { defaultConfig } from "../formats/config_schema.ts";
 import { LocalStore, STORE_MARKER } from "../store/store.ts";
 import { assertOneLine, pipeline, SMALL_RUN, tempConfig } from "./_helpers.ts";
 

@@ -50,10 +50,6 @@ export type TransformerModelSettings =
   & Omit<SequenceModelSettings, "units" | "inputDropout">
   & TransformerShapeSettings;
 
-/** The recipe's defaults of the Transformer's own settings. */
-export const DEFAULT_TRANSFORMER: Readonly<Omit<TransformerShapeSettings, "window">> = Object
-  .freeze({ blocks: 3, heads: 4, width: 128 });
-
 /** LayerNorm's epsilon (PyTorch's default). */
 const EPSILON = 1e-5;
 

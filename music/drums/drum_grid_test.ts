@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultConfig } from "../../core/config_schema.ts";
+import { defaultConfig } from "../../formats/config_schema.ts";
 import {
   decodeDrumGrid,
   DEFAULT_MAX_QUARTERS,

@@ -11,7 +11,7 @@
  * @module
  */
 import { type StageContext, StageInputError } from "../../core/stage.ts";
-import type { Config } from "../../core/config_schema.ts";
+import type { Config } from "../../formats/config_schema.ts";
 import { splitSequences, type TokenSequences } from "../../formats/sequences.ts";
 import {
   encodeTokens,

@@ -6,7 +6,7 @@
  * @module
  */
 import type { StageContext } from "../../core/stage.ts";
-import type { Config } from "../../core/config_schema.ts";
+import type { Config } from "../../formats/config_schema.ts";
 import { type FileEntry, primaryStyle } from "../../formats/files.ts";
 import { MidiReadError } from "../../music/tokenize.ts";
 import { type Performance, readPerformance } from "../../music/drums/performance.ts";

@@ -1,11 +1,11 @@
 /**
  * The tempo a piece or a file plays at, where a split table's tempo (Groove's info.csv bpm) is
- * trusted only within render.bpm's own range (core/config_schema.ts): render, perform, the
+ * trusted only within render.bpm's own range (formats/config_schema.ts): render, perform, the
  * humanizer and the report page play at the same tempo for the same file.
  *
  * @module
  */
-import type { Config } from "../../core/config_schema.ts";
+import type { Config } from "../../formats/config_schema.ts";
 import type { PiecePrimer } from "../../formats/tokens.ts";
 
 /** Within render.bpm's own range: a split table's tempo is untrusted. */

@@ -13,7 +13,7 @@
  * @module
  */
 import { type StageContext, StageInputError } from "../../core/stage.ts";
-import type { Config } from "../../core/config_schema.ts";
+import type { Config } from "../../formats/config_schema.ts";
 import type { TrainHistory, ValidationHistory } from "../../formats/history.ts";
 import type { ParsedFile } from "../../formats/files.ts";
 import { splitSequences, type TokenSequences, trainingSequences } from "../../formats/sequences.ts";

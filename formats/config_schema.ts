@@ -3,6 +3,10 @@
  * property names, so an error that names `train.batchSize` points at what the user typed.
  * The defaults are the tutorial's recipe (configs/deep-lstm.yaml spells them out).
  *
+ * Here, with the other shapes of what the pipeline reads and writes, because a config file is one
+ * (core/config.ts reads, checks and hashes it): a table that grows by a few lines with every key a
+ * recipe adds, imported by every stage for its types; it imports nothing.
+ *
  * @module
  */
 
