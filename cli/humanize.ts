@@ -66,10 +66,9 @@ export async function humanizeCommand(args: CliArgs, store: Store): Promise<numb
     throw new UsageError(`${pattern} is not a MIDI file this can read: ${e.message}`);
   }
   if (read.unmapped.length > 0) {
+    const counts = read.unmapped.map((u) => `pitch ${u.pitch}: ${u.count}`).join(", ");
     console.error(
-      `warning: ${pattern}: ${
-        read.unmapped.map((u) => `${u.count} on pitch ${u.pitch}`).join(", ")
-      } are not on the nine drum classes' pitches and are left out`,
+      `warning: ${pattern}: notes on pitches outside the nine drum classes are left out (${counts})`,
     );
   }
   if (read.hits.length === 0) {

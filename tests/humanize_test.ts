@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { RunRecord } from "../core/run_record.ts";
 import { readBundle } from "../formats/bundle.ts";
 import { drumGridMidi } from "../music/drums/drum_grid.ts";
+import { drumMidiFile } from "../music/drums/drum_midi.ts";
 import { performanceTokens, readPerformance } from "../music/drums/performance.ts";
 import { expressiveDrumsMidi } from "../music/drums/expressive_drums.ts";
 import { humanizerModel } from "../formats/humanizer.ts";
@@ -127,6 +128,31 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
     assert.deepEqual(
       await Deno.readFile(`${root}/o/pattern-humanized.mid`),
       await Deno.readFile(`${root}/pattern-humanized.mid`),
+    );
+
+    // A note outside the nine drum classes is left out, and said.
+    await Deno.writeFile(
+      `${root}/bongo.mid`,
+      drumMidiFile(
+        [{ pitch: 36, tick: 0, durationTicks: 60, velocity: 90 }, {
+          pitch: 20,
+          tick: 120,
+          durationTicks: 60,
+          velocity: 90,
+        }],
+        100,
+        480,
+      ),
+    );
+    const bongo = await pipeline("humanize", hash, `${root}/bongo.mid`, "--store", store);
+    assert.equal(bongo.code, 0, bongo.stderr);
+    assertOneLine(
+      bongo.stderr,
+      /bongo\.mid: notes on pitches outside the nine drum classes are left out \(pitch 20: 1\)/,
+    );
+    assert.equal(
+      readPerformance(await Deno.readFile(`${root}/bongo-humanized.mid`), 4).hits.length,
+      1,
     );
 
     // Wrong inputs: one sentence each.
