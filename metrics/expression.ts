@@ -250,7 +250,7 @@ function spreadOf(n: number, sum: number, squares: number): { mean: number; spre
 
 /** Pieces' expression read against real performances (stats' `expression.json`). */
 export interface ExpressionReport {
-  /** Per statistic: the pieces', the reference files', and whether the pieces' mean is within 1 std. */
+  /** Per statistic: the pieces', the files', and whether the pieces' mean is within 1 std. */
   statistics: Record<string, { pieces: Spread; test: Spread; withinOneStd: boolean }>;
   /** Pearson correlation of the pieces' mean offset by step in the bar with the files'. */
   templateCorrelation: number | null;

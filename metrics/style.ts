@@ -7,8 +7,8 @@
  *
  * The statistics are what a listener would tell styles by: how often each drum is struck (a ride
  * for jazz, a crash-heavy rock chorus), on which steps of the bar, how hard and how evenly
- * (velocity mean and spread), how far from the grid and which way, and the swing, each standardized over the training files so
- * that none outweighs the others by its unit.
+ * (velocity mean and spread), how far from the grid and which way, and the swing; each is
+ * standardized over the training files, so that none outweighs the others by its unit.
  *
  * @module
  */

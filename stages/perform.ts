@@ -8,12 +8,13 @@
  *
  * `expression.json` measures the pieces' expression (metrics/expression.ts) against the test
  * files' own performances over the same steps (bars primeBars + 1 to primeBars + bars of the
- * test files that long): per statistic the pieces' mean beside the test files' mean and spread, and the
- * correlation of the pieces' offset template and accents (mean offset and velocity by step in
- * the bar) with the test files'. And the style check of issue 23 (metrics/style.ts): a
+ * test files that long): per statistic the pieces' mean beside the test files' mean and spread,
+ * and the correlation of the pieces' offset template and accents (mean offset and velocity by
+ * step in the bar) with the test files'. And the style check of issue 23 (metrics/style.ts): a
  * nearest-centroid classifier fitted on the train files' same bars assigns each piece a style,
- * which should be its primer's (the style it was asked for: the network continues a test file of
- * that style, and the humanizer plays in it) at least as often as it assigns the test files theirs.
+ * which should be the style it was asked for (`generate.style`, else its primer's: the network
+ * continues a test file of that style, and the humanizer plays in it) at least as often as it
+ * assigns the test files theirs.
  *
  * Without a humanizer (`humanize.epochs: 0`) it writes empty outputs and reads nothing.
  *
