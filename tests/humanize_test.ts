@@ -215,5 +215,22 @@ Deno.test("humanize: settings that cannot work are refused before any stage runs
     assert.notEqual(r.code, 0);
     assertOneLine(r.stderr, pattern);
   }
+  // A dataset without a split: the humanizer has no train and validation performances to use.
+  const r = await pipeline(
+    "--config",
+    "quick-drums.yaml",
+    "--set",
+    "humanize.epochs=1",
+    "--until",
+    "humanizer",
+    "--store",
+    `${root}/store`,
+  );
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^error: humanizer: humanize\.epochs is set, but the dataset has no split: set dataset\.split/m,
+  );
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
   await Deno.remove(root, { recursive: true });
 });
