@@ -197,7 +197,7 @@ Deno.test("dataset.split: an optional path, empty (or left blank) for none, neve
   );
 });
 
-Deno.test("the sequence network's and the groove recipe's keys refuse wrong values in one sentence", () => {
+Deno.test("the sequence network's, the groove recipe's and the humanizer's keys refuse wrong values in one sentence", () => {
   const cases: [string, RegExp][] = [
     ["train.network=gru", /train\.network must be one of tutorial, sequence, transformer/],
     ["render.tempo=slow", /render\.tempo must be one of fixed, primer/],
@@ -211,6 +211,16 @@ Deno.test("the sequence network's and the groove recipe's keys refuse wrong valu
     ["train.schedule=step", /train\.schedule must be one of constant, cosine/],
     ["generate.bars=-1", /generate\.bars must be an integer between 0 and 256/],
     ["generate.primeBars=0", /generate\.primeBars must be an integer between 1 and 64/],
+    ["humanize.epochs=-1", /humanize\.epochs must be an integer between 0 and 1000/],
+    ["humanize.hidden=0", /humanize\.hidden must be an integer between 1 and 4096/],
+    ["humanize.context=-2", /humanize\.context must be an integer between 0 and 256/],
+    ["humanize.dropout=0.95", /humanize\.dropout must be a number between 0 and 0\.9/],
+    ["humanize.learningRate=0", /humanize\.learningRate must be a number between/],
+    ["humanize.batchSize=0", /humanize\.batchSize must be an integer between 1 and 65536/],
+    ["humanize.seed=-1", /humanize\.seed must be an integer/],
+    ["humanize.temperature=11", /humanize\.temperature must be a number between 0 and 10/],
+    ["humanize.style=2", /humanize\.style must be/],
+    ["generate.style=3", /generate\.style must be/],
   ];
   for (const [override, message] of cases) {
     const config = resolveConfig({}, "x.yaml");
