@@ -80,11 +80,13 @@ export async function humanizeCommand(args: CliArgs, store: Store): Promise<numb
     { steps: read.steps, hits: played },
     model.layout.stepsPerQuarter,
   );
-  const midi = expressiveDrumsMidi(tokens, { bpm, stepsPerQuarter: model.layout.stepsPerQuarter });
-  const out = join(
-    args.out ?? dirname(pattern),
-    `${basename(pattern).replace(/\.midi?$/i, "")}-humanized.mid`,
-  );
+  const name = `${basename(pattern).replace(/\.midi?$/i, "")}-humanized`;
+  const midi = expressiveDrumsMidi(tokens, {
+    bpm,
+    stepsPerQuarter: model.layout.stepsPerQuarter,
+    name,
+  });
+  const out = join(args.out ?? dirname(pattern), `${name}.mid`);
   try {
     if (args.out !== undefined) await Deno.mkdir(args.out, { recursive: true });
     await Deno.writeFile(out, midi.bytes);

@@ -3,8 +3,8 @@
  * velocity and an offset from the grid, drawn at `humanize.temperature` in the style and at the
  * tempo of the test file its primer came from. Written as expressive drum tokens
  * (`performed.json`), as MIDI loops a DAW takes as they are (`loops.tar`: one track on channel
- * 10 with tempo and 4/4, starting on the bar line, named `piece-01-funk-104bpm.mid`), and the
- * first piece as `performed.mid` and `performed.svg`, its piano roll shaded by velocity.
+ * 10 with tempo and 4/4, starting on the bar line, file and track named `piece-01-funk-104bpm`),
+ * and the first piece as `performed.mid` and `performed.svg`, its piano roll shaded by velocity.
  *
  * `expression.json` measures the pieces' expression (metrics/expression.ts) against the test
  * files' own performances over the same steps (bars primeBars + 1 to primeBars + bars of the
@@ -99,9 +99,10 @@ export const perform = defineStage({
       const piece = performanceTokens(played, stepsPerQuarter);
       performed.push(piece);
       stats.push(expressionStats({ hits: played.hits, stepsPerQuarter, bpm }));
-      const file = expressiveDrumsMidi(piece, { bpm, stepsPerQuarter });
-      const name = `-${fileSafe(styleName ?? "groove")}-${Math.round(bpm)}bpm.mid`;
-      loops.set(pieceName(i + 1, "mid").replace(".mid", name), file.bytes);
+      const label = `${fileSafe(styleName ?? "groove")}-${Math.round(bpm)}bpm`;
+      const loop = pieceName(i + 1, "mid").replace(".mid", `-${label}.mid`);
+      const file = expressiveDrumsMidi(piece, { bpm, stepsPerQuarter, name: loop.slice(0, -4) });
+      loops.set(loop, file.bytes);
       return { ...file, title: `${styleName ?? "no style"}, ${Math.round(bpm)} bpm` };
     });
     // The real files' own performances at the place in a file where the pieces are.

@@ -52,6 +52,16 @@ Deno.test("humanize: a run plays its pieces as loops, and plays a user's pattern
       "piece-01-S-Tbpm.mid",
       "piece-02-S-Tbpm.mid",
     ]);
+    for (const [name, bytes] of loops) {
+      // The track is named as the file is: what a DAW labels the clip with.
+      const title = name.replace(/\.mid$/, "");
+      assert.ok(
+        new TextDecoder().decode(bytes).includes(
+          `\x03${String.fromCharCode(title.length)}${title}`,
+        ),
+        name,
+      );
+    }
     [...loops.values()].forEach((bytes, i) => {
       const played = readPerformance(bytes, 4);
       const grid = readPerformance(drumGridMidi(pieces[i]!).bytes, 4);

@@ -165,18 +165,25 @@ export function checkedBpm(value: number | undefined, fallback: number, action: 
  * @param notes the notes, in the order to write simultaneous note-ons
  * @param bpm quarter notes per minute, checked by {@link checkedBpm}
  * @param endTick the tick the track lasts to at least
+ * @param name the track's name, written first where given (what a DAW labels the clip with;
+ *   ASCII, at most 127 characters); without it the bytes are as they always were
  */
 export function drumMidiFile(
   notes: readonly DrumMidiNote[],
   bpm: number,
   endTick: number,
+  name?: string,
 ): Uint8Array {
   const microsPerQuarter = Math.round(60_000_000 / bpm);
   const events = notes.flatMap((note, seq) => [
     { tick: note.tick, rank: 1, seq, bytes: [0x99, note.pitch, note.velocity] },
     { tick: note.tick + note.durationTicks, rank: 0, seq, bytes: [0x89, note.pitch, 0] },
   ]).sort((a, b) => a.tick - b.tick || a.rank - b.rank || a.seq - b.seq);
+  const title = name === undefined
+    ? []
+    : [...name.replace(/[^\x20-\x7e]/g, "?").slice(0, 127)].map((c) => c.charCodeAt(0));
   const track = [
+    ...(title.length > 0 ? [0x00, 0xff, 0x03, title.length, ...title] : []),
     ...[0x00, 0xff, 0x51, 0x03],
     ...[(microsPerQuarter >> 16) & 0xff, (microsPerQuarter >> 8) & 0xff, microsPerQuarter & 0xff],
     ...[0x00, 0xff, 0x58, 0x04, 0x04, 0x02, 0x18, 0x08], // 4/4

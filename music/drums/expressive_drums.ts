@@ -364,6 +364,8 @@ export interface ExpressiveRenderOptions {
   bpm?: number;
   /** Steps per quarter note, one of {@link EXPRESSIVE_STEPS_PER_QUARTER}; default 4. */
   stepsPerQuarter?: number;
+  /** {@link expressiveDrumsMidi}: the track's name (a DAW's label for a clip); none by default. */
+  name?: string;
 }
 
 /** One decoded drum hit. */
@@ -505,7 +507,7 @@ export function expressiveDrumsMidi(
   const stepsPerQuarter = checkedStepsPerQuarter(opts.stepsPerQuarter, "decode");
   const end = decoded.steps * unitsPerStep(stepsPerQuarter) * TICKS_PER_UNIT;
   const bpm = checkedBpm(opts.bpm, DEFAULT_BPM, "decode expressive drums");
-  return { ...decoded, bytes: drumMidiFile(decoded.notes, bpm, end) };
+  return { ...decoded, bytes: drumMidiFile(decoded.notes, bpm, end, opts.name) };
 }
 
 /**
