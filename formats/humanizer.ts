@@ -63,6 +63,12 @@ function layoutProblem(layout: unknown): string | undefined {
     return "its layout's styles are not a list of names";
   }
   if ((l.drums as number) > 16) return `its layout has ${l.drums} drums (at most 16)`;
+  // Offsets are 96ths of a quarter note: a step must be a whole number of them, and a bar 4/4.
+  const steps = l.stepsPerQuarter as number;
+  if (96 % steps !== 0) return `its layout's stepsPerQuarter ${steps} does not divide 96`;
+  if (l.stepsPerBar !== 4 * steps) {
+    return `its layout's stepsPerBar is ${l.stepsPerBar}, not 4 × stepsPerQuarter`;
+  }
   return undefined;
 }
 

@@ -288,20 +288,23 @@ function piecesSection(pieces: readonly Piece[]): string {
     ];
     return [
       `<h3>Piece ${p.n}</h3>`,
-      p.audio
-        ? `<p><audio controls preload="metadata" src="${escapeHtml(p.audio)}"></audio></p>`
-        : "",
+      p.audio ? audioPlayer(p.audio) : "",
       links.length > 0 ? `<p>Download ${name}: ${links.join(" · ")}</p>` : "",
       `<figure>${p.svg.trim()}</figure>`,
     ].filter((line) => line !== "").join("\n");
   }).join("\n");
 }
 
+/** A player for the audio file at `src` (a path relative to the page). */
+function audioPlayer(src: string): string {
+  return `<p><audio controls preload="metadata" src="${escapeHtml(src)}"></audio></p>`;
+}
+
 function listenSection(a: ReportAssets): string {
   const parts: string[] = [];
   if (a.audio !== undefined) {
     parts.push(
-      `<p><audio controls preload="metadata" src="${escapeHtml(a.audio)}"></audio></p>`,
+      audioPlayer(a.audio),
     );
   } else {
     parts.push(`<p class="noaudio">${escapeHtml(a.noAudio ?? "no audio")}</p>`);
@@ -321,9 +324,7 @@ function listenSection(a: ReportAssets): string {
     parts.push(
       `<h3>Played by the humanizer</h3>`,
       `<p>The same piece with the velocity and timing the run's humanizer gives each hit.</p>`,
-      ...(played.audio
-        ? [`<p><audio controls preload="metadata" src="${escapeHtml(played.audio)}"></audio></p>`]
-        : []),
+      ...(played.audio ? [audioPlayer(played.audio)] : []),
       `<p>Download: <a href="${escapeHtml(played.midi)}" download>performed.mid</a> (MIDI)</p>`,
       `<figure>${played.svg.trim()}<figcaption>Shaded by velocity.</figcaption></figure>`,
     );
